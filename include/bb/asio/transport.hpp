@@ -1,0 +1,297 @@
+#pragma once
+/// bb::asio_rt::tcp_transport: the transport concept on kernel TCP sockets through Asio.
+///
+/// Each worker thread owns an io_context and one transport over it. Listeners set
+/// SO_REUSEPORT so that every worker can bind the same address and the kernel spreads
+/// connections across them (shared-nothing workers).
+
+#include <sys/socket.h>
+
+#include <asio/connect.hpp>
+#include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/write.hpp>
+#include <bb/core/cancel.hpp>
+#include <bb/core/net.hpp>
+#include <bb/core/result.hpp>
+#include <bb/core/task.hpp>
+#include <bb/core/transport.hpp>
+#include <coroutine>
+#include <optional>
+#include <span>
+#include <system_error>
+#include <vector>
+
+namespace bb::asio_rt {
+
+/// Converts between bb::endpoint and Asio's; IPv4-mapped IPv6 peers become IPv4.
+inline endpoint from_asio(const ::asio::ip::tcp::endpoint& e) noexcept {
+  endpoint r;
+  r.port = e.port();
+  auto a = e.address();
+  if (a.is_v6() && a.to_v6().is_v4_mapped()) a = ::asio::ip::make_address_v4(::asio::ip::v4_mapped, a.to_v6());
+  if (a.is_v4()) {
+    auto b = a.to_v4().to_bytes();
+    r.ip = ip_address::v4(b[0], b[1], b[2], b[3]);
+  } else {
+    auto b = a.to_v6().to_bytes();
+    r.ip.v6 = true;
+    for (std::size_t i = 0; i < 16; ++i) r.ip.bytes[i] = b[i];
+  }
+  return r;
+}
+
+/// The Asio endpoint for `e`.
+inline ::asio::ip::tcp::endpoint to_asio(const endpoint& e) noexcept {
+  if (!e.ip.v6) {
+    return {::asio::ip::address_v4({e.ip.bytes[0], e.ip.bytes[1], e.ip.bytes[2], e.ip.bytes[3]}), e.port};
+  }
+  ::asio::ip::address_v6::bytes_type b;
+  for (std::size_t i = 0; i < 16; ++i) b[i] = e.ip.bytes[i];
+  return {::asio::ip::address_v6(b), e.port};
+}
+
+namespace detail {
+
+/// Maps Asio's "aborted" to the portable operation_canceled that bb code tests for.
+inline std::error_code normalize(std::error_code ec) noexcept {
+  return ec == ::asio::error::operation_aborted ? std::make_error_code(std::errc::operation_canceled) : ec;
+}
+
+template <class IoObject>
+struct canceller {
+  IoObject* o_;
+  void operator()() const noexcept {
+    std::error_code ignored;
+    o_->cancel(ignored);
+  }
+};
+
+/// Shared shape of the socket awaiters: register cancellation, start, resume with a result.
+template <class IoObject, class Result>
+struct io_awaiter_base {
+  IoObject* io_;
+  Result r_{};
+  std::optional<bb::cancel_callback<canceller<IoObject>>> cancel_;
+
+  bool await_ready() const noexcept { return false; }
+  template <class P>
+  void arm(std::coroutine_handle<P> h) {
+    cancel_.emplace(bb::detail::token_of(h), canceller<IoObject>{io_});
+  }
+};
+
+}  // namespace detail
+
+/// A connected TCP stream; see bb::byte_stream for the contract.
+class tcp_stream {
+ public:
+  explicit tcp_stream(::asio::ip::tcp::socket s) noexcept : s_(std::move(s)) {
+    // Once, here: write() tries a direct non-blocking send before it involves the loop.
+    std::error_code ec;
+    s_.non_blocking(true, ec);
+  }
+  tcp_stream(tcp_stream&&) noexcept = default;
+  tcp_stream& operator=(tcp_stream&&) noexcept = default;
+
+  /// Reads at least one byte into `buf`; 0 bytes with asio::error::eof at orderly close.
+  struct read_awaiter : detail::io_awaiter_base<::asio::ip::tcp::socket, io_result> {
+    std::span<char> buf_;
+    template <class P>
+    void await_suspend(std::coroutine_handle<P> h) {
+      this->arm(h);
+      this->io_->async_read_some(::asio::buffer(buf_.data(), buf_.size()),
+                                 [this, h](std::error_code ec, std::size_t n) {
+                                   this->r_ = {detail::normalize(ec), n};
+                                   h.resume();
+                                 });
+    }
+    io_result await_resume() noexcept {
+      this->cancel_.reset();
+      return this->r_;
+    }
+  };
+  read_awaiter read_some(std::span<char> buf) noexcept { return read_awaiter{{&s_}, buf}; }
+
+  /// Writes every byte of `bufs`. Tries a non-blocking write first: small writes, the
+  /// common case for a proxy, then finish without a trip through the event loop.
+  struct write_awaiter : detail::io_awaiter_base<::asio::ip::tcp::socket, io_result> {
+    std::span<const const_buffer> bufs_;
+    std::size_t total_ = 0;
+    std::vector<::asio::const_buffer> rest_;
+
+    bool await_ready() {
+      ::asio::const_buffer small[8];
+      std::size_t n = 0;
+      for (auto b : bufs_) total_ += b.size();
+      if (bufs_.size() <= 8) {
+        for (auto b : bufs_) small[n++] = ::asio::const_buffer(b.data(), b.size());
+      } else {
+        return false;
+      }
+      std::error_code ec;
+      std::size_t done = io_->write_some(std::span(small, n), ec);
+      if (!ec && done == total_) {
+        r_ = {{}, total_};
+        return true;
+      }
+      if (ec && ec != ::asio::error::would_block && ec != ::asio::error::try_again) {
+        r_ = {ec, done};
+        return true;
+      }
+      // Keep what is left for the asynchronous path.
+      std::size_t skip = done;
+      for (auto b : bufs_) {
+        if (skip >= b.size()) {
+          skip -= b.size();
+          continue;
+        }
+        rest_.emplace_back(b.data() + skip, b.size() - skip);
+        skip = 0;
+      }
+      return false;
+    }
+    template <class P>
+    void await_suspend(std::coroutine_handle<P> h) {
+      this->arm(h);
+      if (rest_.empty())
+        for (auto b : bufs_) rest_.emplace_back(b.data(), b.size());
+      std::size_t already = total_;
+      for (auto& b : rest_) already -= b.size();
+      ::asio::async_write(*this->io_, rest_, [this, h, already](std::error_code ec, std::size_t n) {
+        this->r_ = {detail::normalize(ec), already + n};
+        h.resume();
+      });
+    }
+    io_result await_resume() noexcept {
+      this->cancel_.reset();
+      return this->r_;
+    }
+  };
+  write_awaiter write(std::span<const const_buffer> bufs) noexcept { return write_awaiter{{&s_}, bufs}; }
+
+  /// Sends FIN; the read side stays open.
+  std::error_code shutdown() noexcept {
+    std::error_code ec;
+    s_.shutdown(::asio::ip::tcp::socket::shutdown_send, ec);
+    return ec;
+  }
+  /// Closes the socket; pending operations finish with an error.
+  void close() noexcept {
+    std::error_code ec;
+    s_.close(ec);
+  }
+  /// True until close().
+  [[nodiscard]] bool is_open() const noexcept { return s_.is_open(); }
+
+  /// The underlying socket, for the runtime's own use (options, tests).
+  ::asio::ip::tcp::socket& native() noexcept { return s_; }
+
+ private:
+  ::asio::ip::tcp::socket s_;
+};
+
+static_assert(bb::byte_stream<tcp_stream>);
+
+/// A listening TCP socket; see bb::acceptor_of for the contract.
+class tcp_acceptor {
+ public:
+  explicit tcp_acceptor(::asio::ip::tcp::acceptor a) noexcept : a_(std::move(a)) {}
+  tcp_acceptor(tcp_acceptor&&) noexcept = default;
+  tcp_acceptor& operator=(tcp_acceptor&&) noexcept = default;
+
+  /// The next connection and its peer address (TCP_NODELAY set on it).
+  struct accept_awaiter : detail::io_awaiter_base<::asio::ip::tcp::acceptor, std::error_code> {
+    std::optional<::asio::ip::tcp::socket> sock_;
+    template <class P>
+    void await_suspend(std::coroutine_handle<P> h) {
+      this->arm(h);
+      this->io_->async_accept([this, h](std::error_code ec, ::asio::ip::tcp::socket s) {
+        this->r_ = detail::normalize(ec);
+        if (!ec) sock_.emplace(std::move(s));
+        h.resume();
+      });
+    }
+    result<accepted<tcp_stream>> await_resume() {
+      this->cancel_.reset();
+      if (r_) return r_;
+      std::error_code ec;
+      auto peer = sock_->remote_endpoint(ec);
+      if (ec) return ec;  // the peer left already
+      sock_->set_option(::asio::ip::tcp::no_delay(true), ec);
+      return accepted<tcp_stream>{tcp_stream(std::move(*sock_)), from_asio(peer)};
+    }
+  };
+  accept_awaiter accept() noexcept { return accept_awaiter{{&a_}}; }
+
+  /// Stops listening; a pending accept finishes with an error.
+  void close() noexcept {
+    std::error_code ec;
+    a_.close(ec);
+  }
+  /// The bound address (with the port the kernel chose for port 0).
+  [[nodiscard]] endpoint local_endpoint() const {
+    std::error_code ec;
+    return from_asio(a_.local_endpoint(ec));
+  }
+
+ private:
+  ::asio::ip::tcp::acceptor a_;
+};
+
+static_assert(bb::acceptor_of<tcp_acceptor, tcp_stream>);
+
+/// Listens and connects on one io_context.
+class tcp_transport {
+ public:
+  using stream = tcp_stream;
+  using acceptor = tcp_acceptor;
+
+  explicit tcp_transport(::asio::io_context& ctx) noexcept : ctx_(&ctx) {}
+
+  /// Binds `ep` with SO_REUSEADDR and SO_REUSEPORT and listens.
+  result<tcp_acceptor> listen(const endpoint& ep) {
+    ::asio::ip::tcp::acceptor a(*ctx_);
+    std::error_code ec;
+    auto e = to_asio(ep);
+    if (a.open(e.protocol(), ec)) return ec;
+    if (a.set_option(::asio::socket_base::reuse_address(true), ec)) return ec;
+    using reuse_port = ::asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
+    if (a.set_option(reuse_port(true), ec)) return ec;
+    if (a.bind(e, ec)) return ec;
+    if (a.listen(::asio::socket_base::max_listen_connections, ec)) return ec;
+    return tcp_acceptor(std::move(a));
+  }
+
+  /// Connects to `ep` (TCP_NODELAY set on success).
+  struct connect_awaiter : detail::io_awaiter_base<::asio::ip::tcp::socket, std::error_code> {
+    ::asio::ip::tcp::socket sock_;
+    ::asio::ip::tcp::endpoint to_;
+    template <class P>
+    void await_suspend(std::coroutine_handle<P> h) {
+      this->io_ = &sock_;
+      this->arm(h);
+      sock_.async_connect(to_, [this, h](std::error_code ec) {
+        this->r_ = detail::normalize(ec);
+        h.resume();
+      });
+    }
+    result<tcp_stream> await_resume() {
+      this->cancel_.reset();
+      if (r_) return r_;
+      std::error_code ec;
+      sock_.set_option(::asio::ip::tcp::no_delay(true), ec);
+      return tcp_stream(std::move(sock_));
+    }
+  };
+  connect_awaiter connect(const endpoint& ep) {
+    return connect_awaiter{{nullptr}, ::asio::ip::tcp::socket(*ctx_), to_asio(ep)};
+  }
+
+ private:
+  ::asio::io_context* ctx_;
+};
+
+static_assert(bb::transport<tcp_transport>);
+
+}  // namespace bb::asio_rt
