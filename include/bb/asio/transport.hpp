@@ -12,6 +12,7 @@
 #include <asio/ip/tcp.hpp>
 #include <asio/write.hpp>
 #include <bb/core/cancel.hpp>
+#include <bb/core/error.hpp>
 #include <bb/core/net.hpp>
 #include <bb/core/result.hpp>
 #include <bb/core/task.hpp>
@@ -53,9 +54,11 @@ inline ::asio::ip::tcp::endpoint to_asio(const endpoint& e) noexcept {
 
 namespace detail {
 
-/// Maps Asio's "aborted" to the portable operation_canceled that bb code tests for.
+/// Maps Asio's "aborted" and "eof" to the portable codes that bb code tests for.
 inline std::error_code normalize(std::error_code ec) noexcept {
-  return ec == ::asio::error::operation_aborted ? std::make_error_code(std::errc::operation_canceled) : ec;
+  if (ec == ::asio::error::operation_aborted) return std::make_error_code(std::errc::operation_canceled);
+  if (ec == ::asio::error::eof) return bb::errc::eof;
+  return ec;
 }
 
 template <class IoObject>
@@ -94,7 +97,7 @@ class tcp_stream {
   tcp_stream(tcp_stream&&) noexcept = default;
   tcp_stream& operator=(tcp_stream&&) noexcept = default;
 
-  /// Reads at least one byte into `buf`; 0 bytes with asio::error::eof at orderly close.
+  /// Reads at least one byte into `buf`; 0 bytes with bb::errc::eof at orderly close.
   struct read_awaiter : detail::io_awaiter_base<::asio::ip::tcp::socket, io_result> {
     std::span<char> buf_;
     template <class P>
@@ -111,7 +114,7 @@ class tcp_stream {
       return this->r_;
     }
   };
-  read_awaiter read_some(std::span<char> buf) noexcept { return read_awaiter{{&s_}, buf}; }
+  read_awaiter read_some(std::span<char> buf) noexcept { return read_awaiter{{&s_, {}, {}}, buf}; }
 
   /// Writes every byte of `bufs`. Tries a non-blocking write first: small writes, the
   /// common case for a proxy, then finish without a trip through the event loop.
@@ -168,7 +171,7 @@ class tcp_stream {
       return this->r_;
     }
   };
-  write_awaiter write(std::span<const const_buffer> bufs) noexcept { return write_awaiter{{&s_}, bufs}; }
+  write_awaiter write(std::span<const const_buffer> bufs) noexcept { return write_awaiter{{&s_, {}, {}}, bufs, 0, {}}; }
 
   /// Sends FIN; the read side stays open.
   std::error_code shutdown() noexcept {
@@ -222,7 +225,7 @@ class tcp_acceptor {
       return accepted<tcp_stream>{tcp_stream(std::move(*sock_)), from_asio(peer)};
     }
   };
-  accept_awaiter accept() noexcept { return accept_awaiter{{&a_}}; }
+  accept_awaiter accept() noexcept { return accept_awaiter{{&a_, {}, {}}, {}}; }
 
   /// Stops listening; a pending accept finishes with an error.
   void close() noexcept {
@@ -254,12 +257,13 @@ class tcp_transport {
     ::asio::ip::tcp::acceptor a(*ctx_);
     std::error_code ec;
     auto e = to_asio(ep);
-    if (a.open(e.protocol(), ec)) return ec;
-    if (a.set_option(::asio::socket_base::reuse_address(true), ec)) return ec;
     using reuse_port = ::asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
-    if (a.set_option(reuse_port(true), ec)) return ec;
-    if (a.bind(e, ec)) return ec;
-    if (a.listen(::asio::socket_base::max_listen_connections, ec)) return ec;
+    a.open(e.protocol(), ec);
+    if (!ec) a.set_option(::asio::socket_base::reuse_address(true), ec);
+    if (!ec) a.set_option(reuse_port(true), ec);
+    if (!ec) a.bind(e, ec);
+    if (!ec) a.listen(::asio::socket_base::max_listen_connections, ec);
+    if (ec) return ec;
     return tcp_acceptor(std::move(a));
   }
 
@@ -285,7 +289,7 @@ class tcp_transport {
     }
   };
   connect_awaiter connect(const endpoint& ep) {
-    return connect_awaiter{{nullptr}, ::asio::ip::tcp::socket(*ctx_), to_asio(ep)};
+    return connect_awaiter{{nullptr, {}, {}}, ::asio::ip::tcp::socket(*ctx_), to_asio(ep)};
   }
 
  private:

@@ -19,7 +19,8 @@ namespace bb {
 using const_buffer = std::span<const char>;
 
 /// A connected, bidirectional byte stream.
-/// - `read_some(buf)`: at least one byte, or an error; 0 bytes with eof at orderly close.
+/// - `read_some(buf)`: at least one byte, or an error; 0 bytes with bb::errc::eof at
+///   orderly close.
 /// - `write(bufs)`: every byte of every buffer in order, or an error.
 /// - `shutdown()`: sends end-of-stream (half close); reading goes on.
 /// - `close()`: releases the stream at once; pending operations finish with an error.

@@ -1,0 +1,168 @@
+// balancebeam: the load-balancing HTTP/1.1 reverse proxy on real sockets.
+//
+// Parses the command line (the original CS110L flags plus --threads and --log-level),
+// starts one proxy worker per thread, each with its own io_context and SO_REUSEPORT
+// listener, and drains them all on SIGINT or SIGTERM.
+
+#include <bb/asio/runtime.hpp>
+#include <bb/proxy.hpp>
+
+#include <asio/ip/tcp.hpp>
+#include <asio/signal_set.hpp>
+#include <cxxopts.hpp>
+
+#include <unistd.h>
+
+#include <charconv>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+constexpr int exit_usage = 2;
+
+[[noreturn]] void die(int code, const std::string& msg) {
+  std::fprintf(stderr, "balancebeam: %s\n", msg.c_str());
+  std::exit(code);
+}
+
+// One line, one write(2): lines from several workers never interleave.
+void write_log_line(bb::log_level level, std::string_view text) {
+  char stamp[32];
+  const auto now = std::chrono::system_clock::now();
+  const std::time_t t = std::chrono::system_clock::to_time_t(now);
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  const auto n = std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
+  std::string line(stamp, n);
+  char frac[8];
+  std::snprintf(frac, sizeof frac, ".%03dZ ", static_cast<int>(ms));
+  line += frac;
+  line += to_string(level);
+  line += ' ';
+  line += text;
+  line += '\n';
+  [[maybe_unused]] auto w = ::write(STDERR_FILENO, line.data(), line.size());
+}
+
+std::uint64_t parse_unsigned(const std::string& flag, const std::string& v, std::uint64_t max) {
+  std::uint64_t out = 0;
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
+  if (v.empty() || ec != std::errc{} || p != v.data() + v.size() || out > max)
+    die(exit_usage, "invalid value for --" + flag + ": '" + v + "' (expected a whole number 0.." + std::to_string(max) + ")");
+  return out;
+}
+
+// "ip:port" at once; "name:port" through the resolver, once, at start-up.
+bb::endpoint parse_address(const std::string& flag, const std::string& v) {
+  if (auto ep = bb::endpoint::parse(v)) return *ep;
+  const auto colon = v.rfind(':');
+  const auto port = colon == std::string::npos ? std::nullopt : bb::endpoint::parse_port(v.substr(colon + 1));
+  if (!port || colon == 0) die(exit_usage, "invalid value for --" + flag + ": '" + v + "' (expected host:port)");
+  asio::io_context io;
+  asio::ip::tcp::resolver resolver(io);
+  std::error_code ec;
+  auto results = resolver.resolve(v.substr(0, colon), std::to_string(*port), ec);
+  if (ec || results.empty())
+    die(exit_usage, "invalid value for --" + flag + ": '" + v + "' (cannot resolve: " + ec.message() + ")");
+  for (const auto& r : results)  // prefer IPv4, the family "localhost" users mean
+    if (r.endpoint().address().is_v4()) return bb::asio_rt::from_asio(r.endpoint());
+  return bb::asio_rt::from_asio(results.begin()->endpoint());
+}
+
+struct worker {
+  asio::io_context io{1};
+  bb::asio_rt::steady_clock clock{io};
+  bb::asio_rt::tcp_transport transport{io};
+  std::unique_ptr<bb::proxy<bb::asio_rt::tcp_transport, bb::asio_rt::steady_clock>> proxy;
+  std::thread thread;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  cxxopts::Options options("balancebeam", "A load-balancing HTTP/1.1 reverse proxy.");
+  // clang-format off
+  options.add_options()
+    ("b,bind", "address to listen on", cxxopts::value<std::string>()->default_value("0.0.0.0:1100"))
+    ("u,upstream", "upstream host:port (repeat for more)", cxxopts::value<std::vector<std::string>>())
+    ("active-health-check-interval", "seconds between active health checks (0 = off)",
+     cxxopts::value<std::string>()->default_value("10"))
+    ("active-health-check-path", "path requested by active health checks", cxxopts::value<std::string>()->default_value("/"))
+    ("max-requests-per-minute", "requests per minute per client IP (0 = unlimited)",
+     cxxopts::value<std::string>()->default_value("0"))
+    ("threads", "worker threads (default: the number of cores)",
+     cxxopts::value<std::string>()->default_value(std::to_string(std::max(1u, std::thread::hardware_concurrency()))))
+    ("log-level", "debug, info, warn, error or off", cxxopts::value<std::string>()->default_value("info"))
+    ("h,help", "print this help");
+  // clang-format on
+
+  cxxopts::ParseResult args;
+  try {
+    args = options.parse(argc, argv);
+  } catch (const cxxopts::exceptions::exception& e) {
+    die(exit_usage, e.what());
+  }
+  if (args.count("help")) {
+    std::printf("%s\n", options.help().c_str());
+    return 0;
+  }
+  if (!args.unmatched().empty()) die(exit_usage, "unexpected argument '" + args.unmatched().front() + "'");
+
+  bb::proxy_config config;
+  config.bind = parse_address("bind", args["bind"].as<std::string>());
+  if (!args.count("upstream")) die(1, "at least one --upstream host:port is required");
+  for (const auto& u : args["upstream"].as<std::vector<std::string>>())
+    config.upstreams.push_back({u, parse_address("upstream", u)});
+  config.active_health_check_interval_s = static_cast<std::uint32_t>(
+      parse_unsigned("active-health-check-interval", args["active-health-check-interval"].as<std::string>(), 86400));
+  config.active_health_check_path = args["active-health-check-path"].as<std::string>();
+  if (!config.active_health_check_path.starts_with('/'))
+    die(exit_usage, "invalid value for --active-health-check-path: '" + config.active_health_check_path +
+                        "' (expected a path starting with /)");
+  config.max_requests_per_minute = static_cast<std::uint32_t>(
+      parse_unsigned("max-requests-per-minute", args["max-requests-per-minute"].as<std::string>(), 1u << 30));
+  const auto threads = parse_unsigned("threads", args["threads"].as<std::string>(), 1024);
+  if (threads == 0) die(exit_usage, "invalid value for --threads: '0' (expected at least 1)");
+  const auto level = bb::parse_log_level(args["log-level"].as<std::string>());
+  if (!level) die(exit_usage, "invalid value for --log-level: '" + args["log-level"].as<std::string>() + "'");
+  const bb::logger log(*level, write_log_line);
+
+  std::random_device seed_source;  // the application, not the library, draws the seeds
+  std::vector<std::unique_ptr<worker>> workers;
+  for (std::uint64_t i = 0; i < threads; ++i) {
+    auto w = std::make_unique<worker>();
+    const std::uint64_t seed = (std::uint64_t{seed_source()} << 32) | seed_source();
+    w->proxy = std::make_unique<bb::proxy<bb::asio_rt::tcp_transport, bb::asio_rt::steady_clock>>(
+        w->transport, w->clock, bb::rng(seed), config, log);
+    if (auto ec = w->proxy->listen()) die(1, "cannot listen on " + config.bind.to_string() + ": " + ec.message());
+    workers.push_back(std::move(w));
+  }
+  log.log(bb::log_level::info, (bb::line{} << "balancebeam listening on " << workers[0]->proxy->local_endpoint().to_string()
+                                           << " with " << config.upstreams.size() << " upstream(s) and " << threads
+                                           << " thread(s)")
+                                   .s);
+
+  for (auto& w : workers)
+    w->thread = std::thread([&w = *w] { bb::asio_rt::run(w.io, w.proxy->run()); });
+
+  asio::io_context signals_io;
+  asio::signal_set signals(signals_io, SIGINT, SIGTERM);
+  signals.async_wait([&](std::error_code ec, int sig) {
+    if (ec) return;
+    log.log(bb::log_level::info, (bb::line{} << "signal " << sig << ": draining").s);
+    for (auto& w : workers) asio::post(w->io, [&w] { w->proxy->drain(); });
+  });
+  signals_io.run();
+  for (auto& w : workers) w->thread.join();
+  log.log(bb::log_level::info, "balancebeam stopped");
+  return 0;
+}

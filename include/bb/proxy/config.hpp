@@ -1,0 +1,46 @@
+#pragma once
+/// bb::proxy_config: everything a proxy instance is told at start-up.
+
+#include <bb/core/log.hpp>
+#include <bb/core/net.hpp>
+#include <bb/http/parser.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace bb {
+
+/// One upstream server: the name it was configured by (sent as Host by health checks)
+/// and the address the transport connects to.
+struct upstream_config {
+  std::string name;
+  endpoint address;
+};
+
+/// The proxy's settings; defaults are those of the balancebeam command line.
+struct proxy_config {
+  endpoint bind = *endpoint::parse("0.0.0.0:1100");
+  std::vector<upstream_config> upstreams;
+
+  http::limits limits;
+  /// How long a keep-alive client connection may sit idle between requests.
+  std::chrono::nanoseconds client_idle_timeout = std::chrono::seconds(60);
+  /// How long a client may take to send a whole request head once it started one.
+  std::chrono::nanoseconds client_header_timeout = std::chrono::seconds(30);
+  /// How long connecting to an upstream may take before it counts as a failure.
+  std::chrono::nanoseconds upstream_connect_timeout = std::chrono::seconds(2);
+  /// How long an upstream may stay silent while the proxy waits for response bytes.
+  std::chrono::nanoseconds upstream_read_timeout = std::chrono::seconds(60);
+  /// After drain(): how long in-flight requests may take before they are cut.
+  std::chrono::nanoseconds shutdown_grace = std::chrono::seconds(10);
+
+  /// Seconds between active health checks; 0 turns them off (later issue).
+  std::uint32_t active_health_check_interval_s = 10;
+  std::string active_health_check_path = "/";
+  /// Requests per minute per client IP; 0 = unlimited (later issue).
+  std::uint32_t max_requests_per_minute = 0;
+};
+
+}  // namespace bb

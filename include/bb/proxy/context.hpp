@@ -1,0 +1,107 @@
+#pragma once
+/// bb::proxy_context: what every session of one proxy worker shares, and the registry of
+/// its sessions that timeouts and draining walk.
+
+#include <bb/core/clock.hpp>
+#include <bb/core/log.hpp>
+#include <bb/core/random.hpp>
+#include <bb/core/transport.hpp>
+#include <bb/lb/random.hpp>
+#include <bb/proxy/config.hpp>
+#include <bb/upstream/cluster.hpp>
+#include <bb/upstream/pool.hpp>
+
+#include <cstdint>
+
+namespace bb {
+
+/// Counters of one proxy worker, read by the application and the simulator.
+struct proxy_stats {
+  std::uint64_t connections = 0;      ///< client connections accepted
+  std::uint64_t requests = 0;         ///< request heads parsed
+  std::uint64_t responses[6] = {};    ///< responses sent to clients by class: [1]=1xx .. [5]=5xx
+  std::uint64_t bad_requests = 0;     ///< requests refused for their framing or syntax
+  std::uint64_t upstream_errors = 0;  ///< connects or exchanges with an upstream that failed
+  std::uint64_t timeouts = 0;         ///< sessions cut by one of the proxy's deadlines
+};
+
+/// Where a session is in its request cycle; each phase has its own deadline.
+enum class session_phase : std::uint8_t {
+  idle,              ///< waiting for the first byte of the next request
+  client_read,       ///< reading a request head or body from the client
+  upstream_io,       ///< sending to or waiting on the upstream
+  client_write,      ///< sending the response to the client
+};
+
+/// The part of a session the proxy reaches from outside: its deadline and how to cut it.
+template <class TimePoint>
+struct session_link {
+  session_link* prev_ = nullptr;
+  session_link* next_ = nullptr;
+  TimePoint deadline_ = TimePoint::max();
+  session_phase phase_ = session_phase::idle;
+  bool timed_out_ = false;
+  /// Closes whatever the session waits on, so that the wait ends with an error.
+  void (*expire_)(session_link*) noexcept = nullptr;
+  /// True when the session is idle with nothing buffered: draining may close it at once.
+  bool (*idle_)(const session_link*) noexcept = nullptr;
+};
+
+/// An intrusive list of the live sessions of one worker (no allocation per session).
+template <class TimePoint>
+class session_list {
+public:
+  using link = session_link<TimePoint>;
+  void insert(link* s) noexcept {
+    s->next_ = head_;
+    if (head_) head_->prev_ = s;
+    head_ = s;
+    ++size_;
+  }
+  void erase(link* s) noexcept {
+    if (s->prev_) s->prev_->next_ = s->next_;
+    else head_ = s->next_;
+    if (s->next_) s->next_->prev_ = s->prev_;
+    s->prev_ = s->next_ = nullptr;
+    --size_;
+  }
+  [[nodiscard]] std::size_t size() const noexcept { return size_; }
+  /// Calls `f(link*)` for every session; `f` may not erase sessions other than its own.
+  template <class F>
+  void for_each(F&& f) {
+    for (link* s = head_; s;) {
+      link* next = s->next_;
+      f(s);
+      s = next;
+    }
+  }
+
+private:
+  link* head_ = nullptr;
+  std::size_t size_ = 0;
+};
+
+/// The state one proxy worker's sessions share. Single-threaded: one per worker.
+template <transport Transport, clock Clock>
+struct proxy_context {
+  using stream_type = typename Transport::stream;
+  using time_point = typename Clock::time_point;
+
+  proxy_context(Transport& t, Clock& c, rng r, const proxy_config& cfg, const logger& l)
+      : transport(t), clock(c), random(r), config(cfg), log(l), upstreams(cfg.upstreams),
+        pool(cfg.upstreams.size(), 64) {}
+
+  Transport& transport;
+  Clock& clock;
+  rng random;
+  const proxy_config& config;
+  const logger& log;
+  cluster upstreams;
+  random_balancer balancer;
+  connection_pool<stream_type> pool;
+  proxy_stats stats;
+  session_list<time_point> sessions;
+  bool draining = false;
+};
+
+}  // namespace bb

@@ -1,0 +1,279 @@
+#pragma once
+/// bb::forwarder: one request's exchange with an upstream, on behalf of a session.
+///
+/// It sends the request head (edited: hop-by-hop headers out, X-Forwarded-For in) and
+/// streams the body through the session's bounded buffer, then streams the response
+/// back the same way, so a body of any size passes in constant memory. A request that
+/// found its pooled connection closed before any response byte is sent once more on a
+/// fresh connection, but only when it is idempotent and had no body to resend.
+
+#include <bb/core/timeout.hpp>
+#include <bb/http/body.hpp>
+#include <bb/proxy/session.hpp>
+
+#include <string>
+#include <string_view>
+
+namespace bb {
+
+/// True for the methods RFC 9110 §9.2.2 calls idempotent.
+inline bool is_idempotent(std::string_view m) noexcept {
+  return m == "GET" || m == "HEAD" || m == "OPTIONS" || m == "TRACE" || m == "PUT" || m == "DELETE";
+}
+
+template <transport Transport, clock Clock>
+class forwarder {
+public:
+  using session_type = session<Transport, Clock>;
+  using stream_type = typename Transport::stream;
+
+  explicit forwarder(session_type& s) noexcept : s_(s), ctx_(s.ctx_) {}
+
+  /// Forwards the session's parsed request; true when the client connection can carry
+  /// another request.
+  task<bool> run() {
+    const auto started = ctx_.clock.now();
+    const auto& req = s_.req_;
+    // Everything needed after the head's bytes are gone is taken now.
+    client_keep_ = req.keep_alive;
+    client_ver_ = req.ver;
+    head_request_ = req.is_head();
+    has_body_ = req.body != http::body_kind::none;
+    const bool idempotent = is_idempotent(req.method);
+    const bool expect_continue = req.expect_continue && has_body_;
+    body_ = http::body_framer::for_head(req.body, req.content_length, ctx_.config.limits.max_body_bytes);
+    if (ctx_.log.enabled(log_level::info)) (request_line_ = req.method) += ' ', request_line_ += req.target;
+    out_.clear();
+    http::append_forwarded_request(out_, req, s_.peer_ip(), false);
+    s_.in_.consume(s_.head_size_);
+    upstream_ = ctx_.balancer.pick(ctx_.upstreams, ctx_.random);
+
+    if (expect_continue) {
+      // Answer 100 here so the client's body can flow while the head goes upstream.
+      static constexpr std::string_view cont = "HTTP/1.1 100 Continue\r\n\r\n";
+      const_buffer b[] = {{cont.data(), cont.size()}};
+      s_.enter(session_phase::client_write);
+      const auto w = co_await s_.client_.write(b);
+      if (w.ec) co_return false;
+      sent_continue_ = true;
+    }
+
+    bool keep = false;
+    for (int attempt = 0;; ++attempt) {
+      bool reused = false;
+      if (auto pooled = ctx_.pool.take(upstream_)) {
+        s_.upstream_.emplace(std::move(*pooled));
+        reused = true;
+      } else if (auto ec = co_await connect()) {
+        keep = co_await fail(502, "upstream unavailable", ec);
+        break;
+      }
+      const auto sent = co_await send_request();
+      if (sent == outcome::client_gone) break;
+      if (sent == outcome::bad_body) {
+        ++ctx_.stats.bad_requests;
+        co_await s_.answer(http::status_for(error_), error_.message(), true);
+        status_ = http::status_for(error_);
+        break;
+      }
+      const auto got = sent == outcome::ok ? co_await read_response_head() : sent;
+      if (got == outcome::ok) {
+        keep = co_await relay_response();
+        break;
+      }
+      if (got == outcome::stale && reused && attempt == 0 && idempotent && !has_body_) {
+        drop_upstream();
+        continue;  // the pooled connection was closed under us: the request never arrived
+      }
+      if (s_.timed_out_) keep = co_await fail(504, "upstream timed out", errc::timed_out);
+      else keep = co_await fail(502, "bad response from upstream", error_ ? error_ : errc::upstream_closed);
+      break;
+    }
+    drop_upstream();
+    s_.resp_.consume(s_.resp_.size());
+    s_.resp_.release_if_empty();
+    log_exchange(started);
+    co_return keep;
+  }
+
+private:
+  enum class outcome { ok, client_gone, bad_body, stale, broken };
+
+  /// Connects to the picked upstream within the connect timeout; an error when it fails.
+  task<std::error_code> connect() {
+    s_.enter(session_phase::upstream_io);
+    auto r = co_await with_timeout(ctx_.clock, ctx_.config.upstream_connect_timeout, connect_task());
+    if (!r) co_return errc::timed_out;
+    if (!*r) co_return r->error();
+    s_.upstream_.emplace(std::move(r->value()));
+    co_return std::error_code{};
+  }
+  task<result<stream_type>> connect_task() {
+    co_return co_await ctx_.transport.connect(ctx_.upstreams.at(upstream_).address);
+  }
+
+  /// Sends the head and the whole request body.
+  task<outcome> send_request() {
+    auto& in = s_.in_;
+    auto step = body_.consume(in.readable());
+    if (step.ec) co_return (error_ = step.ec, outcome::bad_body);
+    s_.enter(session_phase::upstream_io);
+    const_buffer first[] = {{out_.data(), out_.size()}, {in.readable().data(), step.used}};
+    auto w = co_await s_.upstream_->write(first);
+    in.consume(step.used);
+    if (w.ec) co_return (error_ = w.ec, outcome::stale);
+    while (!body_.done()) {
+      s_.enter(session_phase::client_read);
+      auto [ec, n] = co_await s_.client_.read_some(in.writable());
+      if (ec) co_return outcome::client_gone;
+      in.commit(n);
+      step = body_.consume(in.readable());
+      if (step.ec) co_return (error_ = step.ec, outcome::bad_body);
+      s_.enter(session_phase::upstream_io);
+      const_buffer more[] = {{in.readable().data(), step.used}};
+      w = co_await s_.upstream_->write(more);
+      in.consume(step.used);
+      if (w.ec) co_return (error_ = w.ec, outcome::broken);
+    }
+    co_return outcome::ok;
+  }
+
+  /// Reads until a final (non-1xx) response head is parsed; interim 1xx responses are
+  /// passed to an HTTP/1.1 client, except a 100 when the proxy already sent its own.
+  task<outcome> read_response_head() {
+    auto& buf = s_.resp_;
+    bool any = false;
+    s_.resp_parser_.reset();
+    for (;;) {
+      if (!buf.empty()) {
+        auto r = s_.resp_parser_.feed(buf.readable(), s_.resp_head_, head_request_);
+        if (r.st == http::parse_state::failed) co_return (error_ = r.ec, outcome::broken);
+        if (r.st == http::parse_state::done) {
+          const auto& h = s_.resp_head_;
+          if (h.status >= 200) co_return (resp_head_size_ = r.head_size, outcome::ok);
+          if (h.status == 101) co_return (error_ = http::error::bad_status_line, outcome::broken);
+          if (client_ver_ == http::version::http11 && !(h.status == 100 && sent_continue_)) {
+            out_.clear();
+            http::append_forwarded_response(out_, h, true, client_ver_);
+            const_buffer b[] = {{out_.data(), out_.size()}};
+            s_.enter(session_phase::client_write);
+            const auto w = co_await s_.client_.write(b);
+            if (w.ec) co_return outcome::client_gone;
+          }
+          buf.consume(r.head_size);
+          s_.resp_parser_.reset();
+          continue;
+        }
+      }
+      s_.enter(session_phase::upstream_io);
+      auto [ec, n] = co_await s_.upstream_->read_some(buf.writable());
+      if (ec) co_return (error_ = ec, any ? outcome::broken : outcome::stale);
+      any = true;
+      buf.commit(n);
+    }
+  }
+
+  /// Streams the response head and body to the client; true when both connections are
+  /// still in step (the client's can be kept).
+  task<bool> relay_response() {
+    auto& buf = s_.resp_;
+    const auto& h = s_.resp_head_;
+    status_ = h.status;
+    const bool upstream_keep = h.keep_alive;
+    const bool keep = client_keep_ && body_.done() && !ctx_.draining && h.body != http::body_kind::until_close;
+    auto body = http::body_framer::for_head(h.body, h.content_length);
+    out_.clear();
+    http::append_forwarded_response(out_, h, keep, client_ver_);
+    buf.consume(resp_head_size_);  // the head's views are not used past this point
+    auto step = body.consume(buf.readable());
+    s_.enter(session_phase::client_write);
+    const_buffer first[] = {{out_.data(), out_.size()}, {buf.readable().data(), step.used}};
+    auto w = co_await s_.client_.write(first);
+    buf.consume(step.used);
+    ++ctx_.stats.responses[status_ / 100];
+    if (w.ec) co_return false;
+    while (!body.done() && !step.ec) {
+      s_.enter(session_phase::upstream_io);
+      auto [ec, n] = co_await s_.upstream_->read_some(buf.writable());
+      if (ec) {
+        if (body.is_until_close() && ec == errc::eof) break;  // the normal end of such a body
+        log_broken(ec);
+        co_return false;  // the client saw part of a response: only closing tells it
+      }
+      buf.commit(n);
+      step = body.consume(buf.readable());
+      s_.enter(session_phase::client_write);
+      const_buffer more[] = {{buf.readable().data(), step.used}};
+      w = co_await s_.client_.write(more);
+      buf.consume(step.used);
+      if (w.ec) co_return false;
+    }
+    if (step.ec) {
+      log_broken(step.ec);
+      co_return false;
+    }
+    if (upstream_keep && body.done() && buf.empty()) {
+      ctx_.pool.give_back(upstream_, std::move(*s_.upstream_));
+      s_.upstream_.reset();
+    }
+    co_return keep;
+  }
+
+  /// Answers the client with the proxy's own error when nothing of a response was sent.
+  task<bool> fail(int status, std::string_view why, std::error_code ec) {
+    ++ctx_.stats.upstream_errors;
+    status_ = status;
+    if (ctx_.log.enabled(log_level::warn))
+      ctx_.log.log(log_level::warn, (line{} << "upstream " << ctx_.upstreams.at(upstream_).name << ": " << why << ": "
+                                            << ec.message())
+                                        .s);
+    drop_upstream();
+    // The client's connection stays in step only when its request body went by whole.
+    const bool keep = client_keep_ && body_.done() && !ctx_.draining;
+    co_return co_await s_.answer(status, why, !keep) && keep;
+  }
+
+  void drop_upstream() noexcept {
+    if (s_.upstream_) {
+      s_.upstream_->close();
+      s_.upstream_.reset();
+    }
+  }
+
+  void log_broken(std::error_code ec) {
+    ++ctx_.stats.upstream_errors;
+    if (ctx_.log.enabled(log_level::warn))
+      ctx_.log.log(log_level::warn, (line{} << "upstream " << ctx_.upstreams.at(upstream_).name
+                                            << " broke off a response: " << ec.message())
+                                        .s);
+  }
+
+  void log_exchange(typename Clock::time_point started) {
+    if (!ctx_.log.enabled(log_level::info)) return;
+    const auto us = std::chrono::duration_cast<std::chrono::microseconds>(ctx_.clock.now() - started).count();
+    line l;
+    l << s_.peer_ip() << " \"" << request_line_ << "\" " << status_ << ' ' << ctx_.upstreams.at(upstream_).name << ' '
+      << us / 1000 << '.';
+    const auto frac = us % 1000;
+    l << static_cast<char>('0' + frac / 100) << static_cast<char>('0' + frac / 10 % 10)
+      << static_cast<char>('0' + frac % 10) << "ms";
+    ctx_.log.log(log_level::info, l.s);
+  }
+
+  session_type& s_;
+  typename session_type::context_type& ctx_;
+  http::body_framer body_ = http::body_framer::none();
+  std::string& out_ = s_.out_;
+  std::string request_line_;
+  std::error_code error_;
+  std::size_t upstream_ = 0;
+  std::size_t resp_head_size_ = 0;
+  int status_ = 0;
+  bool client_keep_ = false;
+  bool head_request_ = false;
+  bool has_body_ = false;
+  bool sent_continue_ = false;
+  http::version client_ver_ = http::version::http11;
+};
+
+}  // namespace bb

@@ -1,0 +1,123 @@
+#pragma once
+/// bb::proxy: the load-balancing HTTP/1.1 reverse proxy, written once over a transport
+/// and a clock.
+///
+/// One proxy object is one worker: it owns a listener, the sessions it accepted, a
+/// connection pool and a timer sweep, all on one thread. The application runs one per
+/// thread over real sockets (each with its own SO_REUSEPORT listener); the simulator
+/// runs one over simulated hosts. Nothing here knows which.
+
+#include <bb/core/scope.hpp>
+#include <bb/core/task.hpp>
+#include <bb/proxy/context.hpp>
+#include <bb/proxy/session.hpp>
+
+#include <chrono>
+#include <optional>
+#include <stdexcept>
+
+namespace bb {
+
+/// Accepts client connections and serves each in a session until drained.
+template <transport Transport, clock Clock>
+class proxy {
+public:
+  using context_type = proxy_context<Transport, Clock>;
+
+  /// A proxy over `t` and `c`, drawing randomness from `random`; `config` and `log` must
+  /// outlive it. Throws std::invalid_argument when no upstream is configured.
+  proxy(Transport& t, Clock& c, rng random, const proxy_config& config, const logger& log)
+      : ctx_(t, c, random, config, log) {
+    if (config.upstreams.empty()) throw std::invalid_argument("bb::proxy needs at least one upstream");
+  }
+
+  /// Binds the configured address; the error when that fails.
+  std::error_code listen() {
+    auto a = ctx_.transport.listen(ctx_.config.bind);
+    if (!a) return a.error();
+    acceptor_.emplace(std::move(a.value()));
+    return {};
+  }
+
+  /// The address actually bound (the port the system chose when configured as 0).
+  [[nodiscard]] endpoint local_endpoint() const { return acceptor_->local_endpoint(); }
+
+  /// Serves until drain() and the end of every session; listen() must have succeeded.
+  task<void> run() {
+    scope s;
+    s.spawn(accept_loop(s));
+    s.spawn(sweep());
+    co_await s.join();
+    ctx_.pool.clear();
+  }
+
+  /// Stops accepting and closes idle connections at once; requests in flight finish
+  /// (their connections then close) or are cut when the grace period ends. Call it on
+  /// the proxy's own thread.
+  void drain() {
+    if (ctx_.draining) return;
+    ctx_.draining = true;
+    drain_deadline_ = ctx_.clock.now() + ctx_.config.shutdown_grace;
+    if (acceptor_) acceptor_->close();
+    ctx_.sessions.for_each([](auto* l) {
+      if (l->idle_(l)) l->expire_(l);
+    });
+  }
+
+  /// Counters since start.
+  [[nodiscard]] const proxy_stats& stats() const noexcept { return ctx_.stats; }
+  /// Sessions alive now.
+  [[nodiscard]] std::size_t sessions() const noexcept { return ctx_.sessions.size(); }
+
+private:
+  using stream_type = typename Transport::stream;
+
+  task<void> accept_loop(scope& s) {
+    while (!ctx_.draining) {
+      auto r = co_await acceptor_->accept();
+      if (!r) {
+        if (ctx_.draining) break;
+        ctx_.log.log(log_level::error, (line{} << "accept failed: " << r.error().message()).s);
+        // Out of descriptors or memory: pause rather than spin on the same error.
+        co_await ctx_.clock.sleep_for(std::chrono::milliseconds(100));
+        continue;
+      }
+      ++ctx_.stats.connections;
+      s.spawn(serve(std::move(r->stream), r->peer));
+    }
+  }
+
+  task<void> serve(stream_type client, endpoint peer) {
+    session<Transport, Clock> sess(ctx_, std::move(client), peer);
+    try {
+      co_await sess.run();
+    } catch (const std::exception& e) {
+      // One connection's failure (out of memory, say) must not take the others down.
+      ctx_.log.log(log_level::error, (line{} << "session failed: " << e.what()).s);
+    }
+  }
+
+  /// Every tick, cuts the sessions whose phase deadline has passed; after a drain, ends
+  /// when the last session is gone or cuts them all when the grace period is over.
+  task<void> sweep() {
+    constexpr auto tick = std::chrono::milliseconds(100);
+    for (;;) {
+      co_await ctx_.clock.sleep_for(tick);
+      const auto now = ctx_.clock.now();
+      const bool grace_over = ctx_.draining && now >= drain_deadline_;
+      ctx_.sessions.for_each([&](auto* l) {
+        if (grace_over || now >= l->deadline_) {
+          l->deadline_ = Clock::time_point::max();
+          l->expire_(l);
+        }
+      });
+      if (ctx_.draining && ctx_.sessions.size() == 0) break;
+    }
+  }
+
+  context_type ctx_;
+  std::optional<typename Transport::acceptor> acceptor_;
+  typename Clock::time_point drain_deadline_{};
+};
+
+}  // namespace bb

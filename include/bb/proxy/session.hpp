@@ -1,0 +1,177 @@
+#pragma once
+/// bb::session: one client connection, from its first request to its close.
+///
+/// Requests are read and answered strictly one after the other, so pipelined requests
+/// are answered in order by construction. Each request goes to the upstream the balancer
+/// picks; the forwarder (forwarder.hpp) streams it there and the response back.
+
+#include <bb/core/error.hpp>
+#include <bb/core/task.hpp>
+#include <bb/http/error.hpp>
+#include <bb/http/parser.hpp>
+#include <bb/http/serialize.hpp>
+#include <bb/proxy/context.hpp>
+#include <bb/proxy/io_buffer.hpp>
+
+#include <array>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace bb {
+
+template <transport Transport, clock Clock>
+class forwarder;
+
+/// Serves one client connection; owned by the proxy's scope for as long as it runs.
+template <transport Transport, clock Clock>
+class session : private session_link<typename Clock::time_point> {
+public:
+  using context_type = proxy_context<Transport, Clock>;
+  using stream_type = typename Transport::stream;
+  using link_type = session_link<typename Clock::time_point>;
+
+  session(context_type& ctx, stream_type client, const endpoint& peer)
+      : ctx_(ctx),
+        client_(std::move(client)),
+        in_(buffer_capacity(ctx.config)),
+        req_parser_(ctx.config.limits),
+        resp_(buffer_capacity(ctx.config)),
+        resp_parser_(ctx.config.limits) {
+    peer_ip_len_ = peer.ip.format(peer_ip_.data());
+    this->expire_ = &session::expire_link;
+    this->idle_ = &session::idle_link;
+    ctx_.sessions.insert(this);
+  }
+  session(const session&) = delete;
+  session& operator=(const session&) = delete;
+  ~session() {
+    ctx_.sessions.erase(this);
+    if (upstream_) upstream_->close();
+    client_.close();
+  }
+
+  /// Answers requests until the client leaves, an error ends the connection, or the
+  /// proxy drains.
+  task<void> run() {
+    for (;;) {
+      auto st = co_await read_request_head();
+      if (st == head_status::closed) break;
+      ++ctx_.stats.requests;
+      if (st == head_status::bad) {
+        ++ctx_.stats.bad_requests;
+        co_await refuse_request();
+        break;
+      }
+      forwarder<Transport, Clock> f(*this);
+      const bool keep = co_await f.run();
+      if (!keep || ctx_.draining) break;
+      in_.release_if_empty();
+    }
+  }
+
+private:
+  friend class forwarder<Transport, Clock>;
+  enum class head_status { ok, bad, closed };
+
+  static std::size_t buffer_capacity(const proxy_config& c) noexcept {
+    // Room for a whole head at the limit plus some: the parser must see more than the
+    // limit to say 431 rather than wait for bytes that can never fit.
+    return c.limits.max_head_bytes + 1024;
+  }
+
+  std::string_view peer_ip() const noexcept { return {peer_ip_.data(), peer_ip_len_}; }
+
+  /// Enters phase `p` with that phase's deadline from now.
+  void enter(session_phase p) {
+    this->phase_ = p;
+    const auto& c = ctx_.config;
+    auto d = p == session_phase::idle          ? c.client_idle_timeout
+             : p == session_phase::client_read ? c.client_header_timeout
+             : p == session_phase::upstream_io ? c.upstream_read_timeout
+                                               : c.client_idle_timeout;
+    this->deadline_ = ctx_.clock.now() + d;
+  }
+
+  task<head_status> read_request_head() {
+    req_parser_.reset();
+    enter(in_.empty() ? session_phase::idle : session_phase::client_read);
+    for (;;) {
+      if (!in_.empty()) {
+        auto r = req_parser_.feed(in_.readable(), req_);
+        if (r.st == http::parse_state::done) {
+          head_size_ = r.head_size;
+          co_return head_status::ok;
+        }
+        if (r.st == http::parse_state::failed) {
+          error_ = r.ec;
+          co_return head_status::bad;
+        }
+        if (this->phase_ == session_phase::idle) enter(session_phase::client_read);
+      }
+      if (ctx_.draining && in_.empty()) co_return head_status::closed;
+      auto room = in_.writable();
+      if (room.empty()) {  // unreachable while the parser enforces the limit; never spin
+        error_ = http::error::header_too_large;
+        co_return head_status::bad;
+      }
+      auto [ec, n] = co_await client_.read_some(room);
+      if (ec) {
+        if (this->timed_out_) ++ctx_.stats.timeouts;
+        if (!in_.empty() && ctx_.log.enabled(log_level::debug))
+          ctx_.log.log(log_level::debug, (line{} << peer_ip() << " closed mid-request: " << ec.message()).s);
+        co_return head_status::closed;
+      }
+      in_.commit(n);
+    }
+  }
+
+  /// Answers a request whose framing cannot be trusted, then the connection closes.
+  task<void> refuse_request() {
+    const int status = http::status_for(error_);
+    if (ctx_.log.enabled(log_level::warn))
+      ctx_.log.log(log_level::warn, (line{} << peer_ip() << " bad request: " << error_.message() << " -> " << status).s);
+    co_await answer(status, error_.message(), true);
+  }
+
+  /// Sends one of the proxy's own responses.
+  task<bool> answer(int status, std::string_view message, bool close) {
+    std::string r = http::make_error_response(status, message, close);
+    enter(session_phase::client_write);
+    const_buffer b[] = {{r.data(), r.size()}};
+    auto [ec, n] = co_await client_.write(b);
+    ++ctx_.stats.responses[status / 100];
+    co_return !ec;
+  }
+
+  static void expire_link(link_type* l) noexcept {
+    auto* s = static_cast<session*>(l);
+    s->timed_out_ = true;
+    if (s->phase_ == session_phase::upstream_io && s->upstream_) s->upstream_->close();
+    else s->client_.close();
+  }
+  static bool idle_link(const link_type* l) noexcept {
+    auto* s = static_cast<const session*>(l);
+    return s->phase_ == session_phase::idle && s->in_.empty();
+  }
+
+  context_type& ctx_;
+  stream_type client_;
+  std::optional<stream_type> upstream_;  // the connection of the exchange under way
+  std::array<char, 48> peer_ip_{};
+  std::size_t peer_ip_len_ = 0;
+  io_buffer in_;
+  http::request_parser req_parser_;
+  http::request_head req_;
+  std::size_t head_size_ = 0;
+  // The response side lives here, not in the forwarder, so its capacity is reused.
+  io_buffer resp_;
+  http::response_parser resp_parser_;
+  http::response_head resp_head_;
+  std::string out_;
+  std::error_code error_;
+};
+
+}  // namespace bb
+
+#include <bb/proxy/forwarder.hpp>
