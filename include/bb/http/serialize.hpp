@@ -1,0 +1,120 @@
+#pragma once
+// Writes the heads the proxy forwards and the proxy's own error responses. Bodies are not
+// touched here: the proxy forwards them byte for byte, framed as the parsed head says.
+
+#include "bb/http/error.hpp"
+#include "bb/http/message.hpp"
+
+#include <charconv>
+#include <cstdint>
+#include <initializer_list>
+#include <string>
+#include <string_view>
+
+namespace bb::http {
+
+namespace detail {
+
+/// Appends the decimal form of `n`.
+inline void append_number(std::string& out, std::uint64_t n) {
+  char digits[20];
+  const auto [end, ec] = std::to_chars(digits, digits + sizeof digits, n);
+  static_cast<void>(ec);  // 20 digits hold every uint64_t
+  out.append(digits, end);
+}
+
+/// Appends `name: value CRLF`.
+inline void append_field(std::string& out, std::string_view name, std::string_view value) {
+  out.append(name);
+  out.append(": ");
+  out.append(value);
+  out.append("\r\n");
+}
+
+/// True for a field that describes this hop only and so must not be forwarded (RFC 9110 §7.6.1).
+// Host and the framing fields are kept even when Connection names them: a proxy that drops
+// Transfer-Encoding because "Connection: Transfer-Encoding" asked it to would forward a
+// chunked body unframed, which is exactly how requests get smuggled.
+inline bool is_hop_by_hop(const header_list& headers, std::string_view name) noexcept {
+  if (iequals(name, "host") || iequals(name, "content-length") || iequals(name, "transfer-encoding")) return false;
+  for (std::string_view fixed : {"connection", "keep-alive", "te", "trailer", "upgrade", "proxy-connection"}) {
+    if (iequals(name, fixed)) return true;
+  }
+  return connection_has_token(headers, name);
+}
+
+}  // namespace detail
+
+/// Appends the request head forwarded upstream: HTTP/1.1, end-to-end fields, one merged X-Forwarded-For.
+inline void append_forwarded_request(std::string& out, const request_head& h, std::string_view client_ip, bool close) {
+  out.append(h.method);
+  out.push_back(' ');
+  out.append(h.target);
+  out.append(" HTTP/1.1\r\n");
+  for (const header& f : h.headers) {
+    if (iequals(f.name, "x-forwarded-for") || detail::is_hop_by_hop(h.headers, f.name)) continue;
+    detail::append_field(out, f.name, f.value);
+  }
+  // Earlier proxies' X-Forwarded-For fields become one list, oldest hop first, then this client.
+  const std::size_t mark = out.size();
+  out.append("X-Forwarded-For: ");
+  bool any = false;
+  auto add = [&](std::string_view v) {
+    if (v.empty()) return;
+    if (any) out.append(", ");
+    out.append(v);
+    any = true;
+  };
+  for (const header& f : h.headers) {
+    if (iequals(f.name, "x-forwarded-for")) add(f.value);
+  }
+  add(client_ip);
+  if (any) out.append("\r\n");
+  else out.resize(mark);
+  if (close) out.append("Connection: close\r\n");
+  out.append("\r\n");
+}
+
+/// Appends the response head forwarded to the client, with the Connection field this hop needs.
+/// `extra` is already formatted `Name: value\r\n` lines (may be empty).
+inline void append_forwarded_response(std::string& out, const response_head& h, bool keep_alive_to_client,
+                                      version client_version, std::string_view extra = {}) {
+  out.append("HTTP/1.1 ");
+  detail::append_number(out, static_cast<std::uint64_t>(h.status));
+  out.push_back(' ');
+  out.append(h.reason.empty() ? reason_phrase(h.status) : h.reason);
+  out.append("\r\n");
+  // RFC 9112 §6.3: an intermediary forwarding a message with Transfer-Encoding MUST drop Content-Length.
+  const bool drop_length =
+      (h.body == body_kind::chunked || h.body == body_kind::until_close) && find_header(h.headers, "transfer-encoding");
+  for (const header& f : h.headers) {
+    if (detail::is_hop_by_hop(h.headers, f.name)) continue;
+    if (drop_length && iequals(f.name, "content-length")) continue;
+    detail::append_field(out, f.name, f.value);
+  }
+  if (!keep_alive_to_client) out.append("Connection: close\r\n");
+  else if (client_version == version::http10) out.append("Connection: keep-alive\r\n");
+  out.append(extra);
+  out.append("\r\n");
+}
+
+/// The proxy's own text/plain answer; `extra` is already formatted `Name: value\r\n` lines.
+inline std::string make_error_response(int status, std::string_view message, bool close, std::string_view extra = {}) {
+  std::string out;
+  out.reserve(96 + message.size() + extra.size());
+  out.append("HTTP/1.1 ");
+  detail::append_number(out, static_cast<std::uint64_t>(status));
+  out.push_back(' ');
+  out.append(reason_phrase(status));
+  out.append("\r\nContent-Type: text/plain\r\nContent-Length: ");
+  detail::append_number(out, message.size() + 1);
+  out.append("\r\n");
+  if (close) out.append("Connection: close\r\n");
+  out.append(extra);
+  out.append("\r\n");
+  out.append(message);
+  out.push_back('\n');
+  return out;
+}
+
+}  // namespace bb::http

@@ -1,0 +1,117 @@
+#include "bb/http/serialize.hpp"
+
+#include "bb/http/parser.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <string>
+
+using bb::http::request_head;
+using bb::http::response_head;
+using bb::http::version;
+
+namespace {
+
+// Parses a head that the test knows is valid; the head's views point into `raw`.
+request_head request(const std::string& raw) {
+  bb::http::request_parser p;
+  request_head h;
+  const auto r = p.feed(raw, h);
+  INFO(raw << " → " << r.ec.message());
+  REQUIRE(r.st == bb::http::parse_state::done);
+  return h;
+}
+
+response_head response(const std::string& raw) {
+  bb::http::response_parser p;
+  response_head h;
+  const auto r = p.feed(raw, h, false);
+  INFO(raw << " → " << r.ec.message());
+  REQUIRE(r.st == bb::http::parse_state::done);
+  return h;
+}
+
+std::string forwarded(const std::string& raw, bool close = false) {
+  std::string out = "prefix|";  // appends, never overwrites
+  bb::http::append_forwarded_request(out, request(raw), "10.0.0.9", close);
+  REQUIRE(out.starts_with("prefix|"));
+  return out.substr(7);
+}
+
+}  // namespace
+
+TEST_CASE("append_forwarded_request merges X-Forwarded-For and adds the client", "[http][serialize]") {
+  const auto [raw, expected] = GENERATE(table<std::string, std::string>({
+      {"GET /p HTTP/1.1\r\nHost: a\r\nAccept: */*\r\n\r\n",
+       "GET /p HTTP/1.1\r\nHost: a\r\nAccept: */*\r\nX-Forwarded-For: 10.0.0.9\r\n\r\n"},
+      {"GET /p HTTP/1.1\r\nX-Forwarded-For: 1.1.1.1\r\nHost: a\r\n\r\n",
+       "GET /p HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 1.1.1.1, 10.0.0.9\r\n\r\n"},
+      {"GET /p HTTP/1.1\r\nX-Forwarded-For: 1.1.1.1, 2.2.2.2\r\nHost: a\r\nx-forwarded-for:  3.3.3.3 \r\n\r\n",
+       "GET /p HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 1.1.1.1, 2.2.2.2, 3.3.3.3, 10.0.0.9\r\n\r\n"},
+      {"GET /p HTTP/1.1\r\nX-Forwarded-For:\r\nHost: a\r\n\r\n",
+       "GET /p HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 10.0.0.9\r\n\r\n"},
+  }));
+  INFO(raw);
+  CHECK(forwarded(raw) == expected);
+}
+
+TEST_CASE("append_forwarded_request drops hop-by-hop fields, including ones Connection names", "[http][serialize]") {
+  const std::string raw =
+      "POST /x HTTP/1.1\r\nHost: a\r\nConnection: keep-alive, X-Secret\r\nConnection: Upgrade\r\n"
+      "Keep-Alive: timeout=5\r\nTE: trailers\r\nTrailer: X-Sum\r\nUpgrade: websocket\r\n"
+      "Proxy-Connection: keep-alive\r\nX-Secret: 1\r\nx-secret: 2\r\nX-Kept: 3\r\nContent-Length: 4\r\n\r\n";
+  CHECK(forwarded(raw) ==
+        "POST /x HTTP/1.1\r\nHost: a\r\nX-Kept: 3\r\nContent-Length: 4\r\nX-Forwarded-For: 10.0.0.9\r\n\r\n");
+}
+
+TEST_CASE("append_forwarded_request never drops framing or Host, even when Connection names them", "[http][serialize]") {
+  const std::string raw =
+      "POST /x HTTP/1.1\r\nHost: a\r\nConnection: Transfer-Encoding, Host\r\nTransfer-Encoding: chunked\r\n\r\n";
+  CHECK(forwarded(raw) == "POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nX-Forwarded-For: 10.0.0.9\r\n\r\n");
+}
+
+TEST_CASE("append_forwarded_request speaks HTTP/1.1 upstream and can ask to close", "[http][serialize]") {
+  CHECK(forwarded("HEAD /h HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", true) ==
+        "HEAD /h HTTP/1.1\r\nX-Forwarded-For: 10.0.0.9\r\nConnection: close\r\n\r\n");
+}
+
+TEST_CASE("append_forwarded_response writes the Connection field this hop needs", "[http][serialize]") {
+  const std::string raw =
+      "HTTP/1.1 200 Fine\r\nServer: s\r\nConnection: keep-alive, X-Hop\r\nX-Hop: 1\r\nKeep-Alive: timeout=5\r\n"
+      "Content-Length: 2\r\n\r\n";
+  const auto [keep_alive, client, extra, expected] = GENERATE(table<bool, version, std::string, std::string>({
+      {true, version::http11, "", "HTTP/1.1 200 Fine\r\nServer: s\r\nContent-Length: 2\r\n\r\n"},
+      {false, version::http11, "", "HTTP/1.1 200 Fine\r\nServer: s\r\nContent-Length: 2\r\nConnection: close\r\n\r\n"},
+      {true, version::http10, "",
+       "HTTP/1.1 200 Fine\r\nServer: s\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\n"},
+      {false, version::http10, "X-Limit: 3\r\n",
+       "HTTP/1.1 200 Fine\r\nServer: s\r\nContent-Length: 2\r\nConnection: close\r\nX-Limit: 3\r\n\r\n"},
+  }));
+  std::string out;
+  bb::http::append_forwarded_response(out, response(raw), keep_alive, client, extra);
+  CHECK(out == expected);
+}
+
+TEST_CASE("append_forwarded_response fills an empty reason and drops Content-Length beside chunked",
+          "[http][serialize]") {
+  const auto [raw, expected] = GENERATE(table<std::string, std::string>({
+      {"HTTP/1.1 404\r\nContent-Length: 0\r\n\r\n", "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"},
+      {"HTTP/1.0 299 \r\nContent-Length: 0\r\n\r\n", "HTTP/1.1 299 Unknown\r\nContent-Length: 0\r\n\r\n"},
+      {"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n",
+       "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"},
+  }));
+  std::string out;
+  bb::http::append_forwarded_response(out, response(raw), true, version::http11);
+  CHECK(out == expected);
+}
+
+TEST_CASE("make_error_response writes the proxy's own answers byte for byte", "[http][serialize]") {
+  CHECK(bb::http::make_error_response(502, "upstream unavailable", true) ==
+        "HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/plain\r\nContent-Length: 21\r\nConnection: close\r\n\r\n"
+        "upstream unavailable\n");
+  CHECK(bb::http::make_error_response(429, "slow down", false, "Retry-After: 2\r\n") ==
+        "HTTP/1.1 429 Too Many Requests\r\nContent-Type: text/plain\r\nContent-Length: 10\r\nRetry-After: 2\r\n\r\n"
+        "slow down\n");
+  CHECK(bb::http::make_error_response(400, "", true) ==
+        "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 1\r\nConnection: close\r\n\r\n\n");
+}
