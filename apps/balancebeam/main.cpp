@@ -61,6 +61,15 @@ std::uint64_t parse_unsigned(const std::string& flag, const std::string& v, std:
   return out;
 }
 
+// Seconds as a decimal ("2", "0.5"), greater than zero and at most a day.
+std::chrono::nanoseconds parse_seconds(const std::string& flag, const std::string& v) {
+  double secs = 0;
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), secs);
+  if (v.empty() || ec != std::errc{} || p != v.data() + v.size() || !(secs > 0) || secs > 86400)
+    die(exit_usage, "invalid value for --" + flag + ": '" + v + "' (expected seconds, more than 0)");
+  return std::chrono::nanoseconds(static_cast<std::int64_t>(secs * 1e9));
+}
+
 // "ip:port" at once; "name:port" through the resolver, once, at start-up.
 bb::endpoint parse_address(const std::string& flag, const std::string& v) {
   if (auto ep = bb::endpoint::parse(v)) return *ep;
@@ -97,6 +106,10 @@ int main(int argc, char** argv) {
     ("active-health-check-interval", "seconds between active health checks (0 = off)",
      cxxopts::value<std::string>()->default_value("10"))
     ("active-health-check-path", "path requested by active health checks", cxxopts::value<std::string>()->default_value("/"))
+    ("health-rise", "consecutive passed checks that bring an upstream up", cxxopts::value<std::string>()->default_value("1"))
+    ("health-fall", "consecutive failed checks that take an upstream down", cxxopts::value<std::string>()->default_value("1"))
+    ("upstream-connect-timeout", "seconds a connect to an upstream may take (fractions allowed)",
+     cxxopts::value<std::string>()->default_value("2"))
     ("max-requests-per-minute", "requests per minute per client IP (0 = unlimited)",
      cxxopts::value<std::string>()->default_value("0"))
     ("threads", "worker threads (default: the number of cores)",
@@ -128,6 +141,13 @@ int main(int argc, char** argv) {
   if (!config.active_health_check_path.starts_with('/'))
     die(exit_usage, "invalid value for --active-health-check-path: '" + config.active_health_check_path +
                         "' (expected a path starting with /)");
+  config.health_rise = static_cast<std::uint32_t>(parse_unsigned("health-rise", args["health-rise"].as<std::string>(), 1000));
+  config.health_fall = static_cast<std::uint32_t>(parse_unsigned("health-fall", args["health-fall"].as<std::string>(), 1000));
+  if (config.health_rise == 0 || config.health_fall == 0)
+    die(exit_usage, std::string("invalid value for --") + (config.health_rise ? "health-fall" : "health-rise") +
+                        ": '0' (expected at least 1)");
+  config.upstream_connect_timeout =
+      parse_seconds("upstream-connect-timeout", args["upstream-connect-timeout"].as<std::string>());
   config.max_requests_per_minute = static_cast<std::uint32_t>(
       parse_unsigned("max-requests-per-minute", args["max-requests-per-minute"].as<std::string>(), 1u << 30));
   const auto threads = parse_unsigned("threads", args["threads"].as<std::string>(), 1024);
@@ -137,12 +157,13 @@ int main(int argc, char** argv) {
   const bb::logger log(*level, write_log_line);
 
   std::random_device seed_source;  // the application, not the library, draws the seeds
+  bb::cluster upstreams(config.upstreams);  // health shared by every worker
   std::vector<std::unique_ptr<worker>> workers;
   for (std::uint64_t i = 0; i < threads; ++i) {
     auto w = std::make_unique<worker>();
     const std::uint64_t seed = (std::uint64_t{seed_source()} << 32) | seed_source();
     w->proxy = std::make_unique<bb::proxy<bb::asio_rt::tcp_transport, bb::asio_rt::steady_clock>>(
-        w->transport, w->clock, bb::rng(seed), config, log);
+        w->transport, w->clock, bb::rng(seed), config, log, upstreams, i == 0);
     if (auto ec = w->proxy->listen()) die(1, "cannot listen on " + config.bind.to_string() + ": " + ec.message());
     workers.push_back(std::move(w));
   }

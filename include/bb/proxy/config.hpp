@@ -36,9 +36,19 @@ struct proxy_config {
   /// After drain(): how long in-flight requests may take before they are cut.
   std::chrono::nanoseconds shutdown_grace = std::chrono::seconds(10);
 
-  /// Seconds between active health checks; 0 turns them off (later issue).
+  /// Seconds between active health checks; 0 turns them off (and passive backoff on).
   std::uint32_t active_health_check_interval_s = 10;
+  /// The path active checks request; 200 is healthy.
   std::string active_health_check_path = "/";
+  /// Consecutive successes that bring a down upstream up, failures that take it down.
+  std::uint32_t health_rise = 1;
+  std::uint32_t health_fall = 1;
+  /// How long one active check may take; zero means the smaller of the interval and 2 s.
+  std::chrono::nanoseconds health_check_timeout{0};
+  /// With active checks off, a dead upstream is tried again after this backoff, doubled
+  /// per consecutive ejection up to the cap.
+  std::chrono::nanoseconds passive_backoff = std::chrono::seconds(10);
+  std::chrono::nanoseconds passive_backoff_max = std::chrono::minutes(5);
   /// Requests per minute per client IP; 0 = unlimited (later issue).
   std::uint32_t max_requests_per_minute = 0;
 };

@@ -87,16 +87,15 @@ struct proxy_context {
   using stream_type = typename Transport::stream;
   using time_point = typename Clock::time_point;
 
-  proxy_context(Transport& t, Clock& c, rng r, const proxy_config& cfg, const logger& l)
-      : transport(t), clock(c), random(r), config(cfg), log(l), upstreams(cfg.upstreams),
-        pool(cfg.upstreams.size(), 64) {}
+  proxy_context(Transport& t, Clock& c, rng r, const proxy_config& cfg, const logger& l, cluster& hosts)
+      : transport(t), clock(c), random(r), config(cfg), log(l), upstreams(hosts), pool(hosts.size(), 64) {}
 
   Transport& transport;
   Clock& clock;
   rng random;
   const proxy_config& config;
   const logger& log;
-  cluster upstreams;
+  cluster& upstreams;  ///< shared by every worker of the process
   random_balancer balancer;
   connection_pool<stream_type> pool;
   proxy_stats stats;

@@ -9,8 +9,10 @@
 
 #include <bb/core/timeout.hpp>
 #include <bb/http/body.hpp>
+#include <bb/lb/random.hpp>
 #include <bb/proxy/session.hpp>
 
+#include <chrono>
 #include <string>
 #include <string_view>
 
@@ -46,7 +48,6 @@ public:
     out_.clear();
     http::append_forwarded_request(out_, req, s_.peer_ip(), false);
     s_.in_.consume(s_.head_size_);
-    upstream_ = ctx_.balancer.pick(ctx_.upstreams, ctx_.random);
 
     if (expect_continue) {
       // Answer 100 here so the client's body can flow while the head goes upstream.
@@ -58,32 +59,56 @@ public:
       sent_continue_ = true;
     }
 
+    // Each attempt goes to a live host not tried yet; a host whose connect fails is
+    // ejected (the passive check) and the request moves on, since nothing was sent.
+    // After bytes went out, only an idempotent request without a body moves on, and only
+    // while the client has seen nothing of a response.
+    const bool passive_retry = ctx_.config.active_health_check_interval_s == 0;
+    tried_set tried(ctx_.upstreams.size());
+    bool stale_retried = false;
     bool keep = false;
-    for (int attempt = 0;; ++attempt) {
+    for (;;) {
+      const auto now_ns = std::chrono::nanoseconds(ctx_.clock.now().time_since_epoch()).count();
+      const auto pick = ctx_.balancer.pick(ctx_.upstreams, ctx_.random, now_ns, passive_retry, tried);
+      if (!pick) {
+        keep = co_await fail(502, "no live upstream", errc::no_upstream);
+        break;
+      }
+      upstream_ = *pick;
       bool reused = false;
       if (auto pooled = ctx_.pool.take(upstream_)) {
         s_.upstream_.emplace(std::move(*pooled));
         reused = true;
       } else if (auto ec = co_await connect()) {
-        keep = co_await fail(502, "upstream unavailable", ec);
-        break;
+        eject(ec);
+        tried.add(upstream_);
+        continue;
       }
       const auto sent = co_await send_request();
       if (sent == outcome::client_gone) break;
       if (sent == outcome::bad_body) {
         ++ctx_.stats.bad_requests;
-        co_await s_.answer(http::status_for(error_), error_.message(), true);
         status_ = http::status_for(error_);
+        co_await s_.answer(status_, error_.message(), true);
         break;
       }
       const auto got = sent == outcome::ok ? co_await read_response_head() : sent;
       if (got == outcome::ok) {
+        if (ctx_.upstreams.restore(upstream_)) log_state(true, "answered a request");
         keep = co_await relay_response();
         break;
       }
-      if (got == outcome::stale && reused && attempt == 0 && idempotent && !has_body_) {
-        drop_upstream();
-        continue;  // the pooled connection was closed under us: the request never arrived
+      if (got == outcome::client_gone) break;
+      drop_upstream();
+      const bool replayable = idempotent && !has_body_ && !sent_to_client_ && !s_.timed_out_;
+      if (got == outcome::stale && reused && !stale_retried && replayable) {
+        stale_retried = true;  // the pooled connection was closed under us: try a fresh one
+        continue;
+      }
+      if (replayable) {
+        ++ctx_.stats.upstream_errors;
+        tried.add(upstream_);
+        continue;
       }
       if (s_.timed_out_) keep = co_await fail(504, "upstream timed out", errc::timed_out);
       else keep = co_await fail(502, "bad response from upstream", error_ ? error_ : errc::upstream_closed);
@@ -159,6 +184,7 @@ private:
             s_.enter(session_phase::client_write);
             const auto w = co_await s_.client_.write(b);
             if (w.ec) co_return outcome::client_gone;
+            sent_to_client_ = true;
           }
           buf.consume(r.head_size);
           s_.resp_parser_.reset();
@@ -233,6 +259,23 @@ private:
     co_return co_await s_.answer(status, why, !keep) && keep;
   }
 
+  /// The passive check: a host that refused, reset or timed out a connect is dead to
+  /// every worker until an active check (or, with those off, a backoff) says otherwise.
+  void eject(std::error_code ec) {
+    ++ctx_.stats.upstream_errors;
+    const auto now_ns = std::chrono::nanoseconds(ctx_.clock.now().time_since_epoch()).count();
+    if (!ctx_.upstreams.eject(upstream_, now_ns, ctx_.config.passive_backoff, ctx_.config.passive_backoff_max)) return;
+    ctx_.pool.drop(upstream_);
+    log_state(false, (line{} << "connect failed: " << ec.message()).s);
+  }
+
+  void log_state(bool up, std::string_view why) {
+    ctx_.log.log(up ? log_level::info : log_level::warn,
+                 (line{} << "upstream " << ctx_.upstreams.at(upstream_).name << " is " << (up ? "up" : "down") << ": "
+                         << why)
+                     .s);
+  }
+
   void drop_upstream() noexcept {
     if (s_.upstream_) {
       s_.upstream_->close();
@@ -273,6 +316,7 @@ private:
   bool head_request_ = false;
   bool has_body_ = false;
   bool sent_continue_ = false;
+  bool sent_to_client_ = false;  // an interim 1xx went out: the exchange cannot move elsewhere
   http::version client_ver_ = http::version::http11;
 };
 

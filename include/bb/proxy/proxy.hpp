@@ -9,10 +9,12 @@
 
 #include <bb/core/scope.hpp>
 #include <bb/core/task.hpp>
+#include <bb/health/checker.hpp>
 #include <bb/proxy/context.hpp>
 #include <bb/proxy/session.hpp>
 
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 
@@ -24,11 +26,20 @@ class proxy {
 public:
   using context_type = proxy_context<Transport, Clock>;
 
-  /// A proxy over `t` and `c`, drawing randomness from `random`; `config` and `log` must
-  /// outlive it. Throws std::invalid_argument when no upstream is configured.
+  /// A single proxy over `t` and `c`, drawing randomness from `random`, with its own
+  /// upstream health and active checks; `config` and `log` must outlive it. Throws
+  /// std::invalid_argument when no upstream is configured.
   proxy(Transport& t, Clock& c, rng random, const proxy_config& config, const logger& log)
-      : ctx_(t, c, random, config, log) {
-    if (config.upstreams.empty()) throw std::invalid_argument("bb::proxy needs at least one upstream");
+      : own_cluster_(std::make_unique<cluster>(checked(config).upstreams)),
+        ctx_(t, c, random, config, log, *own_cluster_),
+        checker_(std::in_place, t, c, ctx_.random.split(), *own_cluster_, config, log) {}
+
+  /// One worker of several: upstream health lives in `shared`, which every worker uses and
+  /// which must outlive them; exactly one worker should be given `run_health_checks`.
+  proxy(Transport& t, Clock& c, rng random, const proxy_config& config, const logger& log, cluster& shared,
+        bool run_health_checks)
+      : ctx_(t, c, random, checked(config), log, shared) {
+    if (run_health_checks) checker_.emplace(t, c, ctx_.random.split(), shared, config, log);
   }
 
   /// Binds the configured address; the error when that fails.
@@ -47,6 +58,7 @@ public:
     scope s;
     s.spawn(accept_loop(s));
     s.spawn(sweep());
+    if (checker_) s.spawn(checker_->run(), health_stop_.token());
     co_await s.join();
     ctx_.pool.clear();
   }
@@ -59,6 +71,7 @@ public:
     ctx_.draining = true;
     drain_deadline_ = ctx_.clock.now() + ctx_.config.shutdown_grace;
     if (acceptor_) acceptor_->close();
+    health_stop_.request_stop();
     ctx_.sessions.for_each([](auto* l) {
       if (l->idle_(l)) l->expire_(l);
     });
@@ -71,6 +84,11 @@ public:
 
 private:
   using stream_type = typename Transport::stream;
+
+  static const proxy_config& checked(const proxy_config& c) {
+    if (c.upstreams.empty()) throw std::invalid_argument("bb::proxy needs at least one upstream");
+    return c;
+  }
 
   task<void> accept_loop(scope& s) {
     while (!ctx_.draining) {
@@ -115,7 +133,10 @@ private:
     }
   }
 
+  std::unique_ptr<cluster> own_cluster_;  // set when this proxy is not one of several workers
   context_type ctx_;
+  std::optional<health_checker<Transport, Clock>> checker_;
+  cancel_source health_stop_;
   std::optional<typename Transport::acceptor> acceptor_;
   typename Clock::time_point drain_deadline_{};
 };

@@ -1,9 +1,19 @@
 #pragma once
-/// bb::cluster: the set of upstream hosts a proxy balances over.
+/// bb::cluster: the upstream hosts a proxy balances over, and whether each is live.
+///
+/// One cluster is shared by every worker thread of a process. The request path only
+/// reads relaxed atomics: whether a host is up, and (passive checks only) when a dead
+/// host may be tried again. Writers are the passive checks of any worker and the one
+/// active checker; they publish with plain stores, so there is no lock anywhere.
 
 #include <bb/proxy/config.hpp>
 
+#include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cstddef>
+#include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -15,20 +25,69 @@ struct upstream_host {
   endpoint address;
 };
 
-/// The upstream hosts, indexed from 0; fixed after start-up.
+/// The live/dead state of one host, shared between threads.
+struct host_health {
+  std::atomic<bool> up{true};
+  /// With active checks off: nanoseconds (on the proxy clock) when a dead host may be tried.
+  std::atomic<std::int64_t> retry_at_ns{0};
+  /// Consecutive passive ejections: each one doubles the backoff.
+  std::atomic<std::uint32_t> ejections{0};
+  /// Bumped by every passive ejection, so the active checker restarts its count to rise.
+  std::atomic<std::uint32_t> generation{0};
+};
+
+/// The upstream hosts, indexed from 0, with their health; the host list is fixed after
+/// start-up.
 class cluster {
 public:
-  /// The hosts named in `upstreams`, in that order.
-  explicit cluster(const std::vector<upstream_config>& upstreams) {
+  /// The hosts named in `upstreams`, in that order, all up.
+  explicit cluster(const std::vector<upstream_config>& upstreams)
+      : health_(std::make_unique<host_health[]>(upstreams.size())) {
     hosts_.reserve(upstreams.size());
     for (const auto& u : upstreams) hosts_.push_back({u.name, u.address});
   }
 
   [[nodiscard]] std::size_t size() const noexcept { return hosts_.size(); }
   [[nodiscard]] const upstream_host& at(std::size_t i) const noexcept { return hosts_[i]; }
+  [[nodiscard]] host_health& health(std::size_t i) noexcept { return health_[i]; }
+
+  /// Whether host `i` may take a request at `now_ns`: it is up, or passive backoff (used
+  /// only when active checks are off) says it is time to try it again.
+  [[nodiscard]] bool live(std::size_t i, std::int64_t now_ns, bool passive_retry) const noexcept {
+    const auto& h = health_[i];
+    if (h.up.load(std::memory_order_relaxed)) return true;
+    return passive_retry && now_ns >= h.retry_at_ns.load(std::memory_order_relaxed);
+  }
+
+  /// Records a failed connect to host `i` at `now_ns`; the backoff before a retry doubles
+  /// with each consecutive ejection from `base` up to `cap`. True when the host was up.
+  bool eject(std::size_t i, std::int64_t now_ns, std::chrono::nanoseconds base, std::chrono::nanoseconds cap) noexcept {
+    auto& h = health_[i];
+    const auto n = std::min<std::uint32_t>(h.ejections.fetch_add(1, std::memory_order_relaxed), 30);
+    const auto backoff = std::min<std::int64_t>(base.count() << std::min<std::uint32_t>(n, 20), cap.count());
+    h.retry_at_ns.store(now_ns + backoff, std::memory_order_relaxed);
+    h.generation.fetch_add(1, std::memory_order_relaxed);
+    return h.up.exchange(false, std::memory_order_relaxed);
+  }
+
+  /// Records that host `i` answered; true when it was down (a passive recovery).
+  bool restore(std::size_t i) noexcept {
+    auto& h = health_[i];
+    if (h.up.load(std::memory_order_relaxed) && h.ejections.load(std::memory_order_relaxed) == 0) return false;
+    h.ejections.store(0, std::memory_order_relaxed);
+    return !h.up.exchange(true, std::memory_order_relaxed);
+  }
+
+  /// Sets host `i`'s state as the active checker decided; true when it changed.
+  bool set_up(std::size_t i, bool up) noexcept {
+    auto& h = health_[i];
+    if (up) h.ejections.store(0, std::memory_order_relaxed);
+    return h.up.exchange(up, std::memory_order_relaxed) != up;
+  }
 
 private:
   std::vector<upstream_host> hosts_;
+  std::unique_ptr<host_health[]> health_;
 };
 
 }  // namespace bb

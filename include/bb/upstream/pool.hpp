@@ -37,6 +37,12 @@ public:
     v.push_back(std::move(s));
   }
 
+  /// Closes the idle connections to upstream `i` (it was found dead).
+  void drop(std::size_t i) {
+    for (auto& s : idle_[i]) s.close();
+    idle_[i].clear();
+  }
+
   /// Closes every pooled connection (at shutdown).
   void clear() {
     for (auto& v : idle_) {

@@ -1,0 +1,136 @@
+#pragma once
+/// bb::health_checker: active HTTP health checks of every upstream, on an interval.
+///
+/// Each round, every host (dead ones too) gets `GET <path>` with `Host: <name>` at the
+/// round's start plus a jitter drawn from the injected random source, so checks do not
+/// all land at once and the simulator replays them. 200 within the timeout is a success;
+/// anything else a failure. The rise/fall thresholds decide state changes, which go to
+/// the shared cluster and the log. The first round runs one interval after start.
+
+#include <bb/core/clock.hpp>
+#include <bb/core/log.hpp>
+#include <bb/core/random.hpp>
+#include <bb/core/scope.hpp>
+#include <bb/core/task.hpp>
+#include <bb/core/timeout.hpp>
+#include <bb/core/transport.hpp>
+#include <bb/health/threshold.hpp>
+#include <bb/http/parser.hpp>
+#include <bb/proxy/config.hpp>
+#include <bb/upstream/cluster.hpp>
+
+#include <array>
+#include <chrono>
+#include <string>
+#include <vector>
+
+namespace bb {
+
+/// Runs the active checks of one cluster until its task is cancelled.
+template <transport Transport, clock Clock>
+class health_checker {
+public:
+  health_checker(Transport& t, Clock& c, rng r, cluster& hosts, const proxy_config& cfg, const logger& log)
+      : transport_(t), clock_(c), random_(r), hosts_(hosts), cfg_(cfg), log_(log),
+        thresholds_(hosts.size(), health_threshold(cfg.health_rise, cfg.health_fall)),
+        generations_(hosts.size(), 0) {}
+
+  /// The interval between rounds (0: checks are off).
+  [[nodiscard]] std::chrono::nanoseconds interval() const noexcept {
+    return std::chrono::seconds(cfg_.active_health_check_interval_s);
+  }
+  /// How long one check may take: the configured timeout, or the smaller of the interval and 2 s.
+  [[nodiscard]] std::chrono::nanoseconds timeout() const noexcept {
+    if (cfg_.health_check_timeout.count() > 0) return cfg_.health_check_timeout;
+    return std::min<std::chrono::nanoseconds>(interval(), std::chrono::seconds(2));
+  }
+
+  /// Checks every interval until cancelled.
+  task<void> run() {
+    if (interval().count() == 0) co_return;
+    // Jitter up to a tenth of the interval, at most one second.
+    const auto spread = std::min<std::chrono::nanoseconds>(interval() / 10, std::chrono::seconds(1));
+    auto round = clock_.now() + interval();
+    const auto token = co_await get_cancel_token();
+    while (!token.stop_requested()) {
+      {
+        scope s(token);
+        for (std::size_t i = 0; i < hosts_.size(); ++i) {
+          const auto jitter = std::chrono::nanoseconds(spread.count() > 0 ? random_.below(spread.count()) : 0);
+          s.spawn(check_at(i, round + jitter));
+        }
+        co_await s.join();
+      }
+      round += interval();
+    }
+  }
+
+private:
+  task<void> check_at(std::size_t i, typename Clock::time_point at) {
+    if (co_await clock_.sleep_until(at)) co_return;  // cancelled: the proxy is stopping
+    const auto verdict = co_await with_timeout(clock_, timeout(), probe(i));
+    const auto token = co_await get_cancel_token();
+    if (token.stop_requested()) co_return;
+    record(i, verdict ? *verdict : std::string("timed out"));
+  }
+
+  /// One check; an empty string for success, else why it failed.
+  task<std::string> probe(std::size_t i) {
+    const auto& host = hosts_.at(i);
+    auto conn = co_await transport_.connect(host.address);
+    if (!conn) co_return "connect: " + conn.error().message();
+    auto& s = conn.value();
+    std::string req = "GET " + cfg_.active_health_check_path + " HTTP/1.1\r\nHost: " + host.name +
+                      "\r\nUser-Agent: balancebeam-health-check\r\nConnection: close\r\n\r\n";
+    const_buffer out[] = {{req.data(), req.size()}};
+    if (auto w = co_await s.write(out); w.ec) {
+      s.close();
+      co_return "send: " + w.ec.message();
+    }
+    std::string buf;
+    http::response_parser parser(cfg_.limits);
+    http::response_head head;
+    std::array<char, 4096> chunk;
+    for (;;) {
+      auto [ec, n] = co_await s.read_some(chunk);
+      if (ec) {
+        s.close();
+        co_return "receive: " + ec.message();
+      }
+      buf.append(chunk.data(), n);
+      auto r = parser.feed(buf, head, false);
+      if (r.st == http::parse_state::need_more) continue;
+      s.close();
+      if (r.st == http::parse_state::failed) co_return "bad response: " + r.ec.message();
+      if (head.status != 200) co_return "status " + std::to_string(head.status);
+      co_return std::string();
+    }
+  }
+
+  void record(std::size_t i, const std::string& failure) {
+    auto& h = hosts_.health(i);
+    const auto gen = h.generation.load(std::memory_order_relaxed);
+    if (gen != generations_[i]) {  // a passive ejection since the last check: count anew
+      generations_[i] = gen;
+      thresholds_[i].reset();
+    }
+    const bool ok = failure.empty();
+    const auto change = thresholds_[i].observe(ok, h.up.load(std::memory_order_relaxed));
+    if (!change || !hosts_.set_up(i, *change)) return;
+    log_.log(*change ? log_level::info : log_level::warn,
+             (line{} << "upstream " << hosts_.at(i).name << " is " << (*change ? "up" : "down")
+                     << ": active check " << (ok ? std::string_view("passed") : std::string_view(failure)))
+                 .s);
+  }
+
+  Transport& transport_;
+  Clock& clock_;
+  rng random_;
+  cluster& hosts_;
+  const proxy_config& cfg_;
+  const logger& log_;
+  std::vector<health_threshold> thresholds_;
+  std::vector<std::uint32_t> generations_;
+};
+
+}  // namespace bb
