@@ -1,0 +1,99 @@
+#pragma once
+/// The state behind a simulated TCP connection, a link between two hosts and a listener.
+///
+/// A connection has two sides; each side owns the pipe of bytes flowing *towards* it: one
+/// buffer in which bytes still in flight and bytes delivered but unread sit together
+/// (delivery only moves an offset), and a queue of segment records (data, SYN, SYN-ACK,
+/// FIN, RST) whose deliveries are timer events. Segments of one direction are delivered
+/// in order, so control records and data can never overtake each other.
+
+#include <bb/core/net.hpp>
+#include <coroutine>
+#include <cstdint>
+#include <deque>
+#include <list>
+#include <sim/executor.hpp>
+#include <sim/host.hpp>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace bb::sim {
+
+class network;
+
+/// What a segment record carries.
+enum class segment : std::uint8_t { data, syn, syn_ack, fin, rst };
+
+/// A coroutine parked on a side (a read or a connect) or on a listener (an accept).
+struct waiter {
+  std::coroutine_handle<> h;
+  host* on = nullptr;
+  bool canceled = false;
+};
+
+/// A directed link between two hosts: its latency, optional bandwidth and hold state.
+struct link {
+  host* from = nullptr;
+  host* to = nullptr;
+  duration base{0};
+  duration jitter_mean{0};
+  /// Bytes per second; 0 means unlimited.
+  std::uint64_t bandwidth = 0;
+  duration busy_until{0};
+  /// While held, segments that reach the far end wait (TCP would retransmit them).
+  bool held = false;
+  std::vector<std::pair<connection*, int>> parked;  // (connection, receiving side)
+};
+
+/// One end of a connection and the pipe of bytes flowing towards it.
+struct side {
+  host* h = nullptr;
+  endpoint local;
+  link* out = nullptr;  // towards the peer
+
+  // Incoming pipe: [read_pos, delivered) is readable, [delivered, buf.size()) in flight.
+  std::string buf;
+  std::size_t read_pos = 0;
+  std::size_t delivered = 0;
+  struct record {
+    std::uint32_t len;
+    segment kind;
+  };
+  std::deque<record> records;
+  std::uint32_t parked = 0;  // deliveries that found the link held
+  duration last_delivery{0};
+
+  bool fin_in = false;       // peer sent FIN and it arrived
+  bool rst_in = false;       // peer reset the connection
+  bool established = false;  // SYN-ACK seen (client) or SYN accepted (server)
+  bool opened = false;       // a process holds this end
+  bool closed = false;       // the process closed it
+  bool aborted = false;      // its host crashed under it
+  bool fin_out = false;      // we sent FIN
+  bool rst_out = false;      // we sent RST
+  waiter* reader = nullptr;  // parked read or connect
+
+  [[nodiscard]] std::size_t readable() const noexcept { return delivered - read_pos; }
+};
+
+/// A simulated TCP connection; side 0 connected, side 1 was accepted. Freed by the
+/// network once no stream, backlog or pending event refers to it.
+struct connection {
+  std::uint64_t id = 0;
+  side sides[2];
+  std::uint32_t refs = 0;
+  network* net = nullptr;
+  std::list<connection*>::iterator self;  // its place in the network's list of live connections
+};
+
+/// A listening port on a host, owned by a sim::acceptor.
+struct listener {
+  host* h = nullptr;
+  std::uint16_t port = 0;
+  std::deque<connection*> backlog;  // established, not yet accepted
+  waiter* accepter = nullptr;
+  bool closed = false;
+};
+
+}  // namespace bb::sim

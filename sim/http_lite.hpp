@@ -1,0 +1,203 @@
+#pragma once
+/// bb::sim::http_lite: the little HTTP/1.1 the simulated clients and upstreams speak.
+///
+/// Deliberately independent of bb/http (the code under test): it writes requests and
+/// responses framed by Content-Length and reads back exactly what it and the proxy send.
+/// Anything else is "bad", which the invariants then report.
+
+#include <bb/core/task.hpp>
+#include <bb/core/transport.hpp>
+#include <charconv>
+#include <cstdint>
+#include <cstring>
+#include <sim/error.hpp>
+#include <sim/trace.hpp>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <system_error>
+
+namespace bb::sim::http_lite {
+
+/// A parsed request or response with its whole body.
+struct message {
+  int status = 0;      // responses
+  std::string method;  // requests
+  std::string target;  // requests
+  std::uint64_t content_length = 0;
+  bool close = false;  // Connection: close, or HTTP/1.0
+  std::string body;
+};
+
+/// Appends "Name: value\r\n".
+inline void field(std::string& out, std::string_view name, std::string_view value) {
+  out.append(name).append(": ").append(value).append("\r\n");
+}
+
+/// A request line, Host, Content-Length when there is a body, and the body.
+inline std::string make_request(std::string_view method, std::string_view target, std::string_view body, bool close) {
+  std::string out;
+  out.reserve(80 + body.size());
+  out.append(method).append(" ").append(target).append(" HTTP/1.1\r\nHost: sim\r\n");
+  if (!body.empty() || method == "POST") field(out, "Content-Length", std::to_string(body.size()));
+  if (close) field(out, "Connection", "close");
+  out.append("\r\n").append(body);
+  return out;
+}
+
+/// A status line, Content-Length and the body.
+inline std::string make_response(int status, std::string_view body, bool close) {
+  std::string out;
+  out.reserve(80 + body.size());
+  out.append("HTTP/1.1 ").append(std::to_string(status)).append(status < 400 ? " OK\r\n" : " Error\r\n");
+  field(out, "Content-Length", std::to_string(body.size()));
+  if (close) field(out, "Connection", "close");
+  out.append("\r\n").append(body);
+  return out;
+}
+
+namespace detail {
+constexpr bool iequals(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    char x = a[i], y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x + 32);
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y + 32);
+    if (x != y) return false;
+  }
+  return true;
+}
+}  // namespace detail
+
+/// The `size` bytes an upstream answers GET /r/<id>/<size> with: printable, seeded by id,
+/// so the client can check the body without having sent it.
+inline std::string payload(std::uint64_t id, std::size_t size) {
+  std::string out(size, ' ');
+  std::uint64_t x = id * 0x9e3779b97f4a7c15ull + 1;
+  for (std::size_t i = 0; i < size; i += 8) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    // Eight letters per step: one from each byte of the state.
+    for (std::size_t k = 0; k < 8 && i + k < size; ++k)
+      out[i + k] = static_cast<char>('a' + ((((x >> (8 * k)) & 0xff) * 26) >> 8));
+  }
+  return out;
+}
+
+/// checksum(payload(id, size)) without building the payload: each generator step makes
+/// exactly one 64-bit word of the checksum.
+inline std::uint64_t payload_checksum(std::uint64_t id, std::size_t size) {
+  fnv1a f;
+  std::uint64_t x = id * 0x9e3779b97f4a7c15ull + 1;
+  for (std::size_t i = 0; i < size; i += 8) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    std::uint64_t w = 0;
+    const std::size_t n = size - i < 8 ? size - i : 8;
+    for (std::size_t k = 0; k < n; ++k) {
+      const auto c = static_cast<std::uint64_t>('a' + ((((x >> (8 * k)) & 0xff) * 26) >> 8));
+      if (n == 8)
+        w |= c << (8 * k);
+      else
+        f.byte(static_cast<std::uint8_t>(c));
+    }
+    if (n == 8) f.word(w);
+  }
+  return f.h;
+}
+
+/// The request id and body size named by a target "/r/<id>/<size>"; {0, 0} otherwise.
+inline std::pair<std::uint64_t, std::size_t> parse_target(std::string_view t) {
+  std::uint64_t id = 0;
+  std::size_t size = 0;
+  if (!t.starts_with("/r/")) return {0, 0};
+  t.remove_prefix(3);
+  auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), id);
+  if (ec != std::errc{} || p == t.data() + t.size() || *p != '/') return {id, 0};
+  std::from_chars(p + 1, t.data() + t.size(), size);
+  return {id, size};
+}
+
+/// Reads messages one after the other from a stream, keeping what arrives early.
+class reader {
+ public:
+  enum class state { need_more, done, bad };
+
+  /// Parses one message from the buffered bytes into `m`.
+  state parse(bool response, message& m) {
+    const std::string_view all(buf_.data() + pos_, buf_.size() - pos_);
+    const auto end = all.find("\r\n\r\n");
+    if (end == std::string_view::npos) return all.size() > 65536 ? state::bad : state::need_more;
+    std::string_view head = all.substr(0, end + 2);
+    const auto eol = head.find("\r\n");
+    std::string_view first = head.substr(0, eol);
+    head.remove_prefix(eol + 2);
+    m = message{};
+    const auto sp1 = first.find(' ');
+    if (sp1 == std::string_view::npos) return state::bad;
+    if (response) {
+      if (!first.starts_with("HTTP/1.")) return state::bad;
+      m.close = first.starts_with("HTTP/1.0");
+      auto code = first.substr(sp1 + 1, 3);
+      if (std::from_chars(code.data(), code.data() + code.size(), m.status).ec != std::errc{}) return state::bad;
+    } else {
+      const auto sp2 = first.find(' ', sp1 + 1);
+      if (sp2 == std::string_view::npos) return state::bad;
+      m.method = first.substr(0, sp1);
+      m.target = first.substr(sp1 + 1, sp2 - sp1 - 1);
+    }
+    while (!head.empty()) {
+      const auto e = head.find("\r\n");
+      std::string_view f = head.substr(0, e);
+      head.remove_prefix(e + 2);
+      const auto colon = f.find(':');
+      if (colon == std::string_view::npos) return state::bad;
+      std::string_view name = f.substr(0, colon), value = f.substr(colon + 1);
+      while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+      if (detail::iequals(name, "content-length")) {
+        if (std::from_chars(value.data(), value.data() + value.size(), m.content_length).ec != std::errc{})
+          return state::bad;
+      } else if (detail::iequals(name, "connection") && detail::iequals(value, "close")) {
+        m.close = true;
+      }
+    }
+    const std::size_t head_size = end + 4;
+    if (all.size() - head_size < m.content_length) return state::need_more;
+    m.body.assign(all.data() + head_size, m.content_length);
+    pos_ += head_size + m.content_length;
+    if (pos_ == buf_.size()) buf_.clear(), pos_ = 0;
+    return state::done;
+  }
+
+  /// Reads the next message; an empty code on success, the stream's error, or
+  /// bad_message when the bytes are not a message this reader knows.
+  template <class Stream>
+  task<std::error_code> read(Stream& s, bool response, message& m) {
+    for (;;) {
+      switch (parse(response, m)) {
+        case state::done: co_return std::error_code{};
+        case state::bad: co_return err(std::errc::bad_message);
+        case state::need_more: break;
+      }
+      char chunk[4096];
+      auto r = co_await s.read_some(std::span<char>(chunk, sizeof chunk));
+      if (r.ec) co_return r.ec;
+      buf_.append(chunk, r.bytes);
+    }
+  }
+
+  /// True when bytes of a next message are already buffered.
+  [[nodiscard]] bool buffered() const noexcept { return pos_ < buf_.size(); }
+
+ private:
+  std::string buf_;
+  std::size_t pos_ = 0;
+};
+
+/// Writes `data` in one gathering write.
+template <class Stream>
+task<std::error_code> write_all(Stream& s, std::string_view data) {
+  const_buffer b[] = {const_buffer(data.data(), data.size())};
+  auto r = co_await s.write(std::span<const const_buffer>(b));
+  co_return r.ec;
+}
+
+}  // namespace bb::sim::http_lite

@@ -1,0 +1,142 @@
+#pragma once
+/// bb::sim::invariants: what must hold in every run, checked as each event happens.
+///
+/// Every request gets exactly one outcome: a response (in request order on its
+/// connection, body intact) or a failure the scenario allows. At the end, no request is
+/// unresolved and nothing (connection, listener, timer, task) is left behind. The first
+/// violation is kept with its time, for the report and the replay command.
+
+#include <array>
+#include <cstdint>
+#include <sim/executor.hpp>
+#include <sim/trace.hpp>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace bb::sim {
+
+/// How a request ended, as the client saw it.
+enum class outcome : std::uint8_t {
+  ok,            ///< a 2xx response with the expected body
+  server_error,  ///< a 5xx response (the proxy's 502/504, or an upstream's 500)
+  client_error,  ///< a 4xx response
+  conn_error,    ///< the connection failed (refused, reset, closed) before the response
+  timeout,       ///< the client gave up waiting
+};
+inline constexpr std::size_t outcome_count = 5;
+
+constexpr std::string_view to_string(outcome o) noexcept {
+  constexpr std::string_view names[] = {"ok", "server_error", "client_error", "conn_error", "timeout"};
+  return names[static_cast<int>(o)];
+}
+
+/// Which invariant broke; the number goes into the trace.
+enum class broken : std::uint8_t {
+  two_outcomes = 1,     ///< a request resolved twice
+  out_of_order,         ///< a response carried the body of a later request on its connection
+  corrupt_body,         ///< a 2xx body does not match what was sent or asked for
+  disallowed_outcome,   ///< an outcome the scenario does not allow
+  unresolved,           ///< a request never got an outcome
+  left_behind,          ///< a connection, listener, timer or task outlived the run
+  bad_response,         ///< bytes that do not parse as an HTTP response
+};
+
+constexpr std::string_view to_string(broken b) noexcept {
+  constexpr std::string_view names[] = {"",          "two_outcomes", "out_of_order", "corrupt_body",
+                                        "disallowed_outcome", "unresolved", "left_behind", "bad_response"};
+  return names[static_cast<int>(b)];
+}
+
+class invariants {
+ public:
+  invariants(executor& exec, trace& tr) : exec_(exec), trace_(tr) { allow(outcome::ok); }
+
+  /// Lets outcome `o` happen without a violation.
+  void allow(outcome o) noexcept { allowed_ |= 1u << static_cast<int>(o); }
+  [[nodiscard]] bool allowed(outcome o) const noexcept { return allowed_ & (1u << static_cast<int>(o)); }
+
+  /// A new request from `client` whose body (sent or expected) has checksum `sum`.
+  std::uint64_t issue(std::uint32_t client, std::uint64_t sum) {
+    const std::uint64_t id = resolved_.size() + 1;
+    resolved_.push_back(0);
+    trace_.add(exec_.now(), ev::request, client, 0, id, sum);
+    return id;
+  }
+
+  /// Request `id` got a response with `status`; `body_ok` and `in_order` as the client saw.
+  void respond(std::uint64_t id, std::uint32_t client, int status, bool body_ok, bool in_order) {
+    trace_.add(exec_.now(), ev::response, client, 0, id, static_cast<std::uint64_t>(status));
+    const outcome o = status >= 500 ? outcome::server_error
+                      : status >= 400 ? outcome::client_error
+                      : status >= 200 ? outcome::ok
+                                      : outcome::server_error;
+    if (!resolve(id, o)) return;
+    ++checks_;
+    if (!in_order) violate(broken::out_of_order, id, "response " + std::to_string(status) + " out of request order");
+    ++checks_;
+    if (o == outcome::ok && !body_ok) violate(broken::corrupt_body, id, "body checksum mismatch");
+  }
+
+  /// Request `id` failed without a response.
+  void fail(std::uint64_t id, std::uint32_t client, outcome o) {
+    trace_.add(exec_.now(), ev::failure, client, 0, id, static_cast<std::uint64_t>(o));
+    resolve(id, o);
+  }
+
+  /// Records a violation found by the world (bad bytes, leftovers).
+  void violate(broken b, std::uint64_t subject, std::string what) {
+    ++violations_;
+    trace_.add(exec_.now(), ev::violation, 0, 0, static_cast<std::uint64_t>(b), subject);
+    if (violations_ == 1) {
+      first_time_ = exec_.now();
+      first_ = std::string(to_string(b)) + " (#" + std::to_string(subject) + "): " + std::move(what);
+    }
+  }
+  /// Checks one end-of-run condition; `what` describes it when it fails.
+  void expect(bool ok, std::string_view what) {
+    ++checks_;
+    if (!ok) violate(broken::left_behind, 0, std::string(what));
+  }
+
+  /// Every request must have an outcome by the end of the run.
+  void check_all_resolved() {
+    for (std::size_t i = 0; i < resolved_.size(); ++i) {
+      ++checks_;
+      if (!resolved_[i]) violate(broken::unresolved, i + 1, "request never got an outcome");
+    }
+  }
+
+  [[nodiscard]] std::uint64_t requests() const noexcept { return resolved_.size(); }
+  [[nodiscard]] std::uint64_t count(outcome o) const noexcept { return by_outcome_[static_cast<int>(o)]; }
+  [[nodiscard]] std::uint64_t checks() const noexcept { return checks_; }
+  [[nodiscard]] std::uint64_t violations() const noexcept { return violations_; }
+  [[nodiscard]] const std::string& first() const noexcept { return first_; }
+  [[nodiscard]] duration first_time() const noexcept { return first_time_; }
+
+ private:
+  bool resolve(std::uint64_t id, outcome o) {
+    ++checks_;
+    if (id == 0 || id > resolved_.size() || resolved_[id - 1]) {
+      violate(broken::two_outcomes, id, "a second outcome: " + std::string(to_string(o)));
+      return false;
+    }
+    resolved_[id - 1] = 1;
+    ++by_outcome_[static_cast<int>(o)];
+    ++checks_;
+    if (!allowed(o)) violate(broken::disallowed_outcome, id, "outcome " + std::string(to_string(o)) + " not allowed");
+    return true;
+  }
+
+  executor& exec_;
+  trace& trace_;
+  std::uint32_t allowed_ = 0;
+  std::vector<std::uint8_t> resolved_;
+  std::array<std::uint64_t, outcome_count> by_outcome_{};
+  std::uint64_t checks_ = 0;
+  std::uint64_t violations_ = 0;
+  std::string first_;
+  duration first_time_{0};
+};
+
+}  // namespace bb::sim

@@ -1,0 +1,156 @@
+// sim: runs balancebeam's proxy on the simulated network under a named scenario.
+//
+//   sim --list
+//   sim --scenario steady [--seed N | --seeds A..B] [--duration SECONDS] [--trace] [--json]
+//
+// The only wall-clock reading of the simulator is here, to report its speed.
+
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <optional>
+#include <sim/scenario.hpp>
+#include <sim/world.hpp>
+#include <string>
+#include <string_view>
+
+namespace {
+
+constexpr std::uint64_t default_seed = 1;
+
+struct options {
+  std::string scenario = "steady";
+  std::uint64_t first = default_seed, last = default_seed;
+  std::optional<double> duration_s;
+  bool trace = false, json = false, list = false, sweep = false;
+};
+
+[[noreturn]] void usage(const char* why) {
+  std::fprintf(stderr,
+               "sim: %s\nusage: sim [--list] [--scenario NAME] [--seed N | --seeds A..B] [--duration SECONDS] "
+               "[--trace] [--json]\n",
+               why);
+  std::exit(2);
+}
+
+std::uint64_t parse_u64(std::string_view s) {
+  char* end = nullptr;
+  const std::string str(s);
+  const auto v = std::strtoull(str.c_str(), &end, 10);
+  if (str.empty() || *end) usage("not a number");
+  return v;
+}
+
+options parse(int argc, char** argv) {
+  options o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view a = argv[i];
+    auto value = [&]() -> std::string_view {
+      if (i + 1 >= argc) usage("missing value");
+      return argv[++i];
+    };
+    if (a == "--list") o.list = true;
+    else if (a == "--trace") o.trace = true;
+    else if (a == "--json") o.json = true;
+    else if (a == "--scenario") o.scenario = value();
+    else if (a == "--seed") o.first = o.last = parse_u64(value());
+    else if (a == "--duration") o.duration_s = std::strtod(std::string(value()).c_str(), nullptr);
+    else if (a == "--seeds") {
+      const auto v = value();
+      const auto dots = v.find("..");
+      if (dots == std::string_view::npos) usage("--seeds takes A..B");
+      o.first = parse_u64(v.substr(0, dots));
+      o.last = parse_u64(v.substr(dots + 2));
+      o.sweep = true;
+    } else if (a == "--help" || a == "-h") usage("help");
+    else usage("unknown flag");
+  }
+  return o;
+}
+
+double seconds(bb::sim::duration d) { return static_cast<double>(d.count()) / 1e9; }
+
+void print_trace(const bb::sim::network& net, const bb::sim::record& r) {
+  auto name = [&](std::uint32_t id) { return std::string(net.name_of(id)); };
+  std::printf("%.9f %s %s %s x=%llu y=%llu\n", seconds(r.t), std::string(to_string(r.kind)).c_str(), name(r.a).c_str(),
+              name(r.b).c_str(), static_cast<unsigned long long>(r.x), static_cast<unsigned long long>(r.y));
+}
+
+void print_text(const bb::sim::scenario& sc, const bb::sim::report& r, double wall) {
+  std::printf("scenario: %s\nseed: %llu\n", sc.name.c_str(), static_cast<unsigned long long>(sc.seed));
+  for (auto& [k, v] : sc.parameters()) std::printf("  %s: %s\n", k.c_str(), v.c_str());
+  std::printf("virtual duration: %.3f s (load for %.3f s)\n", seconds(r.virtual_time), seconds(sc.length));
+  std::printf("wall time: %.3f s\n", wall);
+  std::printf("speed: %.0f virtual s per wall s, %.0f simulated requests per wall s\n", seconds(r.virtual_time) / wall,
+              static_cast<double>(r.requests) / wall);
+  std::printf("requests: %llu", static_cast<unsigned long long>(r.requests));
+  for (std::size_t i = 0; i < bb::sim::outcome_count; ++i)
+    std::printf(" %s=%llu", std::string(to_string(static_cast<bb::sim::outcome>(i))).c_str(),
+                static_cast<unsigned long long>(r.by_outcome[i]));
+  std::printf("\nclient connections: %llu\n", static_cast<unsigned long long>(r.client_connections));
+  std::printf("events processed: %llu (trace records: %llu)\n", static_cast<unsigned long long>(r.events),
+              static_cast<unsigned long long>(r.trace_records));
+  std::printf("invariants: %llu checked, %llu violated\n", static_cast<unsigned long long>(r.checks),
+              static_cast<unsigned long long>(r.violations));
+  std::printf("trace hash: %016llx\n", static_cast<unsigned long long>(r.trace_hash));
+}
+
+void print_json(const bb::sim::scenario& sc, const bb::sim::report& r, double wall) {
+  std::printf("{\"scenario\":\"%s\",\"seed\":%llu,\"parameters\":{", sc.name.c_str(),
+              static_cast<unsigned long long>(sc.seed));
+  bool first = true;
+  for (auto& [k, v] : sc.parameters()) std::printf("%s\"%s\":\"%s\"", first ? "" : ",", k.c_str(), v.c_str()), first = false;
+  std::printf("},\"virtual_s\":%.9f,\"wall_s\":%.6f,\"requests\":%llu,\"outcomes\":{", seconds(r.virtual_time), wall,
+              static_cast<unsigned long long>(r.requests));
+  for (std::size_t i = 0; i < bb::sim::outcome_count; ++i)
+    std::printf("%s\"%s\":%llu", i ? "," : "", std::string(to_string(static_cast<bb::sim::outcome>(i))).c_str(),
+                static_cast<unsigned long long>(r.by_outcome[i]));
+  std::printf("},\"events\":%llu,\"checks\":%llu,\"violations\":%llu,\"trace_hash\":\"%016llx\"}\n",
+              static_cast<unsigned long long>(r.events), static_cast<unsigned long long>(r.checks),
+              static_cast<unsigned long long>(r.violations), static_cast<unsigned long long>(r.trace_hash));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const options o = parse(argc, argv);
+  if (o.list) {
+    for (auto& [name, what] : bb::sim::scenario_list())
+      std::printf("%-16s %s\n", std::string(name).c_str(), std::string(what).c_str());
+    return 0;
+  }
+  std::optional<bb::sim::duration> length;
+  if (o.duration_s) length = bb::sim::duration(static_cast<std::int64_t>(*o.duration_s * 1e9));
+  int failed = 0;
+  for (std::uint64_t seed = o.first;; ++seed) {
+    bb::sim::scenario sc;
+    try {
+      sc = bb::sim::make_scenario(o.scenario, seed, length);
+    } catch (const std::invalid_argument& e) {
+      usage(e.what());
+    }
+    bb::sim::world w(sc);
+    if (o.trace) w.tracer().set_sink([&w](const bb::sim::record& r) { print_trace(w.net(), r); });
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto r = w.run();
+    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (o.json)
+      print_json(sc, r, wall);
+    else if (o.sweep)
+      std::printf("seed %llu: %llu requests, %llu violations, trace hash: %016llx\n",
+                  static_cast<unsigned long long>(seed), static_cast<unsigned long long>(r.requests),
+                  static_cast<unsigned long long>(r.violations), static_cast<unsigned long long>(r.trace_hash));
+    else
+      print_text(sc, r, wall);
+    if (r.violations) {
+      ++failed;
+      std::printf("VIOLATION: seed %llu, at t=%.9f s: %s\nreplay: build/bin/sim --scenario %s --seed %llu%s\n",
+                  static_cast<unsigned long long>(seed), seconds(r.first_violation_at), r.first_violation.c_str(),
+                  sc.name.c_str(), static_cast<unsigned long long>(seed),
+                  o.duration_s ? (" --duration " + std::to_string(*o.duration_s)).c_str() : "");
+    }
+    if (seed == o.last) break;
+  }
+  return failed ? 1 : 0;
+}

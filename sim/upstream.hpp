@@ -1,0 +1,124 @@
+#pragma once
+/// bb::sim::upstream_server: a simulated origin server with a chosen misbehaviour.
+///
+/// Each incarnation of the server process is one serve() task: it listens, answers on
+/// every connection it accepts, and ends when its listener closes (stop(), or a crash
+/// that the network carries out), cancelling its connections. A restart is a new serve().
+
+#include <bb/core/net.hpp>
+#include <bb/core/random.hpp>
+#include <bb/core/scope.hpp>
+#include <bb/core/task.hpp>
+#include <cstdint>
+#include <sim/clock.hpp>
+#include <sim/http_lite.hpp>
+#include <sim/network.hpp>
+#include <sim/transport.hpp>
+#include <string>
+#include <string_view>
+
+namespace bb::sim {
+
+/// How an upstream answers.
+enum class behaviour : std::uint8_t {
+  echo,             ///< 200: POST bodies echoed, GET /r/<id>/<n> gets payload(id, n)
+  always_500,       ///< 500 to everything
+  slow,             ///< echo after an exponentially distributed delay
+  hang,             ///< accepts and reads, never answers
+  half_then_close,  ///< sends half of an echo response, then closes
+};
+
+constexpr std::string_view to_string(behaviour b) noexcept {
+  constexpr std::string_view names[] = {"echo", "always_500", "slow", "hang", "half_then_close"};
+  return names[static_cast<int>(b)];
+}
+
+/// What an upstream is and how it behaves.
+struct upstream_spec {
+  std::string name;
+  behaviour kind = behaviour::echo;
+  duration slow_mean = std::chrono::milliseconds(20);
+};
+
+class upstream_server {
+ public:
+  upstream_server(network& net, host& h, std::uint16_t port, upstream_spec spec, rng random)
+      : net_(net), host_(h), transport_(net, h), clock_(net.exec(), h), port_(port), spec_(std::move(spec)),
+        random_(random) {}
+  upstream_server(const upstream_server&) = delete;
+  upstream_server& operator=(const upstream_server&) = delete;
+
+  [[nodiscard]] endpoint address() const noexcept { return {host_.ip, port_}; }
+  [[nodiscard]] const upstream_spec& spec() const noexcept { return spec_; }
+  [[nodiscard]] host& machine() noexcept { return host_; }
+  [[nodiscard]] bool running() const noexcept { return acceptor_ != nullptr; }
+  [[nodiscard]] std::uint64_t answered() const noexcept { return answered_; }
+
+  /// One incarnation of the process: serves until its listener closes or it is cancelled.
+  task<void> serve() {
+    auto acc = transport_.listen(address());
+    if (!acc) co_return;
+    acceptor_ = &acc.value();
+    scope sessions(co_await get_cancel_token());
+    for (;;) {
+      auto r = co_await acc->accept();
+      if (!r) break;
+      sessions.spawn(session(std::move(r->stream)));
+    }
+    acceptor_ = nullptr;
+    sessions.request_stop();
+    co_await sessions.join();
+  }
+
+  /// Ends the current incarnation in order (its open connections are cancelled).
+  void stop() {
+    if (acceptor_) acceptor_->close();
+  }
+  /// The process dies: listener gone, every connection reset; serve() then returns.
+  void crash() { net_.crash(host_); }
+  /// Lets the host run a process again; the owner spawns a new serve().
+  void restart() { net_.restart(host_); }
+
+ private:
+  task<void> session(stream s) {
+    http_lite::reader rd;
+    http_lite::message m;
+    for (;;) {
+      if (co_await rd.read(s, false, m)) break;
+      if (spec_.kind == behaviour::hang) continue;
+      if (spec_.kind == behaviour::slow) {
+        const auto d = duration(static_cast<std::int64_t>(random_.exponential(static_cast<double>(spec_.slow_mean.count()))));
+        if (co_await clock_.sleep_for(d)) break;
+      }
+      std::string out;
+      if (spec_.kind == behaviour::always_500) {
+        out = http_lite::make_response(500, "upstream error\n", m.close);
+      } else if (m.method == "POST") {
+        out = http_lite::make_response(200, m.body, m.close);
+      } else {
+        auto [id, size] = http_lite::parse_target(m.target);
+        out = http_lite::make_response(200, http_lite::payload(id, size), m.close);
+      }
+      if (spec_.kind == behaviour::half_then_close) {
+        co_await http_lite::write_all(s, std::string_view(out).substr(0, out.size() / 2));
+        break;
+      }
+      if (co_await http_lite::write_all(s, out)) break;
+      ++answered_;
+      if (m.close) break;
+    }
+    s.close();
+  }
+
+  network& net_;
+  host& host_;
+  transport transport_;
+  virtual_clock clock_;
+  std::uint16_t port_;
+  upstream_spec spec_;
+  rng random_;
+  acceptor* acceptor_ = nullptr;
+  std::uint64_t answered_ = 0;
+};
+
+}  // namespace bb::sim

@@ -1,0 +1,190 @@
+#pragma once
+/// bb::sim::world: one scenario run — the hosts, the proxy under test, its upstreams and
+/// clients, the faults — and the report that comes out of it.
+///
+/// The proxy is the very bb::proxy the application runs, instantiated here (and only
+/// here) over sim::transport and sim::virtual_clock on the host "proxy".
+
+#include <bb/core/log.hpp>
+#include <bb/core/random.hpp>
+#include <bb/core/scope.hpp>
+#include <bb/core/task.hpp>
+#include <bb/proxy.hpp>
+#include <memory>
+#include <optional>
+#include <sim/client.hpp>
+#include <sim/clock.hpp>
+#include <sim/executor.hpp>
+#include <sim/invariants.hpp>
+#include <sim/network.hpp>
+#include <sim/run.hpp>
+#include <sim/scenario.hpp>
+#include <sim/trace.hpp>
+#include <sim/transport.hpp>
+#include <sim/upstream.hpp>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace bb::sim {
+
+/// What a run produced.
+struct report {
+  std::uint64_t requests = 0;
+  std::uint64_t by_outcome[outcome_count] = {};
+  std::uint64_t events = 0;
+  std::uint64_t trace_records = 0;
+  std::uint64_t trace_hash = 0;
+  std::uint64_t checks = 0;
+  std::uint64_t violations = 0;
+  std::uint64_t client_connections = 0;
+  duration virtual_time{0};
+  std::string first_violation;  // empty when none
+  duration first_violation_at{0};
+};
+
+class world {
+ public:
+  using proxy_type = bb::proxy<transport, virtual_clock>;
+
+  explicit world(scenario sc) : sc_(std::move(sc)), root_(after_parameters(sc_.seed)), net_(exec_, trace_, root_()), inv_(exec_, trace_) {
+    using namespace std::chrono_literals;
+    for (auto o : sc_.allowed) inv_.allow(o);
+    proxy_host_ = &net_.add_host("proxy", ip_address::v4(10, 0, 0, 1), 50us, 200us);
+    rng up_random = root_.split();
+    for (std::size_t i = 0; i < sc_.upstreams.size(); ++i) {
+      auto& h = net_.add_host(sc_.upstreams[i].name, ip_address::v4(10, 0, 1, static_cast<std::uint8_t>(i + 1)), 50us, 200us);
+      upstreams_.push_back(std::make_unique<upstream_server>(net_, h, 8080, sc_.upstreams[i], up_random.split()));
+    }
+    std::vector<host*> clients;
+    for (std::size_t i = 0; i < sc_.client_hosts; ++i)
+      clients.push_back(&net_.add_host("client" + std::to_string(i + 1),
+                                       ip_address::v4(10, 1, static_cast<std::uint8_t>(i / 250),
+                                                      static_cast<std::uint8_t>(i % 250 + 1)),
+                                       500us, 5ms));
+    std::vector<endpoint> entries;
+    if (sc_.through_proxy) {
+      cfg_.bind = endpoint{proxy_host_->ip, 80};
+      for (auto& u : upstreams_) cfg_.upstreams.push_back({u->spec().name, u->address()});
+      cfg_.upstream_read_timeout = 10s;
+      cfg_.active_health_check_interval_s = 0;
+      proxy_transport_ = std::make_unique<transport>(net_, *proxy_host_);
+      proxy_clock_ = std::make_unique<virtual_clock>(exec_, *proxy_host_);
+      proxy_ = std::make_unique<proxy_type>(*proxy_transport_, *proxy_clock_, root_.split(), cfg_, log_);
+      entries.push_back(cfg_.bind);
+    } else {
+      for (auto& u : upstreams_) entries.push_back(u->address());
+    }
+    clients_.emplace(net_, inv_, clients, std::move(entries), sc_.clients, root_.split());
+    faults_random_ = root_.split();
+    fault_clock_ = std::make_unique<virtual_clock>(exec_, *proxy_host_);
+  }
+
+  /// Runs the scenario to its end and checks what must hold afterwards.
+  report run() {
+    using namespace std::chrono_literals;
+    bool finished = true;
+    try {
+      sim::run(exec_, main_task(), sc_.length + 15min);
+    } catch (const std::logic_error&) {
+      finished = false;
+    }
+    if (!finished) inv_.violate(broken::left_behind, 0, "the run did not wind down (a task is stuck)");
+    inv_.check_all_resolved();
+    if (finished) {
+      inv_.expect(net_.open_ends() == 0, "a connection end left open: " + std::to_string(net_.open_ends()));
+      inv_.expect(net_.live_connections() == 0, "connections not freed: " + std::to_string(net_.live_connections()));
+      inv_.expect(net_.listening() == 0, "a listener left open");
+      inv_.expect(exec_.pending_timers() == 0, "timers left: " + std::to_string(exec_.pending_timers()));
+    }
+    report r;
+    r.requests = inv_.requests();
+    for (std::size_t i = 0; i < outcome_count; ++i) r.by_outcome[i] = inv_.count(static_cast<outcome>(i));
+    r.events = exec_.events_processed();
+    r.trace_records = trace_.records();
+    r.trace_hash = trace_.hash();
+    r.checks = inv_.checks();
+    r.violations = inv_.violations();
+    r.client_connections = clients_->connections();
+    r.virtual_time = end_time_;
+    r.first_violation = inv_.first();
+    r.first_violation_at = inv_.first_time();
+    return r;
+  }
+
+  [[nodiscard]] trace& tracer() noexcept { return trace_; }
+  [[nodiscard]] network& net() noexcept { return net_; }
+  [[nodiscard]] const scenario& spec() const noexcept { return sc_; }
+
+ private:
+  /// The seed's generator past the draw that make_scenario split off for the parameters.
+  static rng after_parameters(std::uint64_t seed) {
+    rng r(seed);
+    r();
+    return r;
+  }
+
+  task<void> main_task() {
+    scope s(co_await get_cancel_token());
+    for (auto& u : upstreams_) s.spawn(u->serve());
+    if (proxy_) {
+      if (auto ec = proxy_->listen()) throw std::runtime_error("sim: the proxy cannot listen: " + ec.message());
+      s.spawn(proxy_->run());
+    }
+    {
+      scope faults(s.token());
+      faults.spawn(fault_driver(s));
+      co_await clients_->run(sc_.length);
+      trace_.add(exec_.now(), ev::phase, 0, 0, 0, 1);  // load over, every request resolved
+      faults.request_stop();
+      co_await faults.join();
+    }
+    if (proxy_) proxy_->drain();
+    for (auto& u : upstreams_) u->stop();
+    co_await s.join();
+    end_time_ = exec_.now();
+    trace_.add(exec_.now(), ev::phase, 0, 0, 0, 2);  // everything joined
+  }
+
+  /// Carries out the scenario's faults until the load is over (then it is cancelled).
+  task<void> fault_driver(scope& owner) {
+    if (sc_.crash_target) {
+      if (co_await fault_clock_->sleep_for(sc_.crash_at)) co_return;
+      upstreams_[*sc_.crash_target]->crash();
+    }
+    if (sc_.flap_target) {
+      auto& u = *upstreams_[*sc_.flap_target];
+      auto draw = [&](duration mean) {
+        return duration(static_cast<std::int64_t>(faults_random_.exponential(static_cast<double>(mean.count()))));
+      };
+      for (;;) {
+        if (co_await fault_clock_->sleep_for(draw(sc_.flap_up_mean))) co_return;
+        u.crash();
+        const bool stop = static_cast<bool>(co_await fault_clock_->sleep_for(draw(sc_.flap_down_mean)));
+        u.restart();
+        owner.spawn(u.serve());
+        if (stop) co_return;
+      }
+    }
+  }
+
+  scenario sc_;
+  rng root_;
+  executor exec_;
+  trace trace_;
+  network net_;
+  invariants inv_;
+  host* proxy_host_ = nullptr;
+  std::vector<std::unique_ptr<upstream_server>> upstreams_;
+  std::optional<client_fleet> clients_;
+  proxy_config cfg_;
+  logger log_;
+  std::unique_ptr<transport> proxy_transport_;
+  std::unique_ptr<virtual_clock> proxy_clock_;
+  std::unique_ptr<proxy_type> proxy_;
+  rng faults_random_;
+  std::unique_ptr<virtual_clock> fault_clock_;
+  duration end_time_{0};
+};
+
+}  // namespace bb::sim
