@@ -117,7 +117,7 @@ private:
       }
       auto [ec, n] = co_await client_.read_some(room);
       if (ec) {
-        if (this->timed_out_) ++ctx_.stats.timeouts;
+        if (this->timed_out_ && !ctx_.draining) ++ctx_.stats.timeouts;
         if (!in_.empty() && ctx_.log.enabled(log_level::debug))
           ctx_.log.log(log_level::debug, (line{} << peer_ip() << " closed mid-request: " << ec.message()).s);
         co_return head_status::closed;
