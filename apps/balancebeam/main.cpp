@@ -15,6 +15,7 @@
 
 #include <charconv>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <ctime>
 #include <memory>
@@ -115,6 +116,8 @@ int main(int argc, char** argv) {
     ("threads", "worker threads (default: the number of cores)",
      cxxopts::value<std::string>()->default_value(std::to_string(std::max(1u, std::thread::hardware_concurrency()))))
     ("log-level", "debug, info, warn, error or off", cxxopts::value<std::string>()->default_value("info"))
+    ("seed", "seed of the balancing random source (default: drawn at start; set it to replay a run)",
+     cxxopts::value<std::string>())
     ("h,help", "print this help");
   // clang-format on
 
@@ -157,26 +160,46 @@ int main(int argc, char** argv) {
   const bb::logger log(*level, write_log_line);
 
   std::random_device seed_source;  // the application, not the library, draws the seeds
+  const std::uint64_t seed = args.count("seed")
+                                 ? parse_unsigned("seed", args["seed"].as<std::string>(), UINT64_MAX)
+                                 : (std::uint64_t{seed_source()} << 32) | seed_source();
+  bb::rng seeds(seed);
+
+  // Before any listener exists: a SIGTERM from a supervisor that saw the port open must
+  // drain, not kill.
+  asio::io_context signals_io;
+  asio::signal_set signals(signals_io, SIGINT, SIGTERM);
+
+  // Every worker binds with SO_REUSEPORT, which would let a second balancebeam share the
+  // port silently; a plain bind first says "in use" instead.
+  {
+    asio::io_context probe_io;
+    asio::ip::tcp::acceptor probe(probe_io);
+    std::error_code ec;
+    const auto ep = bb::asio_rt::to_asio(config.bind);
+    probe.open(ep.protocol(), ec);
+    if (!ec) probe.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) probe.bind(ep, ec);
+    if (ec) die(1, "cannot listen on " + config.bind.to_string() + ": " + ec.message());
+  }
+
   bb::cluster upstreams(config.upstreams);  // health shared by every worker
   std::vector<std::unique_ptr<worker>> workers;
   for (std::uint64_t i = 0; i < threads; ++i) {
     auto w = std::make_unique<worker>();
-    const std::uint64_t seed = (std::uint64_t{seed_source()} << 32) | seed_source();
     w->proxy = std::make_unique<bb::proxy<bb::asio_rt::tcp_transport, bb::asio_rt::steady_clock>>(
-        w->transport, w->clock, bb::rng(seed), config, log, upstreams, i == 0);
+        w->transport, w->clock, seeds.split(), config, log, upstreams, i == 0);
     if (auto ec = w->proxy->listen()) die(1, "cannot listen on " + config.bind.to_string() + ": " + ec.message());
     workers.push_back(std::move(w));
   }
   log.log(bb::log_level::info, (bb::line{} << "balancebeam listening on " << workers[0]->proxy->local_endpoint().to_string()
                                            << " with " << config.upstreams.size() << " upstream(s) and " << threads
-                                           << " thread(s)")
+                                           << " thread(s), seed " << seed)
                                    .s);
 
   for (auto& w : workers)
     w->thread = std::thread([&w = *w] { bb::asio_rt::run(w.io, w.proxy->run()); });
 
-  asio::io_context signals_io;
-  asio::signal_set signals(signals_io, SIGINT, SIGTERM);
   signals.async_wait([&](std::error_code ec, int sig) {
     if (ec) return;
     log.log(bb::log_level::info, (bb::line{} << "signal " << sig << ": draining").s);

@@ -102,12 +102,13 @@ class tcp_stream {
     std::span<char> buf_;
     template <class P>
     void await_suspend(std::coroutine_handle<P> h) {
-      this->arm(h);
       this->io_->async_read_some(::asio::buffer(buf_.data(), buf_.size()),
                                  [this, h](std::error_code ec, std::size_t n) {
                                    this->r_ = {detail::normalize(ec), n};
                                    h.resume();
                                  });
+      // Registered after the start: a token already stopped must find an operation to cancel.
+      this->arm(h);
     }
     io_result await_resume() noexcept {
       this->cancel_.reset();
@@ -156,7 +157,6 @@ class tcp_stream {
     }
     template <class P>
     void await_suspend(std::coroutine_handle<P> h) {
-      this->arm(h);
       if (rest_.empty())
         for (auto b : bufs_) rest_.emplace_back(b.data(), b.size());
       std::size_t already = total_;
@@ -165,6 +165,8 @@ class tcp_stream {
         this->r_ = {detail::normalize(ec), already + n};
         h.resume();
       });
+      // Registered after the start: a token already stopped must find an operation to cancel.
+      this->arm(h);
     }
     io_result await_resume() noexcept {
       this->cancel_.reset();
@@ -208,12 +210,13 @@ class tcp_acceptor {
     std::optional<::asio::ip::tcp::socket> sock_;
     template <class P>
     void await_suspend(std::coroutine_handle<P> h) {
-      this->arm(h);
       this->io_->async_accept([this, h](std::error_code ec, ::asio::ip::tcp::socket s) {
         this->r_ = detail::normalize(ec);
         if (!ec) sock_.emplace(std::move(s));
         h.resume();
       });
+      // Registered after the start: a token already stopped must find an operation to cancel.
+      this->arm(h);
     }
     result<accepted<tcp_stream>> await_resume() {
       this->cancel_.reset();
@@ -274,11 +277,12 @@ class tcp_transport {
     template <class P>
     void await_suspend(std::coroutine_handle<P> h) {
       this->io_ = &sock_;
-      this->arm(h);
       sock_.async_connect(to_, [this, h](std::error_code ec) {
         this->r_ = detail::normalize(ec);
         h.resume();
       });
+      // Registered after the start: a token already stopped must find an operation to cancel.
+      this->arm(h);
     }
     result<tcp_stream> await_resume() {
       this->cancel_.reset();
