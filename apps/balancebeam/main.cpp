@@ -113,6 +113,10 @@ int main(int argc, char** argv) {
      cxxopts::value<std::string>()->default_value("2"))
     ("max-requests-per-minute", "requests per minute per client IP (0 = unlimited)",
      cxxopts::value<std::string>()->default_value("0"))
+    ("rate-limit", "fixed-window, sliding-window or gcra", cxxopts::value<std::string>()->default_value("fixed-window"))
+    ("rate-limit-burst", "gcra's burst (default: the limit - 1, so the limit is the limit)", cxxopts::value<std::string>())
+    ("trusted-proxy", "an IP whose X-Forwarded-For is believed for rate limiting (repeatable)",
+     cxxopts::value<std::vector<std::string>>())
     ("threads", "worker threads (default: the number of cores)",
      cxxopts::value<std::string>()->default_value(std::to_string(std::max(1u, std::thread::hardware_concurrency()))))
     ("log-level", "debug, info, warn, error or off", cxxopts::value<std::string>()->default_value("info"))
@@ -153,6 +157,22 @@ int main(int argc, char** argv) {
       parse_seconds("upstream-connect-timeout", args["upstream-connect-timeout"].as<std::string>());
   config.max_requests_per_minute = static_cast<std::uint32_t>(
       parse_unsigned("max-requests-per-minute", args["max-requests-per-minute"].as<std::string>(), 1u << 30));
+  {
+    const auto algo = args["rate-limit"].as<std::string>();
+    if (algo == "fixed-window") config.rate_limit_algorithm = bb::rate_limit_algorithm::fixed_window;
+    else if (algo == "sliding-window") config.rate_limit_algorithm = bb::rate_limit_algorithm::sliding_window;
+    else if (algo == "gcra") config.rate_limit_algorithm = bb::rate_limit_algorithm::gcra;
+    else die(exit_usage, "invalid value for --rate-limit: '" + algo + "' (expected fixed-window, sliding-window or gcra)");
+  }
+  if (args.count("rate-limit-burst"))
+    config.rate_limit_burst =
+        static_cast<std::int64_t>(parse_unsigned("rate-limit-burst", args["rate-limit-burst"].as<std::string>(), 1u << 30));
+  if (args.count("trusted-proxy"))
+    for (const auto& t : args["trusted-proxy"].as<std::vector<std::string>>()) {
+      auto ip = bb::ip_address::parse(t);
+      if (!ip) die(exit_usage, "invalid value for --trusted-proxy: '" + t + "' (expected an IP address)");
+      config.trusted_proxies.push_back(*ip);
+    }
   const auto threads = parse_unsigned("threads", args["threads"].as<std::string>(), 1024);
   if (threads == 0) die(exit_usage, "invalid value for --threads: '0' (expected at least 1)");
   const auto level = bb::parse_log_level(args["log-level"].as<std::string>());
@@ -183,12 +203,12 @@ int main(int argc, char** argv) {
     if (ec) die(1, "cannot listen on " + config.bind.to_string() + ": " + ec.message());
   }
 
-  bb::cluster upstreams(config.upstreams);  // health shared by every worker
+  bb::shared_state shared(config, seeds());  // health and rate limits, for every worker
   std::vector<std::unique_ptr<worker>> workers;
   for (std::uint64_t i = 0; i < threads; ++i) {
     auto w = std::make_unique<worker>();
     w->proxy = std::make_unique<bb::proxy<bb::asio_rt::tcp_transport, bb::asio_rt::steady_clock>>(
-        w->transport, w->clock, seeds.split(), config, log, upstreams, i == 0);
+        w->transport, w->clock, seeds.split(), config, log, shared, i == 0);
     if (auto ec = w->proxy->listen()) die(1, "cannot listen on " + config.bind.to_string() + ": " + ec.message());
     workers.push_back(std::move(w));
   }

@@ -6,6 +6,9 @@
 
 namespace bb {
 
+/// The limiting algorithms a limiter can apply (--rate-limit).
+enum class rate_limit_algorithm : std::uint8_t { fixed_window, sliding_window, gcra };
+
 /// One limiter's answer: admitted or not, and the figures for the X-RateLimit-* headers.
 struct rate_decision {
   bool allowed = false;              ///< the request may proceed (otherwise: 429)

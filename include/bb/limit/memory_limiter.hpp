@@ -18,9 +18,6 @@
 
 namespace bb {
 
-/// The limiting algorithms a memory_limiter can apply.
-enum class rate_limit_algorithm { fixed_window, sliding_window, gcra };
-
 /// A memory_store of whichever algorithm the configuration names, behind one interface.
 class memory_limiter {
  public:

@@ -4,6 +4,7 @@
 #include <bb/core/log.hpp>
 #include <bb/core/net.hpp>
 #include <bb/http/parser.hpp>
+#include <bb/limit/decision.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -49,8 +50,17 @@ struct proxy_config {
   /// per consecutive ejection up to the cap.
   std::chrono::nanoseconds passive_backoff = std::chrono::seconds(10);
   std::chrono::nanoseconds passive_backoff_max = std::chrono::minutes(5);
-  /// Requests per minute per client IP; 0 = unlimited (later issue).
+  /// Requests per window per client (the CLI's --max-requests-per-minute); 0 = unlimited.
   std::uint32_t max_requests_per_minute = 0;
+  /// How the limit is applied.
+  bb::rate_limit_algorithm rate_limit_algorithm = bb::rate_limit_algorithm::fixed_window;
+  /// GCRA's burst; negative means the default, limit - 1 (so the limit is the limit).
+  std::int64_t rate_limit_burst = -1;
+  std::chrono::nanoseconds rate_limit_window = std::chrono::minutes(1);
+  /// IPv6 clients are limited by this prefix of their address (a host usually owns a /64).
+  unsigned rate_limit_ipv6_prefix = 64;
+  /// Peers whose X-Forwarded-For is believed when finding the client a limit applies to.
+  std::vector<ip_address> trusted_proxies;
 };
 
 }  // namespace bb

@@ -8,6 +8,7 @@
 #include <bb/core/transport.hpp>
 #include <bb/lb/random.hpp>
 #include <bb/proxy/config.hpp>
+#include <bb/proxy/shared_state.hpp>
 #include <bb/upstream/cluster.hpp>
 #include <bb/upstream/pool.hpp>
 
@@ -87,15 +88,18 @@ struct proxy_context {
   using stream_type = typename Transport::stream;
   using time_point = typename Clock::time_point;
 
-  proxy_context(Transport& t, Clock& c, rng r, const proxy_config& cfg, const logger& l, cluster& hosts)
-      : transport(t), clock(c), random(r), config(cfg), log(l), upstreams(hosts), pool(hosts.size(), 64) {}
+  proxy_context(Transport& t, Clock& c, rng r, const proxy_config& cfg, const logger& l, shared_state& s)
+      : transport(t), clock(c), random(r), config(cfg), log(l), shared(s), upstreams(s.upstreams),
+        limiter(s.limiter ? &*s.limiter : nullptr), pool(s.upstreams.size(), 64) {}
 
   Transport& transport;
   Clock& clock;
   rng random;
   const proxy_config& config;
   const logger& log;
-  cluster& upstreams;  ///< shared by every worker of the process
+  shared_state& shared;  ///< what every worker of the process shares
+  cluster& upstreams;
+  memory_limiter* limiter;  ///< null when requests are not limited
   random_balancer balancer;
   connection_pool<stream_type> pool;
   proxy_stats stats;

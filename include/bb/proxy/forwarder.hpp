@@ -94,7 +94,7 @@ public:
       }
       const auto got = sent == outcome::ok ? co_await read_response_head() : sent;
       if (got == outcome::ok) {
-        if (ctx_.upstreams.restore(upstream_)) log_state(true, "answered a request");
+        if (passive_retry && ctx_.upstreams.restore(upstream_)) log_state(true, "answered a request");
         keep = co_await relay_response();
         break;
       }
@@ -209,7 +209,7 @@ private:
     const bool keep = client_keep_ && body_.done() && !ctx_.draining && h.body != http::body_kind::until_close;
     auto body = http::body_framer::for_head(h.body, h.content_length);
     out_.clear();
-    http::append_forwarded_response(out_, h, keep, client_ver_);
+    http::append_forwarded_response(out_, h, keep, client_ver_, s_.rate_headers_);
     buf.consume(resp_head_size_);  // the head's views are not used past this point
     auto step = body.consume(buf.readable());
     s_.enter(session_phase::client_write);

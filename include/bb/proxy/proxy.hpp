@@ -30,16 +30,18 @@ public:
   /// upstream health and active checks; `config` and `log` must outlive it. Throws
   /// std::invalid_argument when no upstream is configured.
   proxy(Transport& t, Clock& c, rng random, const proxy_config& config, const logger& log)
-      : own_cluster_(std::make_unique<cluster>(checked(config).upstreams)),
-        ctx_(t, c, random, config, log, *own_cluster_),
-        checker_(std::in_place, t, c, ctx_.random.split(), *own_cluster_, config, log) {}
+      : own_shared_(std::make_unique<shared_state>(checked(config), random())),
+        ctx_(t, c, random, config, log, *own_shared_),
+        primary_(true),
+        checker_(std::in_place, t, c, ctx_.random.split(), own_shared_->upstreams, config, log) {}
 
-  /// One worker of several: upstream health lives in `shared`, which every worker uses and
-  /// which must outlive them; exactly one worker should be given `run_health_checks`.
-  proxy(Transport& t, Clock& c, rng random, const proxy_config& config, const logger& log, cluster& shared,
-        bool run_health_checks)
-      : ctx_(t, c, random, checked(config), log, shared) {
-    if (run_health_checks) checker_.emplace(t, c, ctx_.random.split(), shared, config, log);
+  /// One worker of several: upstream health and rate limits live in `shared`, which every
+  /// worker uses and which must outlive them. Exactly one worker should be `primary`: it
+  /// runs the active health checks and the periodic clean-up of shared state.
+  proxy(Transport& t, Clock& c, rng random, const proxy_config& config, const logger& log, shared_state& shared,
+        bool primary)
+      : ctx_(t, c, random, checked(config), log, shared), primary_(primary) {
+    if (primary) checker_.emplace(t, c, ctx_.random.split(), shared.upstreams, config, log);
   }
 
   /// Binds the configured address; the error when that fails.
@@ -119,9 +121,12 @@ private:
   /// when the last session is gone or cuts them all when the grace period is over.
   task<void> sweep() {
     constexpr auto tick = std::chrono::milliseconds(100);
-    for (;;) {
+    constexpr int ticks_per_limiter_sweep = 100;  // reclaim idle clients' limits every 10 s
+    for (int n = 1;; ++n) {
       co_await ctx_.clock.sleep_for(tick);
       const auto now = ctx_.clock.now();
+      if (primary_ && ctx_.limiter && n % ticks_per_limiter_sweep == 0)
+        ctx_.limiter->sweep(std::chrono::nanoseconds(now.time_since_epoch()));
       const bool grace_over = ctx_.draining && now >= drain_deadline_;
       ctx_.sessions.for_each([&](auto* l) {
         if (grace_over || now >= l->deadline_) {
@@ -133,8 +138,9 @@ private:
     }
   }
 
-  std::unique_ptr<cluster> own_cluster_;  // set when this proxy is not one of several workers
+  std::unique_ptr<shared_state> own_shared_;  // set when this proxy is not one of several workers
   context_type ctx_;
+  bool primary_;
   std::optional<health_checker<Transport, Clock>> checker_;
   cancel_source health_stop_;
   std::optional<typename Transport::acceptor> acceptor_;

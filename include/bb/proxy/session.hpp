@@ -10,10 +10,13 @@
 #include <bb/http/error.hpp>
 #include <bb/http/parser.hpp>
 #include <bb/http/serialize.hpp>
+#include <bb/limit/key.hpp>
 #include <bb/proxy/context.hpp>
 #include <bb/proxy/io_buffer.hpp>
 
+#include <algorithm>
 #include <array>
+#include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -39,6 +42,7 @@ public:
         resp_(buffer_capacity(ctx.config)),
         resp_parser_(ctx.config.limits) {
     peer_ip_len_ = peer.ip.format(peer_ip_.data());
+    peer_ = peer.ip;
     this->expire_ = &session::expire_link;
     this->idle_ = &session::idle_link;
     ctx_.sessions.insert(this);
@@ -63,6 +67,11 @@ public:
         co_await refuse_request();
         break;
       }
+      if (ctx_.limiter) {
+        const auto verdict = co_await admit();
+        if (verdict == admission::refused_close) break;
+        if (verdict == admission::refused_keep) continue;
+      }
       forwarder<Transport, Clock> f(*this);
       const bool keep = co_await f.run();
       if (!keep || ctx_.draining) break;
@@ -73,6 +82,7 @@ public:
 private:
   friend class forwarder<Transport, Clock>;
   enum class head_status { ok, bad, closed };
+  enum class admission { admitted, refused_keep, refused_close };
 
   static std::size_t buffer_capacity(const proxy_config& c) noexcept {
     // Room for a whole head at the limit plus some: the parser must see more than the
@@ -134,9 +144,56 @@ private:
     co_await answer(status, error_.message(), true);
   }
 
+  /// Asks the rate limiter about the parsed request; a refused one is answered 429 here
+  /// and never reaches an upstream. Every response then carries the X-RateLimit headers.
+  task<admission> admit() {
+    const auto now = std::chrono::nanoseconds(ctx_.clock.now().time_since_epoch());
+    const auto d = co_await ctx_.limiter->decide(limit_key_of(limited_client(), ctx_.config.rate_limit_ipv6_prefix), now);
+    rate_headers_.clear();
+    line h{std::move(rate_headers_)};
+    h << "X-RateLimit-Limit: " << d.limit << "\r\nX-RateLimit-Remaining: " << d.remaining
+      << "\r\nX-RateLimit-Reset: " << whole_seconds_up(d.reset_after_ns) << "\r\n";
+    if (!d.allowed) h << "Retry-After: " << whole_seconds_up(d.retry_after_ns) << "\r\n";
+    rate_headers_ = std::move(h.s);
+    if (d.allowed) co_return admission::admitted;
+    // The body of a refused request is not read: its bytes would be taken for the next
+    // request, so a request with a body costs its connection.
+    const bool keep = req_.keep_alive && req_.body == http::body_kind::none && !ctx_.draining;
+    if (ctx_.log.enabled(log_level::info))
+      ctx_.log.log(log_level::info,
+                   (line{} << peer_ip() << " \"" << req_.method << ' ' << req_.target << "\" 429 rate-limited").s);
+    in_.consume(head_size_);
+    const bool sent = co_await answer(429, "too many requests", !keep);
+    co_return sent && keep ? admission::refused_keep : admission::refused_close;
+  }
+
+  /// The address a rate limit applies to: the peer, or, when the peer is a trusted proxy,
+  /// the right-most X-Forwarded-For address that is not itself a trusted proxy.
+  ip_address limited_client() const {
+    const auto& trusted = ctx_.config.trusted_proxies;
+    auto is_trusted = [&](const ip_address& a) { return std::find(trusted.begin(), trusted.end(), a) != trusted.end(); };
+    if (trusted.empty() || !is_trusted(peer_)) return peer_;
+    ip_address who = peer_;
+    // Walk the X-Forwarded-For headers from the last one, each list from its right end.
+    for (auto h = req_.headers.rbegin(); h != req_.headers.rend(); ++h) {
+      if (!http::iequals(h->name, "X-Forwarded-For")) continue;
+      std::string_view list = h->value;
+      while (!list.empty()) {
+        const auto comma = list.rfind(',');
+        const auto item = http::detail::trim_ows(comma == std::string_view::npos ? list : list.substr(comma + 1));
+        list = comma == std::string_view::npos ? std::string_view{} : list.substr(0, comma);
+        const auto a = ip_address::parse(item);
+        if (!a) return who;  // garbage in the chain: stop at what is known
+        who = *a;
+        if (!is_trusted(who)) return who;
+      }
+    }
+    return who;
+  }
+
   /// Sends one of the proxy's own responses.
   task<bool> answer(int status, std::string_view message, bool close) {
-    std::string r = http::make_error_response(status, message, close);
+    std::string r = http::make_error_response(status, message, close, rate_headers_);
     enter(session_phase::client_write);
     const_buffer b[] = {{r.data(), r.size()}};
     auto [ec, n] = co_await client_.write(b);
@@ -158,6 +215,7 @@ private:
   context_type& ctx_;
   stream_type client_;
   std::optional<stream_type> upstream_;  // the connection of the exchange under way
+  ip_address peer_;
   std::array<char, 48> peer_ip_{};
   std::size_t peer_ip_len_ = 0;
   io_buffer in_;
@@ -169,6 +227,8 @@ private:
   http::response_parser resp_parser_;
   http::response_head resp_head_;
   std::string out_;
+  // "X-RateLimit-...: n\r\n" lines for every response to the current request.
+  std::string rate_headers_;
   std::error_code error_;
 };
 
