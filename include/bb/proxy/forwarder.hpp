@@ -86,6 +86,11 @@ public:
       }
       const auto sent = co_await send_request();
       if (sent == outcome::client_gone) break;
+      if (sent == outcome::unsent) {  // not a byte went out: any request may go elsewhere
+        drop_upstream();
+        if (!reused) tried.add(upstream_);
+        continue;
+      }
       if (sent == outcome::bad_body) {
         ++ctx_.stats.bad_requests;
         status_ = http::status_for(error_);
@@ -122,7 +127,7 @@ public:
   }
 
 private:
-  enum class outcome { ok, client_gone, bad_body, stale, broken };
+  enum class outcome { ok, client_gone, bad_body, stale, broken, unsent };
 
   /// Connects to the picked upstream within the connect timeout; an error when it fails.
   task<std::error_code> connect() {
@@ -140,11 +145,13 @@ private:
   /// Sends the head and the whole request body.
   task<outcome> send_request() {
     auto& in = s_.in_;
+    const auto before = body_;  // to rewind when the first write sends nothing
     auto step = body_.consume(in.readable());
     if (step.ec) co_return (error_ = step.ec, outcome::bad_body);
     s_.enter(session_phase::upstream_io);
     const_buffer first[] = {{out_.data(), out_.size()}, {in.readable().data(), step.used}};
     auto w = co_await s_.upstream_->write(first);
+    if (w.ec && w.bytes == 0) co_return (body_ = before, error_ = w.ec, outcome::unsent);
     in.consume(step.used);
     if (w.ec) co_return (error_ = w.ec, outcome::stale);
     while (!body_.done()) {
