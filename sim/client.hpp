@@ -101,7 +101,7 @@ class client_fleet {
     std::uint64_t sum;
     if (r.post) {
       r.body = http_lite::payload(salt, r.size);
-      sum = checksum(r.body);
+      sum = http_lite::payload_checksum(salt, r.size);  // checksum(r.body), without reading it
     } else {
       sum = 0;
     }
@@ -167,8 +167,7 @@ class client_fleet {
     http_lite::reader rd;
     http_lite::message m;
     std::vector<request> batch;
-    std::vector<std::string> wire;
-    std::vector<const_buffer> bufs;
+    std::string wire, target;  // reused: every request of a batch goes out in one write
     std::size_t served = 0;
     for (;;) {
       if (ch.queue.empty()) {
@@ -194,7 +193,7 @@ class client_fleet {
         served = 0;
         ++connections_;
       }
-      batch.clear(), wire.clear(), bufs.clear();
+      batch.clear(), wire.clear();
       const std::size_t n = std::min({opt_.pipeline, opt_.max_requests_per_conn - served, ch.queue.size()});
       for (std::size_t i = 0; i < n; ++i) {
         batch.push_back(std::move(ch.queue.front()));
@@ -204,16 +203,20 @@ class client_fleet {
       const bool last = served >= opt_.max_requests_per_conn;
       for (std::size_t i = 0; i < n; ++i) {
         auto& q = batch[i];
-        const std::string target = "/r/" + std::to_string(q.id) + (q.post ? "" : "/" + std::to_string(q.size));
-        wire.push_back(http_lite::make_request(q.post ? "POST" : "GET", target, q.body, last && i + 1 == n));
+        target.assign("/r/");
+        http_lite::append_number(target, q.id);
+        if (!q.post) target += '/', http_lite::append_number(target, q.size);
+        http_lite::append_request(wire, q.post ? "POST" : "GET", target, q.body, last && i + 1 == n);
       }
-      for (auto& s : wire) bufs.emplace_back(s.data(), s.size());
+      const const_buffer bufs[] = {{wire.data(), wire.size()}};
       bool dead = static_cast<bool>((co_await conn->write(bufs)).ec);
       w.timed_out = false;
       w.deadline = ch.clock.now().time_since_epoch() + opt_.request_timeout;
       w.active = &*conn;
+      std::size_t unanswered = n;  // from here on, after a response that announced close
       for (std::size_t i = 0; i < n; ++i) {
         auto& q = batch[i];
+        if (i >= unanswered) continue;
         if (!dead) {
           if (auto ec = co_await rd.read(*conn, true, m)) {
             dead = true;
@@ -231,8 +234,11 @@ class client_fleet {
           if (batch[j].expect == sum) in_order = false;
         inv_.respond(q.id, ch.h.id, m.status, body_ok, in_order);
         if (q.done) q.done->notify();
-        if (m.close) dead = true;
+        if (m.close) dead = true, unanswered = i + 1;
       }
+      // A server that announces close processes nothing after that response (RFC 9112
+      // §9.6), so the requests pipelined behind it go out again on a new connection.
+      for (std::size_t j = n; j-- > unanswered;) ch.queue.push_front(std::move(batch[j]));
       w.active = nullptr;
       w.deadline = duration::max();
       if (dead || last) conn.reset();

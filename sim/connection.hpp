@@ -8,10 +8,12 @@
 /// in order, so control records and data can never overtake each other.
 
 #include <bb/core/net.hpp>
+#include <bb/core/transport.hpp>
 #include <coroutine>
 #include <cstdint>
 #include <deque>
 #include <list>
+#include <span>
 #include <sim/executor.hpp>
 #include <sim/host.hpp>
 #include <string>
@@ -21,6 +23,19 @@
 namespace bb::sim {
 
 class network;
+struct connection;
+
+/// Watches what one transport sends on the connections it opens (the simulator uses it to
+/// see the proxy's traffic to its upstreams without touching the proxy).
+struct transport_tap {
+  /// The transport starts a connect to `to`.
+  virtual void connecting(const endpoint& to) = 0;
+  /// The transport queued `bufs` on connection `c` (its connecting side), towards `to`.
+  virtual void wrote(const connection& c, const endpoint& to, std::span<const const_buffer> bufs) = 0;
+
+ protected:
+  ~transport_tap() = default;
+};
 
 /// What a segment record carries.
 enum class segment : std::uint8_t { data, syn, syn_ack, fin, rst };
@@ -84,6 +99,7 @@ struct connection {
   side sides[2];
   std::uint32_t refs = 0;
   network* net = nullptr;
+  transport_tap* tap = nullptr;  // set when the connecting transport has one
   std::list<connection*>::iterator self;  // its place in the network's list of live connections
 };
 

@@ -7,6 +7,7 @@
 
 #include <bb/core/task.hpp>
 #include <bb/core/transport.hpp>
+#include <bit>
 #include <charconv>
 #include <cstdint>
 #include <cstring>
@@ -34,25 +35,46 @@ inline void field(std::string& out, std::string_view name, std::string_view valu
   out.append(name).append(": ").append(value).append("\r\n");
 }
 
+/// Appends the decimal digits of `v`.
+inline void append_number(std::string& out, std::uint64_t v) {
+  char buf[24];
+  const auto r = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, r.ptr);
+}
+
+/// Appends a request line, Host, Content-Length when there is a body, and the body.
+inline void append_request(std::string& out, std::string_view method, std::string_view target, std::string_view body,
+                           bool close) {
+  out.append(method).append(" ").append(target).append(" HTTP/1.1\r\nHost: sim\r\n");
+  if (!body.empty() || method == "POST") out.append("Content-Length: "), append_number(out, body.size()), out.append("\r\n");
+  if (close) field(out, "Connection", "close");
+  out.append("\r\n").append(body);
+}
+
 /// A request line, Host, Content-Length when there is a body, and the body.
 inline std::string make_request(std::string_view method, std::string_view target, std::string_view body, bool close) {
   std::string out;
   out.reserve(80 + body.size());
-  out.append(method).append(" ").append(target).append(" HTTP/1.1\r\nHost: sim\r\n");
-  if (!body.empty() || method == "POST") field(out, "Content-Length", std::to_string(body.size()));
-  if (close) field(out, "Connection", "close");
-  out.append("\r\n").append(body);
+  append_request(out, method, target, body, close);
   return out;
+}
+
+/// Appends a status line, Content-Length and a blank line: the head of a `length`-byte body.
+inline void append_response_head(std::string& out, int status, std::size_t length, bool close) {
+  out.append("HTTP/1.1 "), append_number(out, static_cast<std::uint64_t>(status));
+  out.append(status < 400 ? " OK\r\nContent-Length: " : " Error\r\nContent-Length: ");
+  append_number(out, length);
+  out.append("\r\n");
+  if (close) field(out, "Connection", "close");
+  out.append("\r\n");
 }
 
 /// A status line, Content-Length and the body.
 inline std::string make_response(int status, std::string_view body, bool close) {
   std::string out;
   out.reserve(80 + body.size());
-  out.append("HTTP/1.1 ").append(std::to_string(status)).append(status < 400 ? " OK\r\n" : " Error\r\n");
-  field(out, "Content-Length", std::to_string(body.size()));
-  if (close) field(out, "Connection", "close");
-  out.append("\r\n").append(body);
+  append_response_head(out, status, body.size(), close);
+  out.append(body);
   return out;
 }
 
@@ -69,17 +91,38 @@ constexpr bool iequals(std::string_view a, std::string_view b) noexcept {
 }
 }  // namespace detail
 
-/// The `size` bytes an upstream answers GET /r/<id>/<size> with: printable, seeded by id,
-/// so the client can check the body without having sent it.
-inline std::string payload(std::uint64_t id, std::size_t size) {
-  std::string out(size, ' ');
+namespace detail {
+/// One generator step of a payload: the next state, and its eight bytes as letters (byte
+/// k of the state gives letter k, 'a' + b * 26 / 256), computed in 16-bit lanes at once.
+inline std::uint64_t letters(std::uint64_t& x) noexcept {
+  x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+  constexpr std::uint64_t lanes = 0x00ff00ff00ff00ffull;  // b * 26 < 2^16: lanes never carry
+  const std::uint64_t even = (((x & lanes) * 26) >> 8) & lanes;
+  const std::uint64_t odd = ((((x >> 8) & lanes) * 26) >> 8) & lanes;
+  return (even | odd << 8) + 0x6161616161616161ull;
+}
+}  // namespace detail
+
+/// Appends the `size` bytes an upstream answers GET /r/<id>/<size> with: printable,
+/// seeded by id, so the client can check the body without having sent it.
+inline void append_payload(std::string& out, std::uint64_t id, std::size_t size) {
+  const std::size_t at = out.size();
+  out.resize(at + size);
+  char* p = out.data() + at;
   std::uint64_t x = id * 0x9e3779b97f4a7c15ull + 1;
   for (std::size_t i = 0; i < size; i += 8) {
-    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-    // Eight letters per step: one from each byte of the state.
-    for (std::size_t k = 0; k < 8 && i + k < size; ++k)
-      out[i + k] = static_cast<char>('a' + ((((x >> (8 * k)) & 0xff) * 26) >> 8));
+    const std::uint64_t w = detail::letters(x);
+    if (std::endian::native == std::endian::little && i + 8 <= size)
+      std::memcpy(p + i, &w, 8);
+    else
+      for (std::size_t k = 0; k < 8 && i + k < size; ++k) p[i + k] = static_cast<char>(w >> (8 * k));
   }
+}
+
+/// The payload of `id` and `size` on its own (see append_payload).
+inline std::string payload(std::uint64_t id, std::size_t size) {
+  std::string out;
+  append_payload(out, id, size);
   return out;
 }
 
@@ -88,18 +131,11 @@ inline std::string payload(std::uint64_t id, std::size_t size) {
 inline std::uint64_t payload_checksum(std::uint64_t id, std::size_t size) {
   fnv1a f;
   std::uint64_t x = id * 0x9e3779b97f4a7c15ull + 1;
-  for (std::size_t i = 0; i < size; i += 8) {
-    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-    std::uint64_t w = 0;
-    const std::size_t n = size - i < 8 ? size - i : 8;
-    for (std::size_t k = 0; k < n; ++k) {
-      const auto c = static_cast<std::uint64_t>('a' + ((((x >> (8 * k)) & 0xff) * 26) >> 8));
-      if (n == 8)
-        w |= c << (8 * k);
-      else
-        f.byte(static_cast<std::uint8_t>(c));
-    }
-    if (n == 8) f.word(w);
+  std::size_t i = 0;
+  for (; i + 8 <= size; i += 8) f.word(detail::letters(x));
+  if (i < size) {
+    const std::uint64_t w = detail::letters(x);
+    for (std::size_t k = 0; i + k < size; ++k) f.byte(static_cast<std::uint8_t>(w >> (8 * k)));
   }
   return f.h;
 }

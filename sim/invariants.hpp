@@ -8,6 +8,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <sim/executor.hpp>
 #include <sim/trace.hpp>
 #include <string>
@@ -40,11 +41,15 @@ enum class broken : std::uint8_t {
   unresolved,           ///< a request never got an outcome
   left_behind,          ///< a connection, listener, timer or task outlived the run
   bad_response,         ///< bytes that do not parse as an HTTP response
+  late_detection,       ///< client traffic reached a failed upstream past the bound
+  late_recovery,        ///< a restarted upstream got no client traffic within the bound
+  late_error,           ///< a 502 for lack of upstreams came later than the bound
 };
 
 constexpr std::string_view to_string(broken b) noexcept {
   constexpr std::string_view names[] = {"",          "two_outcomes", "out_of_order", "corrupt_body",
-                                        "disallowed_outcome", "unresolved", "left_behind", "bad_response"};
+                                        "disallowed_outcome", "unresolved", "left_behind", "bad_response",
+                                        "late_detection",     "late_recovery", "late_error"};
   return names[static_cast<int>(b)];
 }
 
@@ -56,10 +61,19 @@ class invariants {
   void allow(outcome o) noexcept { allowed_ |= 1u << static_cast<int>(o); }
   [[nodiscard]] bool allowed(outcome o) const noexcept { return allowed_ & (1u << static_cast<int>(o)); }
 
+  /// Says whether request `id` may end in `o` (`status`: the response's, 0 for none)
+  /// although the scenario does not allow `o` in general; it may record violations itself.
+  using judge_type = std::function<bool(std::uint64_t id, outcome o, int status)>;
+  /// Consults `j` for every outcome that is not allowed outright.
+  void set_judge(judge_type j) { judge_ = std::move(j); }
+  /// Lets a judge that refuses say why; the text goes into the violation it causes.
+  void note(std::string why) { note_ = std::move(why); }
+
   /// A new request from `client` whose body (sent or expected) has checksum `sum`.
   std::uint64_t issue(std::uint32_t client, std::uint64_t sum) {
     const std::uint64_t id = resolved_.size() + 1;
     resolved_.push_back(0);
+    issued_.push_back(exec_.now());
     trace_.add(exec_.now(), ev::request, client, 0, id, sum);
     return id;
   }
@@ -71,7 +85,7 @@ class invariants {
                       : status >= 400 ? outcome::client_error
                       : status >= 200 ? outcome::ok
                                       : outcome::server_error;
-    if (!resolve(id, o)) return;
+    if (!resolve(id, o, status)) return;
     ++checks_;
     if (!in_order) violate(broken::out_of_order, id, "response " + std::to_string(status) + " out of request order");
     ++checks_;
@@ -81,7 +95,7 @@ class invariants {
   /// Request `id` failed without a response.
   void fail(std::uint64_t id, std::uint32_t client, outcome o) {
     trace_.add(exec_.now(), ev::failure, client, 0, id, static_cast<std::uint64_t>(o));
-    resolve(id, o);
+    resolve(id, o, 0);
   }
 
   /// Records a violation found by the world (bad bytes, leftovers).
@@ -108,6 +122,8 @@ class invariants {
   }
 
   [[nodiscard]] std::uint64_t requests() const noexcept { return resolved_.size(); }
+  /// When request `id` was issued.
+  [[nodiscard]] duration issued_at(std::uint64_t id) const { return issued_.at(id - 1); }
   [[nodiscard]] std::uint64_t count(outcome o) const noexcept { return by_outcome_[static_cast<int>(o)]; }
   [[nodiscard]] std::uint64_t checks() const noexcept { return checks_; }
   [[nodiscard]] std::uint64_t violations() const noexcept { return violations_; }
@@ -115,7 +131,7 @@ class invariants {
   [[nodiscard]] duration first_time() const noexcept { return first_time_; }
 
  private:
-  bool resolve(std::uint64_t id, outcome o) {
+  bool resolve(std::uint64_t id, outcome o, int status) {
     ++checks_;
     if (id == 0 || id > resolved_.size() || resolved_[id - 1]) {
       violate(broken::two_outcomes, id, "a second outcome: " + std::string(to_string(o)));
@@ -124,7 +140,11 @@ class invariants {
     resolved_[id - 1] = 1;
     ++by_outcome_[static_cast<int>(o)];
     ++checks_;
-    if (!allowed(o)) violate(broken::disallowed_outcome, id, "outcome " + std::string(to_string(o)) + " not allowed");
+    if (!allowed(o) && !(judge_ && judge_(id, o, status)))
+      violate(broken::disallowed_outcome, id,
+              "outcome " + std::string(to_string(o)) + (status ? " (" + std::to_string(status) + ")" : "") +
+                  " not allowed" + (note_.empty() ? "" : ": " + note_));
+    note_.clear();
     return true;
   }
 
@@ -132,6 +152,9 @@ class invariants {
   trace& trace_;
   std::uint32_t allowed_ = 0;
   std::vector<std::uint8_t> resolved_;
+  std::vector<duration> issued_;
+  judge_type judge_;
+  std::string note_;
   std::array<std::uint64_t, outcome_count> by_outcome_{};
   std::uint64_t checks_ = 0;
   std::uint64_t violations_ = 0;

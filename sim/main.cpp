@@ -93,6 +93,14 @@ void print_text(const bb::sim::scenario& sc, const bb::sim::report& r, double wa
               static_cast<unsigned long long>(r.trace_records));
   std::printf("invariants: %llu checked, %llu violated\n", static_cast<unsigned long long>(r.checks),
               static_cast<unsigned long long>(r.violations));
+  for (const auto& f : r.figures) {
+    if (f.samples == 0) continue;
+    std::printf("%s %.3f s (max over %llu", f.name.c_str(), seconds(f.max), static_cast<unsigned long long>(f.samples));
+    if (f.bound.count() > 0) std::printf(", bound %.3f s", seconds(f.bound));
+    std::printf(")\n");
+  }
+  for (const auto& [name, n] : r.tallies)
+    if (n) std::printf("%s: %llu\n", name.c_str(), static_cast<unsigned long long>(n));
   std::printf("trace hash: %016llx\n", static_cast<unsigned long long>(r.trace_hash));
 }
 
@@ -106,6 +114,18 @@ void print_json(const bb::sim::scenario& sc, const bb::sim::report& r, double wa
   for (std::size_t i = 0; i < bb::sim::outcome_count; ++i)
     std::printf("%s\"%s\":%llu", i ? "," : "", std::string(to_string(static_cast<bb::sim::outcome>(i))).c_str(),
                 static_cast<unsigned long long>(r.by_outcome[i]));
+  std::printf("},\"figures\":[");
+  first = true;
+  for (const auto& f : r.figures) {
+    if (f.samples == 0) continue;
+    std::printf("%s{\"name\":\"%s\",\"max_s\":%.6f,\"samples\":%llu,\"bound_s\":%.6f}", first ? "" : ",",
+                f.name.c_str(), seconds(f.max), static_cast<unsigned long long>(f.samples), seconds(f.bound));
+    first = false;
+  }
+  std::printf("],\"tallies\":{");
+  first = true;
+  for (const auto& [name, n] : r.tallies)
+    std::printf("%s\"%s\":%llu", first ? "" : ",", name.c_str(), static_cast<unsigned long long>(n)), first = false;
   std::printf("},\"events\":%llu,\"checks\":%llu,\"violations\":%llu,\"trace_hash\":\"%016llx\"}\n",
               static_cast<unsigned long long>(r.events), static_cast<unsigned long long>(r.checks),
               static_cast<unsigned long long>(r.violations), static_cast<unsigned long long>(r.trace_hash));

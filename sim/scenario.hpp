@@ -5,6 +5,7 @@
 /// parameters are drawn from the seed through a generator of their own (split from the
 /// seed before anything else), so the runner can print them all and a seed names a run.
 
+#include <algorithm>
 #include <bb/core/random.hpp>
 #include <chrono>
 #include <cstdint>
@@ -20,6 +21,23 @@
 
 namespace bb::sim {
 
+/// A planned fault: what happens to which upstream, and when.
+struct fault {
+  enum class kind : std::uint8_t {
+    crash,       ///< the process dies and stays down
+    restart,     ///< the process is started again
+    answer_500,  ///< the process starts answering 500 to everything (health checks too)
+  };
+  kind what;
+  std::size_t target;
+  duration at;
+};
+
+constexpr std::string_view to_string(fault::kind k) noexcept {
+  constexpr std::string_view names[] = {"crash", "restart", "answer_500"};
+  return names[static_cast<int>(k)];
+}
+
 /// Everything one run is made of.
 struct scenario {
   std::string name;
@@ -29,13 +47,15 @@ struct scenario {
   std::vector<upstream_spec> upstreams;
   std::size_t client_hosts = 8;
   client_options clients;
-  /// upstream_crash: which upstream dies, and when (it stays down).
-  std::optional<std::size_t> crash_target;
-  duration crash_at{0};
+  /// The proxy's active check interval in seconds (0: passive checks with backoff only).
+  std::uint32_t health_interval_s = 0;
+  /// Faults at planned times, in time order.
+  std::vector<fault> faults;
   /// upstream_flap: which upstream goes down and up, and the mean up and down times.
   std::optional<std::size_t> flap_target;
   duration flap_up_mean{0};
   duration flap_down_mean{0};
+  /// Outcomes allowed outright; others must be excused by the failover watch's judge.
   std::vector<outcome> allowed{outcome::ok};
 
   /// Every parameter as (name, value) text, in a fixed order, for the report.
@@ -55,12 +75,16 @@ struct scenario {
     p.emplace_back("max_requests_per_conn", std::to_string(clients.max_requests_per_conn));
     p.emplace_back("max_body", std::to_string(clients.max_body));
     p.emplace_back("post_fraction", std::to_string(clients.post_fraction).substr(0, 4));
-    if (crash_target) p.emplace_back("crash", upstreams[*crash_target].name + " at " + ms(crash_at));
+    p.emplace_back("health_interval", health_interval_s ? std::to_string(health_interval_s) + "s" : "off (passive)");
+    std::string fs;
+    for (auto& f : faults)
+      fs += (fs.empty() ? "" : ", ") + upstreams[f.target].name + " " + std::string(to_string(f.what)) + " at " + ms(f.at);
+    if (!fs.empty()) p.emplace_back("faults", fs);
     if (flap_target)
       p.emplace_back("flap", upstreams[*flap_target].name + " up~" + ms(flap_up_mean) + " down~" + ms(flap_down_mean));
     std::string allow;
     for (auto o : allowed) allow += (allow.empty() ? "" : ",") + std::string(to_string(o));
-    p.emplace_back("allowed", allow);
+    p.emplace_back("allowed", allow + (through_proxy ? " (others as the failover watch excuses)" : ""));
     return p;
   }
 };
@@ -69,8 +93,12 @@ struct scenario {
 inline std::vector<std::pair<std::string_view, std::string_view>> scenario_list() {
   return {
       {"steady", "3 echo upstreams behind the proxy, constant open- and closed-loop load; only 2xx allowed"},
-      {"upstream_crash", "like steady, and one upstream crashes mid-run and stays down; errors recorded"},
-      {"upstream_flap", "1,000 req/s; one upstream goes down and up on a seeded schedule; errors recorded"},
+      {"upstream_crash", "one of 3 upstreams crashes and stays down; active checks; no error a crash does not excuse"},
+      {"upstream_flap", "1,000 req/s; one upstream goes down and up on a seeded schedule; active checks"},
+      {"passive_failover", "one of 2 upstreams crashes, active checks off: zero errors but POSTs cut by the crash"},
+      {"active_restore", "upstreams crash and restart: traffic returns within an interval of the restart"},
+      {"http_500", "one upstream starts answering 500: it loses its traffic within an interval, then no 500s"},
+      {"all_down", "every upstream crashes: fast 502s; one restarts: service resumes within an interval"},
   };
 }
 
@@ -84,11 +112,13 @@ inline duration between(rng& r, duration lo, duration hi) {
 /// std::invalid_argument for an unknown name.
 inline scenario make_scenario(std::string_view name, std::uint64_t seed, std::optional<duration> length = {}) {
   using namespace std::chrono_literals;
+  using fk = fault::kind;
   scenario s;
   s.name = std::string(name);
   s.seed = seed;
   rng r = rng(seed).split();  // the parameters' own stream: other components split later
-  for (int i = 1; i <= 3; ++i) s.upstreams.push_back({"up" + std::to_string(i), behaviour::echo, 20ms});
+  const std::size_t n = name == "passive_failover" ? 2 : 3;
+  for (std::size_t i = 1; i <= n; ++i) s.upstreams.push_back({"up" + std::to_string(i), behaviour::echo, 20ms});
   s.client_hosts = 8 + r.below(17);
   s.clients.rate = static_cast<double>(200 + r.below(801));
   s.clients.closed_users = r.below(17);
@@ -98,26 +128,52 @@ inline scenario make_scenario(std::string_view name, std::uint64_t seed, std::op
   s.clients.max_requests_per_conn = 10 + r.below(191);
   s.clients.max_body = 16 + r.below(497);
   s.clients.post_fraction = static_cast<double>(r.below(101)) / 100.0;
-  if (name == "steady") {
+  const auto interval = static_cast<std::uint32_t>(1 + r.below(2));  // 1 or 2 s
+  if (name == "steady" || name == "passive_failover") {
     s.length = 60s;
-  } else if (name == "upstream_crash") {
+  } else if (name == "upstream_crash" || name == "active_restore" || name == "http_500" || name == "all_down") {
     s.length = 60s;
-    s.crash_target = r.below(s.upstreams.size());
-    s.allowed = {outcome::ok, outcome::server_error, outcome::conn_error};
+    s.health_interval_s = interval;
   } else if (name == "upstream_flap") {
     s.length = 120s;
     s.clients.rate = 1000;  // the speed benchmark's load: open loop only
     s.clients.closed_users = 0;
+    s.health_interval_s = interval;
     s.flap_target = r.below(s.upstreams.size());
     s.flap_up_mean = detail::between(r, 2s, 20s);
     s.flap_down_mean = detail::between(r, 500ms, 5s);
-    s.allowed = {outcome::ok, outcome::server_error, outcome::conn_error};
   } else {
     throw std::invalid_argument("unknown scenario: " + std::string(name));
   }
   if (length) s.length = *length;
-  // The crash time depends on the length, so it is drawn after the override.
-  if (s.crash_target) s.crash_at = detail::between(r, s.length / 4, s.length / 2);
+  // Fault times depend on the length, so they are drawn after the override.
+  const auto L = s.length;
+  if (name == "upstream_crash" || name == "passive_failover") {
+    s.faults.push_back({fk::crash, r.below(n), detail::between(r, L / 4, L / 2)});
+  } else if (name == "http_500") {
+    s.faults.push_back({fk::answer_500, r.below(n), detail::between(r, L / 4, L / 2)});
+  } else if (name == "active_restore") {
+    // Two crash-restart cycles, each down long enough (or not) for a check round to see
+    // it, and up long enough for the recovery bound to run out before the next crash.
+    auto t = detail::between(r, L / 6, L / 4);
+    for (int cycle = 0; cycle < 2; ++cycle) {
+      const auto target = r.below(n);
+      s.faults.push_back({fk::crash, target, t});
+      t += detail::between(r, 500ms, 3s);
+      s.faults.push_back({fk::restart, target, t});
+      t += detail::between(r, 3s, 4s);
+    }
+  } else if (name == "all_down") {
+    const auto t = detail::between(r, L / 4, L / 3);
+    duration last{0};
+    for (std::size_t i = 0; i < n; ++i) {
+      const auto at = t + detail::between(r, 0ms, 300ms);
+      last = std::max(last, at);
+      s.faults.push_back({fk::crash, i, at});
+    }
+    s.faults.push_back({fk::restart, r.below(n), last + detail::between(r, 2s, 5s)});
+    std::stable_sort(s.faults.begin(), s.faults.end(), [](const fault& a, const fault& b) { return a.at < b.at; });
+  }
   return s;
 }
 

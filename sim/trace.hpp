@@ -9,6 +9,8 @@
 /// exactly when their hashes match; text is produced only when someone asks to see it.
 
 #include <array>
+#include <bit>
+#include <cstring>
 #include <cstdint>
 #include <functional>
 #include <sim/executor.hpp>
@@ -83,7 +85,11 @@ inline std::uint64_t checksum(std::string_view s) noexcept {
   std::size_t i = 0;
   for (; i + 8 <= s.size(); i += 8) {
     std::uint64_t w = 0;
-    for (std::size_t k = 0; k < 8; ++k) w |= static_cast<std::uint64_t>(static_cast<unsigned char>(s[i + k])) << (8 * k);
+    if constexpr (std::endian::native == std::endian::little) {
+      std::memcpy(&w, s.data() + i, 8);
+    } else {
+      for (std::size_t k = 0; k < 8; ++k) w |= static_cast<std::uint64_t>(static_cast<unsigned char>(s[i + k])) << (8 * k);
+    }
     f.word(w);
   }
   f.bytes(s.substr(i));

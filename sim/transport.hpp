@@ -165,7 +165,10 @@ class stream {
     if (c_->sides[side_].fin_out || c_->sides[side_].rst_out) return {err(std::errc::broken_pipe), 0};
     std::size_t n = 0;
     for (auto b : bufs) n += b.size();
-    if (n > 0) net_->send(c_, side_, segment::data, bufs);
+    if (n > 0) {
+      net_->send(c_, side_, segment::data, bufs);
+      if (c_->tap && side_ == 0) c_->tap->wrote(*c_, c_->sides[1].local, bufs);
+    }
     return {{}, n};
   }
   void release() {
@@ -265,6 +268,7 @@ class transport {
   struct connect_awaiter {
     network* net_;
     host* h_;
+    transport_tap* tap_;
     endpoint to_;
     connection* c_ = nullptr;
     std::error_code early_;
@@ -273,8 +277,10 @@ class transport {
 
     bool await_ready() {
       if (h_->crashed) return early_ = err(std::errc::network_down), true;
+      if (tap_) tap_->connecting(to_);
       c_ = net_->open(*h_, to_);
       if (!c_) return early_ = err(std::errc::host_unreachable), true;
+      c_->tap = tap_;
       net_->ref(c_);
       return false;
     }
@@ -304,7 +310,11 @@ class transport {
     }
   };
   /// A stream connected to `ep`; connection_refused when nothing listens there.
-  connect_awaiter connect(const endpoint& ep) noexcept { return connect_awaiter{net_, h_, ep, nullptr, {}, {}, {}}; }
+  connect_awaiter connect(const endpoint& ep) noexcept { return connect_awaiter{net_, h_, tap_, ep, nullptr, {}, {}, {}}; }
+
+  /// Shows `t` every connect this transport starts and every byte it sends on the
+  /// connections it opened (nullptr: none); `t` must outlive those connections.
+  void set_tap(transport_tap* t) noexcept { tap_ = t; }
 
   [[nodiscard]] host& owner() const noexcept { return *h_; }
   [[nodiscard]] network& net() const noexcept { return *net_; }
@@ -312,6 +322,7 @@ class transport {
  private:
   network* net_;
   host* h_;
+  transport_tap* tap_ = nullptr;
 };
 
 static_assert(bb::transport<transport>);

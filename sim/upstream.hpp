@@ -74,6 +74,8 @@ class upstream_server {
   void stop() {
     if (acceptor_) acceptor_->close();
   }
+  /// From now on the process answers as `b` (an upstream that starts failing, say).
+  void behave(behaviour b) noexcept { spec_.kind = b; }
   /// The process dies: listener gone, every connection reset; serve() then returns.
   void crash() { net_.crash(host_); }
   /// Lets the host run a process again; the owner spawns a new serve().
@@ -83,6 +85,7 @@ class upstream_server {
   task<void> session(stream s) {
     http_lite::reader rd;
     http_lite::message m;
+    std::string out;  // reused: one response at a time
     for (;;) {
       if (co_await rd.read(s, false, m)) break;
       if (spec_.kind == behaviour::hang) continue;
@@ -90,14 +93,18 @@ class upstream_server {
         const auto d = duration(static_cast<std::int64_t>(random_.exponential(static_cast<double>(spec_.slow_mean.count()))));
         if (co_await clock_.sleep_for(d)) break;
       }
-      std::string out;
+      out.clear();
       if (spec_.kind == behaviour::always_500) {
-        out = http_lite::make_response(500, "upstream error\n", m.close);
+        constexpr std::string_view why = "upstream error\n";
+        http_lite::append_response_head(out, 500, why.size(), m.close);
+        out.append(why);
       } else if (m.method == "POST") {
-        out = http_lite::make_response(200, m.body, m.close);
+        http_lite::append_response_head(out, 200, m.body.size(), m.close);
+        out.append(m.body);
       } else {
         auto [id, size] = http_lite::parse_target(m.target);
-        out = http_lite::make_response(200, http_lite::payload(id, size), m.close);
+        http_lite::append_response_head(out, 200, size, m.close);
+        http_lite::append_payload(out, id, size);
       }
       if (spec_.kind == behaviour::half_then_close) {
         co_await http_lite::write_all(s, std::string_view(out).substr(0, out.size() / 2));

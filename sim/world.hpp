@@ -3,7 +3,11 @@
 /// clients, the faults — and the report that comes out of it.
 ///
 /// The proxy is the very bb::proxy the application runs, instantiated here (and only
-/// here) over sim::transport and sim::virtual_clock on the host "proxy".
+/// here) over sim::transport and sim::virtual_clock on the host "proxy". It is built as
+/// the application builds a worker: upstream health in a shared_state with one active
+/// checker. The checker runs here, on a transport of its own on the same host (a handle
+/// like any other), so the failover watch, which taps the proxy's transport, sees client
+/// traffic to the upstreams apart from health checks.
 
 #include <bb/core/log.hpp>
 #include <bb/core/random.hpp>
@@ -15,6 +19,7 @@
 #include <sim/client.hpp>
 #include <sim/clock.hpp>
 #include <sim/executor.hpp>
+#include <sim/failover_watch.hpp>
 #include <sim/invariants.hpp>
 #include <sim/network.hpp>
 #include <sim/run.hpp>
@@ -41,11 +46,15 @@ struct report {
   duration virtual_time{0};
   std::string first_violation;  // empty when none
   duration first_violation_at{0};
+  /// Detection and recovery times (the failover watch's), and what it counted.
+  std::vector<figure> figures;
+  std::vector<std::pair<std::string, std::uint64_t>> tallies;
 };
 
 class world {
  public:
   using proxy_type = bb::proxy<transport, virtual_clock>;
+  using checker_type = bb::health_checker<transport, virtual_clock>;
 
   explicit world(scenario sc) : sc_(std::move(sc)), root_(after_parameters(sc_.seed)), net_(exec_, trace_, root_()), inv_(exec_, trace_) {
     using namespace std::chrono_literals;
@@ -67,10 +76,22 @@ class world {
       cfg_.bind = endpoint{proxy_host_->ip, 80};
       for (auto& u : upstreams_) cfg_.upstreams.push_back({u->spec().name, u->address()});
       cfg_.upstream_read_timeout = 10s;
-      cfg_.active_health_check_interval_s = 0;
+      cfg_.active_health_check_interval_s = sc_.health_interval_s;
+      std::vector<endpoint> addresses;
+      for (auto& u : upstreams_) addresses.push_back(u->address());
+      watch_ = std::make_unique<failover_watch>(exec_, inv_, sc_, cfg_, std::move(addresses));
+      log_ = logger(log_level::warn, [w = watch_.get()](log_level, std::string_view l) { w->log_line(l); });
+      rng proxy_random = root_.split();
+      shared_ = std::make_unique<shared_state>(cfg_, proxy_random());
       proxy_transport_ = std::make_unique<transport>(net_, *proxy_host_);
+      proxy_transport_->set_tap(watch_.get());
+      check_transport_ = std::make_unique<transport>(net_, *proxy_host_);
       proxy_clock_ = std::make_unique<virtual_clock>(exec_, *proxy_host_);
-      proxy_ = std::make_unique<proxy_type>(*proxy_transport_, *proxy_clock_, root_.split(), cfg_, log_);
+      // Not the primary worker, so that the checker is the world's (see above); the
+      // primary's other duty, reclaiming idle rate-limit entries, frees memory only.
+      proxy_ = std::make_unique<proxy_type>(*proxy_transport_, *proxy_clock_, proxy_random, cfg_, log_, *shared_, false);
+      checker_ = std::make_unique<checker_type>(*check_transport_, *proxy_clock_, root_.split(), shared_->upstreams, cfg_,
+                                                log_);
       entries.push_back(cfg_.bind);
     } else {
       for (auto& u : upstreams_) entries.push_back(u->address());
@@ -109,6 +130,10 @@ class world {
     r.virtual_time = end_time_;
     r.first_violation = inv_.first();
     r.first_violation_at = inv_.first_time();
+    if (watch_) {
+      r.figures = watch_->figures();
+      r.tallies = watch_->tallies();
+    }
     return r;
   }
 
@@ -130,16 +155,19 @@ class world {
     if (proxy_) {
       if (auto ec = proxy_->listen()) throw std::runtime_error("sim: the proxy cannot listen: " + ec.message());
       s.spawn(proxy_->run());
+      s.spawn(checker_->run(), health_stop_.token());
     }
     {
       scope faults(s.token());
       faults.spawn(fault_driver(s));
       co_await clients_->run(sc_.length);
+      if (watch_) watch_->load_over();
       trace_.add(exec_.now(), ev::phase, 0, 0, 0, 1);  // load over, every request resolved
       faults.request_stop();
       co_await faults.join();
     }
     if (proxy_) proxy_->drain();
+    health_stop_.request_stop();
     for (auto& u : upstreams_) u->stop();
     co_await s.join();
     end_time_ = exec_.now();
@@ -148,23 +176,40 @@ class world {
 
   /// Carries out the scenario's faults until the load is over (then it is cancelled).
   task<void> fault_driver(scope& owner) {
-    if (sc_.crash_target) {
-      if (co_await fault_clock_->sleep_for(sc_.crash_at)) co_return;
-      upstreams_[*sc_.crash_target]->crash();
+    for (const auto& f : sc_.faults) {
+      if (co_await fault_clock_->sleep_until(virtual_clock::time_point(f.at))) co_return;
+      apply(owner, f.what, f.target);
     }
     if (sc_.flap_target) {
-      auto& u = *upstreams_[*sc_.flap_target];
       auto draw = [&](duration mean) {
         return duration(static_cast<std::int64_t>(faults_random_.exponential(static_cast<double>(mean.count()))));
       };
       for (;;) {
         if (co_await fault_clock_->sleep_for(draw(sc_.flap_up_mean))) co_return;
-        u.crash();
+        apply(owner, fault::kind::crash, *sc_.flap_target);
         const bool stop = static_cast<bool>(co_await fault_clock_->sleep_for(draw(sc_.flap_down_mean)));
-        u.restart();
-        owner.spawn(u.serve());
+        apply(owner, fault::kind::restart, *sc_.flap_target);
         if (stop) co_return;
       }
+    }
+  }
+
+  void apply(scope& owner, fault::kind what, std::size_t target) {
+    auto& u = *upstreams_[target];
+    switch (what) {
+      case fault::kind::crash:
+        if (watch_) watch_->crashing(target, u.machine());
+        u.crash();
+        break;
+      case fault::kind::restart:
+        u.restart();
+        owner.spawn(u.serve());
+        if (watch_) watch_->restarted(target);
+        break;
+      case fault::kind::answer_500:
+        u.behave(behaviour::always_500);
+        if (watch_) watch_->answering_500(target);
+        break;
     }
   }
 
@@ -179,9 +224,14 @@ class world {
   std::optional<client_fleet> clients_;
   proxy_config cfg_;
   logger log_;
+  std::unique_ptr<failover_watch> watch_;
+  std::unique_ptr<shared_state> shared_;
   std::unique_ptr<transport> proxy_transport_;
+  std::unique_ptr<transport> check_transport_;
   std::unique_ptr<virtual_clock> proxy_clock_;
   std::unique_ptr<proxy_type> proxy_;
+  std::unique_ptr<checker_type> checker_;
+  cancel_source health_stop_;
   rng faults_random_;
   std::unique_ptr<virtual_clock> fault_clock_;
   duration end_time_{0};

@@ -1,0 +1,296 @@
+#pragma once
+/// bb::sim::failover_watch: the health invariants, checked as the proxy's traffic happens,
+/// and how long each kind of failure took to detect and to recover from.
+///
+/// It taps the proxy's upstream transport (every connect it starts, every request head it
+/// sends; the active checker has a transport of its own, so checks are not traffic), hears
+/// the faults from the world and the proxy's "is down" log lines, and judges the client
+/// outcomes the scenario does not allow outright:
+/// - a non-idempotent request whose bytes went out on a connection that a crash reset may
+///   fail: the proxy cannot know whether the upstream acted on it, so it must not replay it;
+/// - a 500 may reach a client only from an upstream that answers 500 everywhere;
+/// - a 502 is legitimate only for a request alive while no upstream was (from the last
+///   crash until the recovery bound after the first restart), and within the error bound;
+/// any other failure is a violation. With active checks on, client traffic to a crashed or
+/// 500-answering upstream must stop within the detection bound (the interval, the checker's
+/// jitter, a slack of 50 ms for round trips), and a restarted upstream must get a request
+/// within the recovery bound (the same, plus twenty mean gaps between the requests that
+/// pick it: the run's load decides how soon one comes).
+
+#include <algorithm>
+#include <bb/core/log.hpp>
+#include <bb/proxy/config.hpp>
+#include <charconv>
+#include <cstdint>
+#include <sim/connection.hpp>
+#include <sim/executor.hpp>
+#include <sim/host.hpp>
+#include <sim/invariants.hpp>
+#include <sim/scenario.hpp>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+namespace bb::sim {
+
+/// A detection or recovery time: the worst one seen in a run, against its bound.
+struct figure {
+  std::string name;
+  duration max{0};
+  std::uint64_t samples = 0;
+  duration bound{0};  ///< 0: reported, not checked
+};
+
+class failover_watch final : public transport_tap {
+ public:
+  /// Watches the upstreams at `addresses` (named as in `sc`) of a proxy configured by `cfg`.
+  failover_watch(executor& exec, invariants& inv, const scenario& sc, const proxy_config& cfg,
+                 std::vector<endpoint> addresses)
+      : exec_(exec), inv_(inv), addresses_(std::move(addresses)), ups_(addresses_.size()) {
+    using namespace std::chrono_literals;
+    for (std::size_t i = 0; i < ups_.size(); ++i) ups_[i].name = sc.upstreams[i].name;
+    active_ = cfg.active_health_check_interval_s > 0;
+    if (active_) {
+      const duration interval = std::chrono::seconds(cfg.active_health_check_interval_s);
+      const duration spread = std::min<duration>(interval / 10, 1s);
+      detect_ = interval + spread + 50ms;
+      const double gap_ns = 1e9 * static_cast<double>(ups_.size()) / std::max(sc.clients.rate, 1.0);
+      recover_ = detect_ + duration(static_cast<std::int64_t>(20 * gap_ns));
+    }
+    error_ = cfg.upstream_connect_timeout;
+    figs_ = {{"detect: crash→marked down", {}, 0, {}},
+             {"detect: crash→last request to it", {}, 0, active_ ? detect_ : duration{0}},
+             {"detect: 500s→marked down", {}, 0, {}},
+             {"detect: 500s→last request to it", {}, 0, active_ ? detect_ : duration{0}},
+             {"detect: 500s→last 500 at a client", {}, 0, {}},
+             {"recover: restart→first request", {}, 0, recover_},
+             {"all down: request→502", {}, 0, error_}};
+    inv_.set_judge([this](std::uint64_t id, outcome o, int status) { return judge(id, o, status); });
+  }
+  failover_watch(const failover_watch&) = delete;
+  failover_watch& operator=(const failover_watch&) = delete;
+
+  // ---- the tap on the proxy's upstream transport ----------------------------------------
+
+  void connecting(const endpoint& to) override {
+    if (const auto i = index_of(to); i < ups_.size()) traffic(i, false);
+  }
+
+  void wrote(const connection& c, const endpoint& to, std::span<const const_buffer> bufs) override {
+    const auto i = index_of(to);
+    if (i >= ups_.size() || bufs.empty()) return;
+    // A request head starts the first buffer: "GET /r/<id>/<n> " or "POST /r/<id> ".
+    const std::string_view head(bufs[0].data(), bufs[0].size());
+    const bool post = head.starts_with("POST /r/");
+    if (!post && !head.starts_with("GET /r/")) return;  // body bytes that follow a head
+    const auto digits = head.substr(post ? 8 : 7);
+    std::uint64_t id = 0;
+    if (std::from_chars(digits.data(), digits.data() + digits.size(), id).ec != std::errc{} || id == 0) return;
+    traffic(i, true);
+    if (id >= sent_.size()) sent_.resize(std::max<std::size_t>(id + 1, sent_.size() * 2), 0);
+    sent_[id] = c.id | static_cast<std::uint64_t>(i) << 56 | std::uint64_t{post} << 61 |
+                std::uint64_t{ups_[i].bad} << 62 | std::uint64_t{1} << 63;
+  }
+
+  // ---- what the world and the proxy's log say -------------------------------------------
+
+  /// Upstream `i`, on host `h`, is about to crash.
+  void crashing(std::size_t i, const host& h) {
+    const auto now = exec_.now();
+    for (const auto& e : h.ends) crashed_conns_.insert(e.first >> 1);
+    auto& u = ups_[i];
+    expect_traffic_by(u, now);
+    u.dead = true;
+    u.dead_since = now;
+    u.awaiting_down = true;
+    if (active_) ++figs_[crash_traffic].samples;
+    if (std::all_of(ups_.begin(), ups_.end(), [](const up& x) { return x.dead; }))
+      all_down_.push_back({now, duration::max()});
+  }
+
+  /// Upstream `i` was started again.
+  void restarted(std::size_t i) {
+    const auto now = exec_.now();
+    auto& u = ups_[i];
+    if (u.awaiting_down) ++tallies_[unnoticed];
+    u.dead = u.awaiting_down = false;
+    u.restarted_at = now;
+    u.awaiting_traffic = active_;  // without active checks it comes back after a backoff
+    if (!all_down_.empty() && all_down_.back().to == duration::max()) all_down_.back().to = now + recover_;
+  }
+
+  /// Upstream `i` answers 500 to everything from now on.
+  void answering_500(std::size_t i) {
+    auto& u = ups_[i];
+    u.bad = u.awaiting_bad_down = true;
+    u.bad_since = exec_.now();
+    ++figs_[bad_traffic].samples;
+    ++figs_[bad_client].samples;
+  }
+
+  /// The proxy's log: records "upstream <name> is down: <why>" as detections.
+  void log_line(std::string_view line) {
+    constexpr std::string_view pre = "upstream ", mark = " is down: ";
+    if (!line.starts_with(pre)) return;
+    const auto at = line.find(mark);
+    if (at == std::string_view::npos) return;
+    const auto name = line.substr(pre.size(), at - pre.size());
+    for (auto& u : ups_) {
+      if (u.name != name) continue;
+      const auto now = exec_.now();
+      if (u.awaiting_down) sample(crash_down, now - u.dead_since), u.awaiting_down = false;
+      if (u.awaiting_bad_down) sample(bad_down, now - u.bad_since), u.awaiting_bad_down = false;
+    }
+  }
+
+  /// The load is over: a restarted upstream still waiting for traffic must be in time.
+  void load_over() {
+    for (auto& u : ups_) expect_traffic_by(u, exec_.now());
+  }
+
+  [[nodiscard]] const std::vector<figure>& figures() const noexcept { return figs_; }
+  /// Counts of the failures the watch excused, and of other notable events, by name.
+  [[nodiscard]] std::vector<std::pair<std::string, std::uint64_t>> tallies() const {
+    static constexpr std::string_view names[] = {
+        "non-idempotent requests cut by a crash (excused)", "500s passed through before detection (excused)",
+        "502s while no upstream was live (excused)", "outages over before they were detected",
+        "retries of a dead upstream after its backoff"};
+    std::vector<std::pair<std::string, std::uint64_t>> t;
+    for (std::size_t k = 0; k < tally_count; ++k) t.emplace_back(names[k], tallies_[k]);
+    return t;
+  }
+
+ private:
+  enum fig_index : std::size_t { crash_down, crash_traffic, bad_down, bad_traffic, bad_client, restore, all_down_502 };
+  enum tally_index : std::size_t { cut_by_crash, passed_500, no_upstream_502, unnoticed, backoff_retry, tally_count };
+
+  struct up {
+    std::string name;
+    bool dead = false, awaiting_down = false, awaiting_traffic = false;
+    bool bad = false, awaiting_bad_down = false;
+    duration dead_since{0}, restarted_at{0}, bad_since{0};
+  };
+  struct window {
+    duration from, to;
+  };
+
+  [[nodiscard]] std::size_t index_of(const endpoint& e) const noexcept {
+    std::size_t i = 0;
+    while (i < addresses_.size() && !(addresses_[i] == e)) ++i;
+    return i;
+  }
+
+  void sample(std::size_t f, duration d) {
+    auto& g = figs_[f];
+    ++g.samples;
+    g.max = std::max(g.max, d);
+  }
+  /// Raises `f`'s worst case to `d` (a late event of an episode already counted).
+  bool worse(std::size_t f, duration d) {
+    auto& g = figs_[f];
+    g.max = std::max(g.max, d);
+    return g.bound.count() > 0 && d > g.bound;
+  }
+
+  /// Client traffic (a connect, or a request head when `request`) to upstream `i`, now.
+  void traffic(std::size_t i, bool request) {
+    auto& u = ups_[i];
+    const auto now = exec_.now();
+    if (u.dead) {
+      if (!active_) {
+        if (!u.awaiting_down) ++tallies_[backoff_retry];
+      } else if (worse(crash_traffic, now - u.dead_since)) {
+        inv_.violate(broken::late_detection, 0,
+                     "client traffic to " + u.name + " " + ms(now - u.dead_since) + " after its crash (bound " +
+                         ms(detect_) + ")");
+      }
+    }
+    if (!request) return;
+    if (u.bad && active_ && worse(bad_traffic, now - u.bad_since))
+      inv_.violate(broken::late_detection, 0,
+                   "a request sent to " + u.name + " " + ms(now - u.bad_since) + " after it began answering 500 (bound " +
+                       ms(detect_) + ")");
+    if (u.awaiting_traffic && !u.dead) {
+      u.awaiting_traffic = false;
+      sample(restore, now - u.restarted_at);
+      if (now - u.restarted_at > recover_)
+        inv_.violate(broken::late_recovery, 0,
+                     "first request to " + u.name + " " + ms(now - u.restarted_at) + " after its restart (bound " +
+                         ms(recover_) + ")");
+    }
+  }
+
+  void expect_traffic_by(up& u, duration now) {
+    if (!u.awaiting_traffic) return;
+    u.awaiting_traffic = false;
+    if (now - u.restarted_at > recover_) {
+      sample(restore, now - u.restarted_at);
+      inv_.violate(broken::late_recovery, 0,
+                   "no request reached " + u.name + " in the " + ms(now - u.restarted_at) + " after its restart (bound " +
+                       ms(recover_) + ")");
+    }
+  }
+
+  bool judge(std::uint64_t id, outcome, int status) {
+    const auto now = exec_.now();
+    const std::uint64_t sent = id < sent_.size() ? sent_[id] : 0;
+    if (sent >> 61 & 1 && crashed_conns_.contains(sent & ((std::uint64_t{1} << 56) - 1))) {
+      ++tallies_[cut_by_crash];
+      return true;
+    }
+    if (status == 500 && sent >> 63 && ups_[sent >> 56 & 31].bad) {
+      ++tallies_[passed_500];
+      worse(bad_client, now - ups_[sent >> 56 & 31].bad_since);
+      return true;
+    }
+    const auto issued = inv_.issued_at(id);
+    if (status == 502) {
+      for (const auto& w : all_down_) {
+        if (issued > w.to || now < w.from) continue;
+        ++tallies_[no_upstream_502];
+        sample(all_down_502, now - issued);
+        if (now - issued > error_)
+          inv_.violate(broken::late_error, id, "a 502 " + ms(now - issued) + " after the request (bound " + ms(error_) + ")");
+        return true;
+      }
+    }
+    // Not excused: say what the proxy did with it, for the report.
+    std::string what = "issued " + ms(now - issued) + " before; ";
+    if (!(sent >> 63))
+      what += "its head was never sent to an upstream";
+    else
+      what += std::string(sent >> 61 & 1 ? "a POST" : "a GET") + " last sent to " + ups_[sent >> 56 & 31].name +
+              " on connection " + std::to_string(sent & ((std::uint64_t{1} << 56) - 1)) +
+              (crashed_conns_.contains(sent & ((std::uint64_t{1} << 56) - 1)) ? ", which a crash reset" : "");
+    inv_.note(what);
+    return false;
+  }
+
+  static std::string ms(duration d) {
+    char buf[32];
+    const auto us = d.count() / 1000;
+    auto [p, ec] = std::to_chars(buf, buf + sizeof buf, us / 1000);
+    *p++ = '.';
+    for (int k = 100; k > 0; k /= 10) *p++ = static_cast<char>('0' + us % 1000 / k % 10);
+    return std::string(buf, p) + " ms";
+  }
+
+  executor& exec_;
+  invariants& inv_;
+  std::vector<endpoint> addresses_;
+  std::vector<up> ups_;
+  bool active_ = false;
+  duration detect_{0}, recover_{0}, error_{0};
+  std::vector<figure> figs_;
+  std::uint64_t tallies_[tally_count] = {};
+  /// Per request id: the connection (bits 0-55) and upstream (56-60) its head last went
+  /// out on, whether it is a POST (61), whether that upstream answered 500 then (62), sent (63).
+  std::vector<std::uint64_t> sent_;
+  std::unordered_set<std::uint64_t> crashed_conns_;
+  std::vector<window> all_down_;
+};
+
+}  // namespace bb::sim
