@@ -1,5 +1,6 @@
 // CS110L balancebeam test cases 1-3 (the Rust original's tests/ suite), against the built
-// balancebeam program on loopback sockets, with in-process echo upstreams.
+// balancebeam program on loopback sockets, with in-process echo upstreams. Cases 4-6
+// are in cs110l_failover_test.cpp, case 7 in rate_limit_test.cpp.
 //
 // The proxy runs with its default flags (active health checks every 10 s): each case
 // finishes long before the first check, so upstream request counts are exact.

@@ -82,6 +82,15 @@ class wire_reader {
     return take(buf_.size());
   }
 
+  /// The buffered bytes, reading more first when there are none; empty at end of stream.
+  /// With consume(), streams a body of any size through the buffer.
+  std::string_view peek() {
+    if (buf_.empty()) fill();
+    return buf_;
+  }
+  /// Drops the first `n` buffered bytes.
+  void consume(std::size_t n) { buf_.erase(0, n); }
+
   /// True when the peer closes before sending anything more within the socket timeout.
   bool closed_by_peer() {
     if (!buf_.empty()) return false;

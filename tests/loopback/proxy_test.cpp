@@ -33,6 +33,42 @@ TEST_CASE("balancebeam answers 502 with a one-line text body when its only upstr
   stop_cleanly(proxy);
 }
 
+TEST_CASE("balancebeam answers 502 at once when every upstream is down", "[loopback][balancebeam]") {
+  port_reservation down1;  // bound, never listening: connections are refused
+  port_reservation down2;
+  auto proxy = start_balancebeam({down1.address(), down2.address()});
+
+  // The first request finds both refusing and ejects them; the second finds none live.
+  http_client client(proxy.port());
+  for (const char* path : {"/first", "/second"}) {
+    const auto started = std::chrono::steady_clock::now();
+    const auto r = client.get(path);
+    const auto took = std::chrono::steady_clock::now() - started;
+    INFO(path << ": " << r.status_line << "\n" << r.body);
+    CHECK(r.status == 502);
+    CHECK(r.header("content-type") == "text/plain");
+    CHECK(std::count(r.body.begin(), r.body.end(), '\n') == 1);
+    CHECK_THAT(r.body, Catch::EndsWith("\n"));
+    CHECK(took < std::chrono::seconds(1));
+  }
+  stop_cleanly(proxy);
+}
+
+TEST_CASE("balancebeam appends the client's address to an X-Forwarded-For it received", "[loopback][balancebeam]") {
+  test_upstream upstream;
+  auto proxy = start_balancebeam({upstream.address()});
+
+  http_client client(proxy.port());
+  const auto r = client.request("GET", "/forwarded", {}, "X-Forwarded-For: 10.0.0.1\r\n");
+  INFO(r.body);
+  CHECK(r.status == 200);
+  CHECK_THAT(r.body, Catch::Contains("\nx-forwarded-for: 10.0.0.1, 127.0.0.1\n"));
+  // One field, not the old one and a new one.
+  const auto first = r.body.find("x-forwarded-for:");
+  CHECK(r.body.find("x-forwarded-for:", first + 1) == std::string::npos);
+  stop_cleanly(proxy);
+}
+
 TEST_CASE("balancebeam refuses a malformed request with 400 and closes only that connection",
           "[loopback][balancebeam]") {
   test_upstream upstream;
