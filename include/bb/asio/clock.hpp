@@ -14,6 +14,10 @@
 
 namespace bb::asio_rt {
 
+// A timer on io_context's own executor type (not any_io_executor): smaller, no type erasure.
+using timer_type = ::asio::basic_waitable_timer<std::chrono::steady_clock, ::asio::wait_traits<std::chrono::steady_clock>,
+                                                ::asio::io_context::executor_type>;
+
 /// The real monotonic clock; sleeps run on the io_context given at construction.
 class steady_clock {
  public:
@@ -23,12 +27,12 @@ class steady_clock {
   explicit steady_clock(::asio::io_context& ctx) noexcept : ctx_(&ctx) {}
 
   struct canceller {
-    ::asio::steady_timer* t_;
+    timer_type* t_;
     void operator()() const noexcept { t_->cancel(); }
   };
   /// Waits on an Asio timer; a stop on the task's token cancels the timer.
   struct sleep_awaiter {
-    ::asio::steady_timer timer_;
+    timer_type timer_;
     std::error_code ec_;
     std::optional<cancel_callback<canceller>> cancel_;
 
@@ -51,7 +55,7 @@ class steady_clock {
   [[nodiscard]] time_point now() const noexcept { return std::chrono::steady_clock::now(); }
 
   /// Awaitable that resumes at `tp`, or early with operation_canceled on cancellation.
-  auto sleep_until(time_point tp) const { return sleep_awaiter{::asio::steady_timer(*ctx_, tp), {}, {}}; }
+  auto sleep_until(time_point tp) const { return sleep_awaiter{timer_type(*ctx_, tp), {}, {}}; }
   /// Awaitable that resumes after `d`.
   auto sleep_for(duration d) const { return sleep_until(now() + d); }
 

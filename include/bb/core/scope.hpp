@@ -17,10 +17,10 @@
 
 namespace bb {
 
-class scope {
+class scope : private detail::task_owner {
  public:
   /// A scope whose tasks are also cancelled when `parent` is.
-  explicit scope(cancel_token parent = {}) noexcept : link_(parent, stopper{this}) {}
+  explicit scope(cancel_token parent = {}) noexcept : task_owner{&scope::child_done}, link_(parent, stopper{this}) {}
   scope(const scope&) = delete;
   scope& operator=(const scope&) = delete;
   ~scope() { assert(active_ == 0 && "a bb::scope was destroyed before its tasks were joined"); }
@@ -31,8 +31,9 @@ class scope {
   /// Starts `t` now, owned by this scope but cancelled by `token` (which the caller links
   /// to this scope's token when stop should reach it too).
   void spawn(task<void> t, cancel_token token) {
-    auto h = run(this, std::move(t)).h_;
+    auto h = t.release();
     h.promise().token_ = token;
+    h.promise().owner_ = static_cast<detail::task_owner*>(this);
     ++active_;
     h.resume();
   }
@@ -64,35 +65,11 @@ class scope {
     void operator()() const noexcept { s_->request_stop(); }
   };
 
-  // The frame that carries a spawned task: it frees itself when done and tells the scope.
-  struct runner {
-    struct promise_type : detail::promise_base {
-      scope* owner_;
-      // The coroutine's own arguments reach the promise: that is how it learns its scope.
-      promise_type(scope* s, task<void>&) noexcept : owner_(s) {}
-      runner get_return_object() noexcept { return runner{std::coroutine_handle<promise_type>::from_promise(*this)}; }
-      void return_void() const noexcept {}
-      void unhandled_exception() noexcept {
-        if (!owner_->error_) owner_->error_ = std::current_exception();
-      }
-      struct final_awaiter {
-        bool await_ready() const noexcept { return false; }
-        std::coroutine_handle<> await_suspend(std::coroutine_handle<promise_type> h) noexcept {
-          scope* s = h.promise().owner_;
-          h.destroy();
-          if (--s->active_ == 0 && s->joiner_) return std::exchange(s->joiner_, {});
-          return std::noop_coroutine();
-        }
-        void await_resume() const noexcept {}
-      };
-      final_awaiter final_suspend() const noexcept { return {}; }
-    };
-    std::coroutine_handle<promise_type> h_;
-  };
-
-  static runner run(scope* s, task<void> t) {
-    (void)s;
-    co_await std::move(t);
+  static std::coroutine_handle<> child_done(detail::task_owner* o, std::exception_ptr e) noexcept {
+    auto* s = static_cast<scope*>(o);
+    if (e && !s->error_) s->error_ = std::move(e);
+    if (--s->active_ == 0 && s->joiner_) return std::exchange(s->joiner_, {});
+    return std::noop_coroutine();
   }
 
   cancel_source source_;
@@ -101,5 +78,6 @@ class scope {
   std::coroutine_handle<> joiner_;
   std::exception_ptr error_;
 };
+
 
 }  // namespace bb

@@ -21,19 +21,34 @@ class task;
 
 namespace detail {
 
+/// Whoever owns spawned tasks (a scope): told when one finishes, with the exception that
+/// escaped it if any; answers the coroutine to resume next.
+struct task_owner {
+  std::coroutine_handle<> (*on_done)(task_owner*, std::exception_ptr) noexcept;
+};
+
 /// T, or std::monostate for void, so that "no value" can be stored like a value.
 template <class T>
 using non_void_t = std::conditional_t<std::is_void_v<T>, std::monostate, T>;
 
-/// What every bb promise carries: who to resume when done, and the cancellation token.
+/// What every bb promise carries: who to resume when done, the cancellation token, and
+/// the scope that owns the task when it was spawned rather than awaited.
 struct promise_base {
   std::coroutine_handle<> continuation_ = std::noop_coroutine();
   cancel_token token_;
+  task_owner* owner_ = nullptr;
 
   struct final_awaiter {
     bool await_ready() const noexcept { return false; }
     template <class P>
     std::coroutine_handle<> await_suspend(std::coroutine_handle<P> h) noexcept {
+      if (task_owner* o = h.promise().owner_) {
+        // A spawned task frees its own frame and reports to its scope; no wrapper frame.
+        std::exception_ptr e;
+        if constexpr (requires { h.promise().error_; }) e = h.promise().error_;
+        h.destroy();
+        return o->on_done(o, std::move(e));
+      }
       return h.promise().continuation_;
     }
     void await_resume() const noexcept {}

@@ -20,7 +20,8 @@ using const_buffer = std::span<const char>;
 
 /// A connected, bidirectional byte stream.
 /// - `read_some(buf)`: at least one byte, or an error; 0 bytes with bb::errc::eof at
-///   orderly close.
+///   orderly close. With an empty `buf` it waits until bytes, end-of-stream or an error
+///   can be read, and reads nothing: an idle connection need not hold a buffer.
 /// - `write(bufs)`: every byte of every buffer in order, or an error.
 /// - `shutdown()`: sends end-of-stream (half close); reading goes on.
 /// - `close()`: releases the stream at once; pending operations finish with an error.

@@ -8,6 +8,7 @@
 #include <bb/core/transport.hpp>
 #include <bb/lb/random.hpp>
 #include <bb/proxy/config.hpp>
+#include <bb/proxy/exchange.hpp>
 #include <bb/proxy/shared_state.hpp>
 #include <bb/upstream/cluster.hpp>
 #include <bb/upstream/pool.hpp>
@@ -90,7 +91,8 @@ struct proxy_context {
 
   proxy_context(Transport& t, Clock& c, rng r, const proxy_config& cfg, const logger& l, shared_state& s)
       : transport(t), clock(c), random(r), config(cfg), log(l), shared(s), upstreams(s.upstreams),
-        limiter(s.limiter ? &*s.limiter : nullptr), pool(s.upstreams.size(), 64) {}
+        limiter(s.limiter ? &*s.limiter : nullptr), pool(s.upstreams.size(), 64),
+        buffers(cfg.limits.max_head_bytes + 1024, 256), exchanges(cfg, buffers, 256) {}
 
   Transport& transport;
   Clock& clock;
@@ -102,6 +104,10 @@ struct proxy_context {
   memory_limiter* limiter;  ///< null when requests are not limited
   random_balancer balancer;
   connection_pool<stream_type> pool;
+  // Room for a whole head at the limit plus some: the parser must see more than the limit
+  // to say 431 rather than wait for bytes that can never fit.
+  buffer_pool buffers;
+  exchange_pool exchanges;
   proxy_stats stats;
   session_list<time_point> sessions;
   bool draining = false;

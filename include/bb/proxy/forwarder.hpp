@@ -13,6 +13,7 @@
 #include <bb/proxy/session.hpp>
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -30,12 +31,15 @@ public:
   using stream_type = typename Transport::stream;
 
   explicit forwarder(session_type& s) noexcept : s_(s), ctx_(s.ctx_) {}
+  forwarder(const forwarder&) = delete;
+  forwarder& operator=(const forwarder&) = delete;
+  ~forwarder() { s_.upstream_ = nullptr; }
 
   /// Forwards the session's parsed request; true when the client connection can carry
   /// another request.
   task<bool> run() {
     const auto started = ctx_.clock.now();
-    const auto& req = s_.req_;
+    const auto& req = s_.x_->req;
     // Everything needed after the head's bytes are gone is taken now.
     client_keep_ = req.keep_alive;
     client_ver_ = req.ver;
@@ -77,7 +81,7 @@ public:
       upstream_ = *pick;
       bool reused = false;
       if (auto pooled = ctx_.pool.take(upstream_)) {
-        s_.upstream_.emplace(std::move(*pooled));
+        attach(std::move(*pooled));
         reused = true;
       } else if (auto ec = co_await connect()) {
         eject(ec);
@@ -120,8 +124,8 @@ public:
       break;
     }
     drop_upstream();
-    s_.resp_.consume(s_.resp_.size());
-    s_.resp_.release_if_empty();
+    s_.x_->resp.consume(s_.x_->resp.size());
+    s_.x_->resp.release_if_empty();
     log_exchange(started);
     co_return keep;
   }
@@ -135,7 +139,7 @@ private:
     auto r = co_await with_timeout(ctx_.clock, ctx_.config.upstream_connect_timeout, connect_task());
     if (!r) co_return errc::timed_out;
     if (!*r) co_return r->error();
-    s_.upstream_.emplace(std::move(r->value()));
+    attach(std::move(r->value()));
     co_return std::error_code{};
   }
   task<result<stream_type>> connect_task() {
@@ -150,7 +154,7 @@ private:
     if (step.ec) co_return (error_ = step.ec, outcome::bad_body);
     s_.enter(session_phase::upstream_io);
     const_buffer first[] = {{out_.data(), out_.size()}, {in.readable().data(), step.used}};
-    auto w = co_await s_.upstream_->write(first);
+    auto w = co_await conn_->write(first);
     if (w.ec && w.bytes == 0) co_return (body_ = before, error_ = w.ec, outcome::unsent);
     in.consume(step.used);
     if (w.ec) co_return (error_ = w.ec, outcome::stale);
@@ -163,7 +167,7 @@ private:
       if (step.ec) co_return (error_ = step.ec, outcome::bad_body);
       s_.enter(session_phase::upstream_io);
       const_buffer more[] = {{in.readable().data(), step.used}};
-      w = co_await s_.upstream_->write(more);
+      w = co_await conn_->write(more);
       in.consume(step.used);
       if (w.ec) co_return (error_ = w.ec, outcome::broken);
     }
@@ -173,15 +177,15 @@ private:
   /// Reads until a final (non-1xx) response head is parsed; interim 1xx responses are
   /// passed to an HTTP/1.1 client, except a 100 when the proxy already sent its own.
   task<outcome> read_response_head() {
-    auto& buf = s_.resp_;
+    auto& buf = s_.x_->resp;
     bool any = false;
-    s_.resp_parser_.reset();
+    s_.x_->resp_parser.reset();
     for (;;) {
       if (!buf.empty()) {
-        auto r = s_.resp_parser_.feed(buf.readable(), s_.resp_head_, head_request_);
+        auto r = s_.x_->resp_parser.feed(buf.readable(), s_.x_->resp_head, head_request_);
         if (r.st == http::parse_state::failed) co_return (error_ = r.ec, outcome::broken);
         if (r.st == http::parse_state::done) {
-          const auto& h = s_.resp_head_;
+          const auto& h = s_.x_->resp_head;
           if (h.status >= 200) co_return (resp_head_size_ = r.head_size, outcome::ok);
           if (h.status == 101) co_return (error_ = http::error::bad_status_line, outcome::broken);
           if (client_ver_ == http::version::http11 && !(h.status == 100 && sent_continue_)) {
@@ -194,12 +198,12 @@ private:
             sent_to_client_ = true;
           }
           buf.consume(r.head_size);
-          s_.resp_parser_.reset();
+          s_.x_->resp_parser.reset();
           continue;
         }
       }
       s_.enter(session_phase::upstream_io);
-      auto [ec, n] = co_await s_.upstream_->read_some(buf.writable());
+      auto [ec, n] = co_await conn_->read_some(buf.writable());
       if (ec) co_return (error_ = ec, any ? outcome::broken : outcome::stale);
       any = true;
       buf.commit(n);
@@ -209,14 +213,14 @@ private:
   /// Streams the response head and body to the client; true when both connections are
   /// still in step (the client's can be kept).
   task<bool> relay_response() {
-    auto& buf = s_.resp_;
-    const auto& h = s_.resp_head_;
+    auto& buf = s_.x_->resp;
+    const auto& h = s_.x_->resp_head;
     status_ = h.status;
     const bool upstream_keep = h.keep_alive;
     const bool keep = client_keep_ && body_.done() && !ctx_.draining && h.body != http::body_kind::until_close;
     auto body = http::body_framer::for_head(h.body, h.content_length);
     out_.clear();
-    http::append_forwarded_response(out_, h, keep, client_ver_, s_.rate_headers_);
+    http::append_forwarded_response(out_, h, keep, client_ver_, s_.x_->rate_headers);
     buf.consume(resp_head_size_);  // the head's views are not used past this point
     auto step = body.consume(buf.readable());
     s_.enter(session_phase::client_write);
@@ -227,7 +231,7 @@ private:
     if (w.ec) co_return false;
     while (!body.done() && !step.ec) {
       s_.enter(session_phase::upstream_io);
-      auto [ec, n] = co_await s_.upstream_->read_some(buf.writable());
+      auto [ec, n] = co_await conn_->read_some(buf.writable());
       if (ec) {
         if (body.is_until_close() && ec == errc::eof) break;  // the normal end of such a body
         log_broken(ec);
@@ -246,8 +250,9 @@ private:
       co_return false;
     }
     if (upstream_keep && body.done() && buf.empty()) {
-      ctx_.pool.give_back(upstream_, std::move(*s_.upstream_));
-      s_.upstream_.reset();
+      ctx_.pool.give_back(upstream_, std::move(*conn_));
+      conn_.reset();
+      s_.upstream_ = nullptr;
     }
     co_return keep;
   }
@@ -283,11 +288,18 @@ private:
                      .s);
   }
 
+  /// Makes `s` the connection of this exchange, where the session's deadlines can cut it.
+  void attach(stream_type&& s) {
+    conn_.emplace(std::move(s));
+    s_.upstream_ = &*conn_;
+  }
+
   void drop_upstream() noexcept {
-    if (s_.upstream_) {
-      s_.upstream_->close();
-      s_.upstream_.reset();
+    if (conn_) {
+      conn_->close();
+      conn_.reset();
     }
+    s_.upstream_ = nullptr;
   }
 
   void log_broken(std::error_code ec) {
@@ -312,9 +324,10 @@ private:
 
   session_type& s_;
   typename session_type::context_type& ctx_;
+  std::optional<stream_type> conn_;  // the upstream connection of this exchange
   http::body_framer body_ = http::body_framer::none();
-  std::string& out_ = s_.out_;
-  std::string request_line_;
+  std::string& out_ = s_.x_->out;
+  std::string& request_line_ = s_.x_->request_line;
   std::error_code error_;
   std::size_t upstream_ = 0;
   std::size_t resp_head_size_ = 0;

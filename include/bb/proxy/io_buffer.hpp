@@ -3,8 +3,10 @@
 ///
 /// A connection reads into the free tail, parsers look at the readable middle, and
 /// consumed bytes at the front are dropped by moving the rest down only when the tail
-/// runs out: pipelined requests are parsed in place without copies. The storage is
-/// allocated on first use and can be released while the connection idles.
+/// runs out: pipelined requests are parsed in place without copies. The storage comes
+/// from a buffer_pool (or the heap) on first use and goes back while the connection idles.
+
+#include <bb/proxy/buffer_pool.hpp>
 
 #include <cstddef>
 #include <cstring>
@@ -17,8 +19,13 @@ namespace bb {
 /// Bytes received but not yet consumed, in one contiguous run.
 class io_buffer {
 public:
-  /// A buffer that will hold at most `capacity` bytes.
+  /// A buffer of `capacity` bytes from the heap.
   explicit io_buffer(std::size_t capacity) noexcept : cap_(capacity) {}
+  /// A buffer whose storage comes from, and returns to, `pool`.
+  explicit io_buffer(buffer_pool& pool) noexcept : pool_(&pool), cap_(pool.buffer_size()) {}
+  io_buffer(const io_buffer&) = delete;
+  io_buffer& operator=(const io_buffer&) = delete;
+  ~io_buffer() { release(); }
 
   /// The bytes received and not yet consumed.
   [[nodiscard]] std::string_view readable() const noexcept { return {data_.get() + begin_, end_ - begin_}; }
@@ -26,6 +33,8 @@ public:
   [[nodiscard]] bool empty() const noexcept { return begin_ == end_; }
   [[nodiscard]] bool full() const noexcept { return begin_ == 0 && end_ == cap_; }
   [[nodiscard]] std::size_t capacity() const noexcept { return cap_; }
+  /// True while the buffer holds storage.
+  [[nodiscard]] bool holds_storage() const noexcept { return static_cast<bool>(data_); }
 
   /// Drops `n` bytes from the front of the readable bytes.
   void consume(std::size_t n) noexcept {
@@ -33,10 +42,10 @@ public:
     if (begin_ == end_) begin_ = end_ = 0;
   }
 
-  /// Free space to read into (allocating the storage on first use); moves the readable
-  /// bytes to the front when the tail is full.
+  /// Free space to read into (taking storage on first use); moves the readable bytes to
+  /// the front when the tail is full.
   std::span<char> writable() {
-    if (!data_) data_ = std::make_unique_for_overwrite<char[]>(cap_);
+    if (!data_) data_ = pool_ ? pool_->take() : std::make_unique_for_overwrite<char[]>(cap_);
     if (end_ == cap_ && begin_ > 0) {
       std::memmove(data_.get(), data_.get() + begin_, end_ - begin_);
       end_ -= begin_;
@@ -47,13 +56,20 @@ public:
   /// Marks `n` bytes written into writable() as received.
   void commit(std::size_t n) noexcept { end_ += n; }
 
-  /// Frees the storage when nothing is buffered (an idle connection keeps no buffer).
+  /// Gives the storage back when nothing is buffered (an idle connection keeps no buffer).
   void release_if_empty() noexcept {
-    if (empty()) data_.reset();
+    if (empty()) release();
   }
 
 private:
+  void release() noexcept {
+    if (pool_) pool_->give(std::move(data_));
+    data_.reset();
+    begin_ = end_ = 0;
+  }
+
   std::unique_ptr<char[]> data_;
+  buffer_pool* pool_ = nullptr;
   std::size_t cap_;
   std::size_t begin_ = 0;
   std::size_t end_ = 0;

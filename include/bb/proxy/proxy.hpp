@@ -103,17 +103,7 @@ private:
         continue;
       }
       ++ctx_.stats.connections;
-      s.spawn(serve(std::move(r->stream), r->peer));
-    }
-  }
-
-  task<void> serve(stream_type client, endpoint peer) {
-    session<Transport, Clock> sess(ctx_, std::move(client), peer);
-    try {
-      co_await sess.run();
-    } catch (const std::exception& e) {
-      // One connection's failure (out of memory, say) must not take the others down.
-      ctx_.log.log(log_level::error, (line{} << "session failed: " << e.what()).s);
+      s.spawn(session<Transport, Clock>::serve(ctx_, std::move(r->stream), r->peer));
     }
   }
 
@@ -122,9 +112,11 @@ private:
   task<void> sweep() {
     constexpr auto tick = std::chrono::milliseconds(100);
     constexpr int ticks_per_limiter_sweep = 100;  // reclaim idle clients' limits every 10 s
+    constexpr int ticks_per_buffer_trim = 10;     // free buffers a quiet worker no longer needs
     for (int n = 1;; ++n) {
       co_await ctx_.clock.sleep_for(tick);
       const auto now = ctx_.clock.now();
+      if (n % ticks_per_buffer_trim == 0) ctx_.buffers.trim();
       if (primary_ && ctx_.limiter && n % ticks_per_limiter_sweep == 0)
         ctx_.limiter->sweep(std::chrono::nanoseconds(now.time_since_epoch()));
       const bool grace_over = ctx_.draining && now >= drain_deadline_;

@@ -35,13 +35,7 @@ public:
   using link_type = session_link<typename Clock::time_point>;
 
   session(context_type& ctx, stream_type client, const endpoint& peer)
-      : ctx_(ctx),
-        client_(std::move(client)),
-        in_(buffer_capacity(ctx.config)),
-        req_parser_(ctx.config.limits),
-        resp_(buffer_capacity(ctx.config)),
-        resp_parser_(ctx.config.limits) {
-    peer_ip_len_ = peer.ip.format(peer_ip_.data());
+      : ctx_(ctx), client_(std::move(client)), in_(ctx.buffers) {
     peer_ = peer.ip;
     this->expire_ = &session::expire_link;
     this->idle_ = &session::idle_link;
@@ -51,31 +45,48 @@ public:
   session& operator=(const session&) = delete;
   ~session() {
     ctx_.sessions.erase(this);
-    if (upstream_) upstream_->close();
+    ctx_.exchanges.give(std::move(x_));
     client_.close();
   }
 
-  /// Answers requests until the client leaves, an error ends the connection, or the
-  /// proxy drains.
-  task<void> run() {
-    for (;;) {
-      auto st = co_await read_request_head();
-      if (st == head_status::closed) break;
-      ++ctx_.stats.requests;
-      if (st == head_status::bad) {
-        ++ctx_.stats.bad_requests;
-        co_await refuse_request();
-        break;
+  /// Serves the connection `client` from `peer` until the client leaves, an error ends
+  /// the connection, or the proxy drains.
+  // NOTE: static, with the session and the request loop in this one frame: an idle
+  // keep-alive connection then costs one coroutine frame, not a frame per nested call.
+  static task<void> serve(context_type& ctx, stream_type client, endpoint peer) {
+    session s(ctx, std::move(client), peer);
+    try {
+      for (;;) {
+        if (s.in_.empty()) {
+          // Idle: wait for the client's next bytes holding no buffer and no exchange state.
+          s.go_idle();
+          s.enter(session_phase::idle);
+          if (ctx.draining) break;
+          auto [ec, n] = co_await s.client_.read_some(std::span<char>{});
+          if (ec || ctx.draining) {
+            if (s.timed_out_ && !ctx.draining) ++ctx.stats.timeouts;
+            break;
+          }
+        }
+        const auto st = co_await s.read_request_head();
+        if (st == head_status::closed) break;
+        ++ctx.stats.requests;
+        if (st == head_status::bad) {
+          ++ctx.stats.bad_requests;
+          co_await s.refuse_request();
+          break;
+        }
+        if (ctx.limiter) {
+          const auto verdict = co_await s.admit();
+          if (verdict == admission::refused_close) break;
+          if (verdict == admission::refused_keep) continue;
+        }
+        const bool keep = co_await s.exchange();
+        if (!keep || ctx.draining) break;
       }
-      if (ctx_.limiter) {
-        const auto verdict = co_await admit();
-        if (verdict == admission::refused_close) break;
-        if (verdict == admission::refused_keep) continue;
-      }
-      forwarder<Transport, Clock> f(*this);
-      const bool keep = co_await f.run();
-      if (!keep || ctx_.draining) break;
-      in_.release_if_empty();
+    } catch (const std::exception& e) {
+      // One connection's failure (out of memory, say) must not take the others down.
+      ctx.log.log(log_level::error, (line{} << "session failed: " << e.what()).s);
     }
   }
 
@@ -84,13 +95,32 @@ private:
   enum class head_status { ok, bad, closed };
   enum class admission { admitted, refused_keep, refused_close };
 
-  static std::size_t buffer_capacity(const proxy_config& c) noexcept {
-    // Room for a whole head at the limit plus some: the parser must see more than the
-    // limit to say 431 rather than wait for bytes that can never fit.
-    return c.limits.max_head_bytes + 1024;
+  /// Forwards the parsed request. Its own coroutine, so the forwarder's state lives in a
+  /// frame of its own while a request is under way, not in every idle session's.
+  task<bool> exchange() {
+    forwarder<Transport, Clock> f(*this);
+    co_return co_await f.run();
   }
 
-  std::string_view peer_ip() const noexcept { return {peer_ip_.data(), peer_ip_len_}; }
+  /// Between requests with nothing buffered, a connection gives its buffer and exchange
+  /// state back to the worker: an idle keep-alive connection costs only the session.
+  void go_idle() noexcept {
+    if (!in_.empty()) return;
+    in_.release_if_empty();
+    ctx_.exchanges.give(std::move(x_));
+  }
+
+  /// The client's address as text, formatted when needed rather than kept per connection.
+  struct ip_text {
+    std::array<char, 48> data;
+    std::size_t size;
+    operator std::string_view() const noexcept { return {data.data(), size}; }
+  };
+  ip_text peer_ip() const noexcept {
+    ip_text t;
+    t.size = peer_.format(t.data.data());
+    return t;
+  }
 
   /// Enters phase `p` with that phase's deadline from now.
   void enter(session_phase p) {
@@ -103,12 +133,15 @@ private:
     this->deadline_ = ctx_.clock.now() + d;
   }
 
+  /// Reads one request head; the client has sent at least one byte of it, or the
+  /// socket is readable.
   task<head_status> read_request_head() {
-    req_parser_.reset();
-    enter(in_.empty() ? session_phase::idle : session_phase::client_read);
+    if (!x_) x_ = ctx_.exchanges.take();
+    x_->req_parser.reset();
+    enter(session_phase::client_read);
     for (;;) {
       if (!in_.empty()) {
-        auto r = req_parser_.feed(in_.readable(), req_);
+        auto r = x_->req_parser.feed(in_.readable(), x_->req);
         if (r.st == http::parse_state::done) {
           head_size_ = r.head_size;
           co_return head_status::ok;
@@ -117,9 +150,7 @@ private:
           error_ = r.ec;
           co_return head_status::bad;
         }
-        if (this->phase_ == session_phase::idle) enter(session_phase::client_read);
       }
-      if (ctx_.draining && in_.empty()) co_return head_status::closed;
       auto room = in_.writable();
       if (room.empty()) {  // unreachable while the parser enforces the limit; never spin
         error_ = http::error::header_too_large;
@@ -149,19 +180,21 @@ private:
   task<admission> admit() {
     const auto now = std::chrono::nanoseconds(ctx_.clock.now().time_since_epoch());
     const auto d = co_await ctx_.limiter->decide(limit_key_of(limited_client(), ctx_.config.rate_limit_ipv6_prefix), now);
-    rate_headers_.clear();
-    line h{std::move(rate_headers_)};
+    auto& rate_headers = x_->rate_headers;
+    rate_headers.clear();
+    line h{std::move(rate_headers)};
     h << "X-RateLimit-Limit: " << d.limit << "\r\nX-RateLimit-Remaining: " << d.remaining
       << "\r\nX-RateLimit-Reset: " << whole_seconds_up(d.reset_after_ns) << "\r\n";
     if (!d.allowed) h << "Retry-After: " << whole_seconds_up(d.retry_after_ns) << "\r\n";
-    rate_headers_ = std::move(h.s);
+    rate_headers = std::move(h.s);
     if (d.allowed) co_return admission::admitted;
     // The body of a refused request is not read: its bytes would be taken for the next
     // request, so a request with a body costs its connection.
-    const bool keep = req_.keep_alive && req_.body == http::body_kind::none && !ctx_.draining;
+    const auto& req = x_->req;
+    const bool keep = req.keep_alive && req.body == http::body_kind::none && !ctx_.draining;
     if (ctx_.log.enabled(log_level::info))
       ctx_.log.log(log_level::info,
-                   (line{} << peer_ip() << " \"" << req_.method << ' ' << req_.target << "\" 429 rate-limited").s);
+                   (line{} << peer_ip() << " \"" << req.method << ' ' << req.target << "\" 429 rate-limited").s);
     in_.consume(head_size_);
     const bool sent = co_await answer(429, "too many requests", !keep);
     co_return sent && keep ? admission::refused_keep : admission::refused_close;
@@ -175,7 +208,7 @@ private:
     if (trusted.empty() || !is_trusted(peer_)) return peer_;
     ip_address who = peer_;
     // Walk the X-Forwarded-For headers from the last one, each list from its right end.
-    for (auto h = req_.headers.rbegin(); h != req_.headers.rend(); ++h) {
+    for (auto h = x_->req.headers.rbegin(); h != x_->req.headers.rend(); ++h) {
       if (!http::iequals(h->name, "X-Forwarded-For")) continue;
       std::string_view list = h->value;
       while (!list.empty()) {
@@ -193,7 +226,7 @@ private:
 
   /// Sends one of the proxy's own responses.
   task<bool> answer(int status, std::string_view message, bool close) {
-    std::string r = http::make_error_response(status, message, close, rate_headers_);
+    std::string r = http::make_error_response(status, message, close, x_ ? std::string_view(x_->rate_headers) : "");
     enter(session_phase::client_write);
     const_buffer b[] = {{r.data(), r.size()}};
     auto [ec, n] = co_await client_.write(b);
@@ -214,21 +247,11 @@ private:
 
   context_type& ctx_;
   stream_type client_;
-  std::optional<stream_type> upstream_;  // the connection of the exchange under way
+  stream_type* upstream_ = nullptr;  // the forwarder's upstream connection, for deadlines to cut
   ip_address peer_;
-  std::array<char, 48> peer_ip_{};
-  std::size_t peer_ip_len_ = 0;
   io_buffer in_;
-  http::request_parser req_parser_;
-  http::request_head req_;
+  std::unique_ptr<exchange_state> x_;  // held from a request's first byte until idle again
   std::size_t head_size_ = 0;
-  // The response side lives here, not in the forwarder, so its capacity is reused.
-  io_buffer resp_;
-  http::response_parser resp_parser_;
-  http::response_head resp_head_;
-  std::string out_;
-  // "X-RateLimit-...: n\r\n" lines for every response to the current request.
-  std::string rate_headers_;
   std::error_code error_;
 };
 
