@@ -32,6 +32,9 @@ struct transport_tap {
   virtual void connecting(const endpoint& to) = 0;
   /// The transport queued `bufs` on connection `c` (its connecting side), towards `to`.
   virtual void wrote(const connection& c, const endpoint& to, std::span<const const_buffer> bufs) = 0;
+  /// A data segment of `bytes` reached side `to_side` of connection `c` (before the
+  /// process there is woken to read it).
+  virtual void delivered(const connection& /*c*/, int /*to_side*/, std::size_t /*bytes*/) {}
 
  protected:
   ~transport_tap() = default;

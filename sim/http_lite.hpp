@@ -6,6 +6,7 @@
 /// Anything else is "bad", which the invariants then report.
 
 #include <bb/core/task.hpp>
+#include <algorithm>
 #include <bb/core/transport.hpp>
 #include <bit>
 #include <charconv>
@@ -28,6 +29,8 @@ struct message {
   std::uint64_t content_length = 0;
   bool close = false;  // Connection: close, or HTTP/1.0
   std::string body;
+  /// Responses: X-RateLimit-Limit, -Remaining, -Reset and Retry-After; -1 when absent.
+  std::int64_t rate_limit = -1, rate_remaining = -1, rate_reset = -1, retry_after = -1;
 };
 
 /// Appends "Name: value\r\n".
@@ -193,6 +196,8 @@ class reader {
           return state::bad;
       } else if (detail::iequals(name, "connection") && detail::iequals(value, "close")) {
         m.close = true;
+      } else if (response && !name.empty() && (name[0] == 'x' || name[0] == 'X' || name[0] == 'r' || name[0] == 'R')) {
+        if (!rate_field(name, value, m)) return state::bad;
       }
     }
     const std::size_t head_size = end + 4;
@@ -201,6 +206,19 @@ class reader {
     pos_ += head_size + m.content_length;
     if (pos_ == buf_.size()) buf_.clear(), pos_ = 0;
     return state::done;
+  }
+
+  /// Takes a rate-limit header into `m`; false when its value is not a number.
+  static bool rate_field(std::string_view name, std::string_view value, message& m) {
+    std::int64_t* to = detail::iequals(name, "x-ratelimit-limit")       ? &m.rate_limit
+                       : detail::iequals(name, "x-ratelimit-remaining") ? &m.rate_remaining
+                       : detail::iequals(name, "x-ratelimit-reset")     ? &m.rate_reset
+                       : detail::iequals(name, "retry-after")           ? &m.retry_after
+                                                                        : nullptr;
+    if (!to) return true;
+    if (*to != -1) return false;  // twice: not what the proxy sends
+    const auto r = std::from_chars(value.data(), value.data() + value.size(), *to);
+    return r.ec == std::errc{} && r.ptr == value.data() + value.size();
   }
 
   /// Reads the next message; an empty code on success, the stream's error, or
@@ -213,10 +231,15 @@ class reader {
         case state::bad: co_return err(std::errc::bad_message);
         case state::need_more: break;
       }
-      char chunk[4096];
-      auto r = co_await s.read_some(std::span<char>(chunk, sizeof chunk));
+      // NOTE: straight into buf_'s spare room (at least 512 bytes; the string grows as
+      // messages need), not through a local array: that would put kilobytes into every
+      // read's coroutine frame, which ten thousand clients reading at once feel.
+      const std::size_t at = buf_.size();
+      buf_.resize(std::max(at + 512, buf_.capacity()));
+      const std::size_t chunk = buf_.size() - at;
+      auto r = co_await s.read_some(std::span<char>(buf_.data() + at, chunk));
+      buf_.resize(at + (r.ec ? 0 : r.bytes));
       if (r.ec) co_return r.ec;
-      buf_.append(chunk, r.bytes);
     }
   }
 

@@ -327,6 +327,7 @@ class network {
       case segment::data:
         me.delivered += r.len;
         trace_.add(now, ev::data, me.h->id, peer.h->id, c->id, r.len);
+        if (c->tap) c->tap->delivered(*c, s, r.len);
         if (me.closed || me.aborted || me.rst_in) {
           me.read_pos = me.delivered;  // nobody will read it: the kernel answers with RST
           if (!me.rst_out && !me.rst_in) send(c, s, segment::rst, {});

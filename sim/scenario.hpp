@@ -12,6 +12,8 @@
 #include <optional>
 #include <sim/client.hpp>
 #include <sim/invariants.hpp>
+#include <sim/rate_client.hpp>
+#include <sim/rate_model.hpp>
 #include <sim/upstream.hpp>
 #include <stdexcept>
 #include <string>
@@ -38,6 +40,15 @@ constexpr std::string_view to_string(fault::kind k) noexcept {
   return names[static_cast<int>(k)];
 }
 
+/// The rate-limit scenarios' part: the proxy's limit, one plan per client IP, and the
+/// bound on the well-behaved clients' latency p99 (0: none).
+struct rate_setup {
+  rate_params params;
+  bool default_burst = true;  ///< the proxy is left to its default burst (N - 1)
+  std::vector<rate_plan> plans;
+  duration p99_bound{0};
+};
+
 /// Everything one run is made of.
 struct scenario {
   std::string name;
@@ -57,6 +68,8 @@ struct scenario {
   duration flap_down_mean{0};
   /// Outcomes allowed outright; others must be excused by the failover watch's judge.
   std::vector<outcome> allowed{outcome::ok};
+  /// Set in the rate-limit scenarios, whose clients are rate_fleet's instead.
+  std::optional<rate_setup> rate;
 
   /// Every parameter as (name, value) text, in a fixed order, for the report.
   [[nodiscard]] std::vector<std::pair<std::string, std::string>> parameters() const {
@@ -76,6 +89,7 @@ struct scenario {
     p.emplace_back("max_body", std::to_string(clients.max_body));
     p.emplace_back("post_fraction", std::to_string(clients.post_fraction).substr(0, 4));
     p.emplace_back("health_interval", health_interval_s ? std::to_string(health_interval_s) + "s" : "off (passive)");
+    if (rate) rate_parameters(p);
     std::string fs;
     for (auto& f : faults)
       fs += (fs.empty() ? "" : ", ") + upstreams[f.target].name + " " + std::string(to_string(f.what)) + " at " + ms(f.at);
@@ -84,8 +98,30 @@ struct scenario {
       p.emplace_back("flap", upstreams[*flap_target].name + " up~" + ms(flap_up_mean) + " down~" + ms(flap_down_mean));
     std::string allow;
     for (auto o : allowed) allow += (allow.empty() ? "" : ",") + std::string(to_string(o));
-    p.emplace_back("allowed", allow + (through_proxy ? " (others as the failover watch excuses)" : ""));
+    p.emplace_back("allowed", allow + (rate             ? " and 429 where the limit refuses"
+                                       : through_proxy ? " (others as the failover watch excuses)"
+                                                       : ""));
     return p;
+  }
+
+ private:
+  void rate_parameters(std::vector<std::pair<std::string, std::string>>& p) const {
+    const auto& q = rate->params;
+    std::string limit = std::string(to_string(q.algorithm)) + " N=" + std::to_string(q.n) +
+                        " window=" + std::to_string(q.window.count() / 1'000'000) + "ms";
+    if (q.algorithm == rate_limit_algorithm::gcra)
+      limit += " burst=" + std::to_string(q.burst) + (rate->default_burst ? " (default)" : "");
+    p.emplace_back("rate_limit", limit);
+    std::size_t by_kind[5] = {};
+    for (const auto& c : rate->plans) ++by_kind[static_cast<int>(c.what)];
+    std::string kinds;
+    for (int k = 0; k < 5; ++k)
+      if (by_kind[k])
+        kinds += (kinds.empty() ? "" : ", ") + std::to_string(by_kind[k]) + " " +
+                 std::string(to_string(static_cast<rate_plan::kind>(k)));
+    p.emplace_back("rate_clients", kinds);
+    if (rate->p99_bound.count() > 0)
+      p.emplace_back("well_behaved_p99_bound", std::to_string(rate->p99_bound.count() / 1'000'000) + "ms");
   }
 };
 
@@ -99,8 +135,14 @@ inline std::vector<std::pair<std::string_view, std::string_view>> scenario_list(
       {"active_restore", "upstreams crash and restart: traffic returns within an interval of the restart"},
       {"http_500", "one upstream starts answering 500: it loses its traffic within an interval, then no 500s"},
       {"all_down", "every upstream crashes: fast 502s; one restarts: service resumes within an interval"},
+      {"rate_limit_fixed_window", "clients at many rates against N per aligned window; 429s exactly as the model says"},
+      {"rate_limit_sliding_window", "the same against the sliding-window counter"},
+      {"rate_limit_gcra", "GCRA with a seeded burst: limit + t/T over any interval; waiting Retry-After is admitted"},
+      {"thundering_herd", "10,000 client IPs burst at one instant; limits hold, well-behaved clients stay fast"},
   };
 }
+
+scenario make_rate_scenario(std::string_view name, std::uint64_t seed, std::optional<duration> length);
 
 namespace detail {
 inline duration between(rng& r, duration lo, duration hi) {
@@ -113,6 +155,7 @@ inline duration between(rng& r, duration lo, duration hi) {
 inline scenario make_scenario(std::string_view name, std::uint64_t seed, std::optional<duration> length = {}) {
   using namespace std::chrono_literals;
   using fk = fault::kind;
+  if (name.starts_with("rate_limit_") || name == "thundering_herd") return make_rate_scenario(name, seed, length);
   scenario s;
   s.name = std::string(name);
   s.seed = seed;
@@ -178,3 +221,5 @@ inline scenario make_scenario(std::string_view name, std::uint64_t seed, std::op
 }
 
 }  // namespace bb::sim
+
+#include <sim/rate_scenarios.hpp>

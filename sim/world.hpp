@@ -22,11 +22,14 @@
 #include <sim/failover_watch.hpp>
 #include <sim/invariants.hpp>
 #include <sim/network.hpp>
+#include <sim/rate_client.hpp>
+#include <sim/rate_watch.hpp>
 #include <sim/run.hpp>
 #include <sim/scenario.hpp>
 #include <sim/trace.hpp>
 #include <sim/transport.hpp>
 #include <sim/upstream.hpp>
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -79,12 +82,16 @@ class world {
       cfg_.active_health_check_interval_s = sc_.health_interval_s;
       std::vector<endpoint> addresses;
       for (auto& u : upstreams_) addresses.push_back(u->address());
-      watch_ = std::make_unique<failover_watch>(exec_, inv_, sc_, cfg_, std::move(addresses));
-      log_ = logger(log_level::warn, [w = watch_.get()](log_level, std::string_view l) { w->log_line(l); });
+      if (sc_.rate) {
+        configure_rate();
+      } else {
+        watch_ = std::make_unique<failover_watch>(exec_, inv_, sc_, cfg_, std::move(addresses));
+        log_ = logger(log_level::warn, [w = watch_.get()](log_level, std::string_view l) { w->log_line(l); });
+      }
       rng proxy_random = root_.split();
       shared_ = std::make_unique<shared_state>(cfg_, proxy_random());
       proxy_transport_ = std::make_unique<transport>(net_, *proxy_host_);
-      proxy_transport_->set_tap(watch_.get());
+      proxy_transport_->set_tap(watch_ ? static_cast<transport_tap*>(watch_.get()) : rate_watch_.get());
       check_transport_ = std::make_unique<transport>(net_, *proxy_host_);
       proxy_clock_ = std::make_unique<virtual_clock>(exec_, *proxy_host_);
       // Not the primary worker, so that the checker is the world's (see above); the
@@ -96,7 +103,10 @@ class world {
     } else {
       for (auto& u : upstreams_) entries.push_back(u->address());
     }
-    clients_.emplace(net_, inv_, clients, std::move(entries), sc_.clients, root_.split());
+    if (sc_.rate)
+      rate_clients_.emplace(net_, inv_, *rate_watch_, rate_hosts_, sc_.rate->plans, cfg_.bind, root_.split());
+    else
+      clients_.emplace(net_, inv_, clients, std::move(entries), sc_.clients, root_.split());
     faults_random_ = root_.split();
     fault_clock_ = std::make_unique<virtual_clock>(exec_, *proxy_host_);
   }
@@ -126,7 +136,7 @@ class world {
     r.trace_hash = trace_.hash();
     r.checks = inv_.checks();
     r.violations = inv_.violations();
-    r.client_connections = clients_->connections();
+    r.client_connections = clients_ ? clients_->connections() : rate_clients_->connections();
     r.virtual_time = end_time_;
     r.first_violation = inv_.first();
     r.first_violation_at = inv_.first_time();
@@ -134,6 +144,7 @@ class world {
       r.figures = watch_->figures();
       r.tallies = watch_->tallies();
     }
+    if (rate_watch_) rate_report(r);
     return r;
   }
 
@@ -160,7 +171,10 @@ class world {
     {
       scope faults(s.token());
       faults.spawn(fault_driver(s));
-      co_await clients_->run(sc_.length);
+      if (clients_)
+        co_await clients_->run(sc_.length);
+      else
+        co_await rate_clients_->run(sc_.length);
       if (watch_) watch_->load_over();
       trace_.add(exec_.now(), ev::phase, 0, 0, 0, 1);  // load over, every request resolved
       faults.request_stop();
@@ -213,6 +227,50 @@ class world {
     }
   }
 
+  /// The limit the scenario names, its client hosts (one address each) and its watch.
+  void configure_rate() {
+    using namespace std::chrono_literals;
+    const auto& q = sc_.rate->params;
+    cfg_.max_requests_per_minute = q.n;
+    cfg_.rate_limit_algorithm = q.algorithm;
+    cfg_.rate_limit_window = q.window;
+    cfg_.rate_limit_burst = sc_.rate->default_burst ? -1 : std::int64_t{q.burst};
+    std::vector<ip_address> ips;
+    for (std::size_t i = 0; i < sc_.rate->plans.size(); ++i) {
+      const auto ip = ip_address::v4(10, 2, static_cast<std::uint8_t>(i / 250), static_cast<std::uint8_t>(i % 250 + 1));
+      rate_hosts_.push_back(&net_.add_host("rc" + std::to_string(i + 1), ip, 500us, 5ms));
+      ips.push_back(ip);
+    }
+    rate_watch_ = std::make_unique<rate_watch>(exec_, inv_, q, cfg_.bind, std::move(ips));
+  }
+
+  /// The rate figures: the watch's counts, the CS110L client's, the herd's latency p99.
+  void rate_report(report& r) {
+    r.tallies = rate_watch_->tallies();
+    r.checks += rate_watch_->checks();
+    const auto clients = rate_clients_->tallies();
+    for (std::size_t i = 0; i < clients.size(); ++i) {
+      if (clients[i].what != rate_plan::kind::cs110l) continue;
+      const auto n = sc_.rate->params.n, sent = n + 3;
+      r.tallies.emplace_back("cs110l: " + std::to_string(sent) + " quick requests, 200s", clients[i].ok);
+      r.tallies.emplace_back("cs110l: 429s", clients[i].refused);
+      r.tallies.emplace_back("cs110l: reached an upstream", rate_watch_->upstream_count(i));
+      inv_.expect(clients[i].ok == n && clients[i].refused == 3 && rate_watch_->upstream_count(i) == n,
+                  "the CS110L client did not get N 200s and 3 429s with N reaching upstreams");
+    }
+    auto& lat = rate_clients_->well_behaved_latencies();
+    if (!lat.empty()) {
+      std::sort(lat.begin(), lat.end());
+      const auto p99 = lat[std::min(lat.size() - 1, lat.size() * 99 / 100)];
+      r.figures.push_back({"herd: well-behaved clients' latency p99", p99, lat.size(), sc_.rate->p99_bound});
+      r.figures.push_back({"herd: well-behaved clients' latency max", lat.back(), lat.size(), {}});
+      inv_.expect(p99 <= sc_.rate->p99_bound, "the well-behaved clients' latency p99 is over its bound");
+    }
+    r.violations = inv_.violations();
+    r.first_violation = inv_.first();
+    r.first_violation_at = inv_.first_time();
+  }
+
   scenario sc_;
   rng root_;
   executor exec_;
@@ -225,6 +283,9 @@ class world {
   proxy_config cfg_;
   logger log_;
   std::unique_ptr<failover_watch> watch_;
+  std::vector<host*> rate_hosts_;
+  std::unique_ptr<rate_watch> rate_watch_;
+  std::optional<rate_fleet> rate_clients_;
   std::unique_ptr<shared_state> shared_;
   std::unique_ptr<transport> proxy_transport_;
   std::unique_ptr<transport> check_transport_;
