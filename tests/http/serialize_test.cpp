@@ -72,7 +72,7 @@ TEST_CASE("append_forwarded_request never drops framing or Host, even when Conne
 
 TEST_CASE("append_forwarded_request speaks HTTP/1.1 upstream and can ask to close", "[http][serialize]") {
   CHECK(forwarded("HEAD /h HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", true) ==
-        "HEAD /h HTTP/1.1\r\nX-Forwarded-For: 10.0.0.9\r\nConnection: close\r\n\r\n");
+        "HEAD /h HTTP/1.1\r\nHost: \r\nX-Forwarded-For: 10.0.0.9\r\nConnection: close\r\n\r\n");
 }
 
 TEST_CASE("append_forwarded_response writes the Connection field this hop needs", "[http][serialize]") {
@@ -114,4 +114,28 @@ TEST_CASE("make_error_response writes the proxy's own answers byte for byte", "[
         "slow down\n");
   CHECK(bb::http::make_error_response(400, "", true) ==
         "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 1\r\nConnection: close\r\n\r\n\n");
+}
+
+TEST_CASE("append_forwarded_request gives an HTTP/1.0 request without Host the Host HTTP/1.1 needs",
+          "[http][serialize]") {
+  const auto [raw, expected] = GENERATE(table<std::string, std::string>({
+      {"GET /p HTTP/1.0\r\n\r\n", "GET /p HTTP/1.1\r\nHost: \r\nX-Forwarded-For: 10.0.0.9\r\nConnection: close\r\n\r\n"},
+      {"GET http://a.example:8080/p?q HTTP/1.0\r\n\r\n",
+       "GET http://a.example:8080/p?q HTTP/1.1\r\nHost: a.example:8080\r\nX-Forwarded-For: 10.0.0.9\r\nConnection: "
+       "close\r\n\r\n"},
+      {"GET http://b.example HTTP/1.0\r\nHost: c\r\n\r\n",
+       "GET http://b.example HTTP/1.1\r\nHost: c\r\nX-Forwarded-For: 10.0.0.9\r\nConnection: close\r\n\r\n"},
+  }));
+  INFO(raw);
+  std::string buf = raw;
+  bb::http::request_parser p;
+  bb::http::request_head h;
+  REQUIRE(p.feed(buf, h).st == bb::http::parse_state::done);
+  std::string out;
+  bb::http::append_forwarded_request(out, h, "10.0.0.9", true);
+  CHECK(out == expected);
+  // What goes upstream must parse as a valid HTTP/1.1 request.
+  bb::http::request_parser again;
+  bb::http::request_head h2;
+  CHECK(again.feed(out, h2).st == bb::http::parse_state::done);
 }

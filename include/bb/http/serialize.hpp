@@ -5,6 +5,7 @@
 #include "bb/http/error.hpp"
 #include "bb/http/message.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdint>
 #include <initializer_list>
@@ -43,6 +44,15 @@ inline bool is_hop_by_hop(const header_list& headers, std::string_view name) noe
   return connection_has_token(headers, name);
 }
 
+/// The authority of an absolute-form target ("http://a.example:8080/x" -> "a.example:8080"),
+/// or empty for any other form.
+inline std::string_view authority_of(std::string_view target) noexcept {
+  const auto scheme_end = target.find("://");
+  if (scheme_end == std::string_view::npos || target.find('/') < scheme_end) return {};
+  auto rest = target.substr(scheme_end + 3);
+  return rest.substr(0, std::min(rest.find('/'), rest.find('?')));
+}
+
 }  // namespace detail
 
 /// Appends the request head forwarded upstream: HTTP/1.1, end-to-end fields, one merged X-Forwarded-For.
@@ -55,6 +65,9 @@ inline void append_forwarded_request(std::string& out, const request_head& h, st
     if (iequals(f.name, "x-forwarded-for") || detail::is_hop_by_hop(h.headers, f.name)) continue;
     detail::append_field(out, f.name, f.value);
   }
+  // HTTP/1.1 requires Host (RFC 9112 §3.2); an HTTP/1.0 client may omit it. Then it is the
+  // authority of an absolute-form target, or empty, as the RFC says for a target without one.
+  if (!find_header(h.headers, "host")) detail::append_field(out, "Host", detail::authority_of(h.target));
   // Earlier proxies' X-Forwarded-For fields become one list, oldest hop first, then this client.
   const std::size_t mark = out.size();
   out.append("X-Forwarded-For: ");
