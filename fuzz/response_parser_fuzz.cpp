@@ -1,0 +1,119 @@
+// response_parser under libFuzzer. Input: one control byte (bit 0: the request was HEAD,
+// bit 1: keep the client connection, bit 2: the client speaks HTTP/1.0, bit 3: extra fields,
+// the rest: where to split), then a stream of responses on one connection. Traps when a
+// verdict depends on how the bytes arrived, when an accepted head breaks an invariant, or
+// when the head the proxy forwards parses differently from it.
+
+#include "check.hpp"
+
+#include "bb/http/body.hpp"
+#include "bb/http/parser.hpp"
+#include "bb/http/serialize.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace http = bb::http;
+using bb::fuzz::inside;
+
+namespace {
+
+struct parsed {
+  http::parse_result r;
+  http::response_head h;
+};
+
+// Feeds `buf[0, split)` first when split is short of the end, then all of `buf`.
+parsed parse(std::string_view buf, std::size_t split, bool was_head, const http::limits& lim = {}) {
+  parsed p;
+  http::response_parser parser(lim);
+  if (split < buf.size()) p.r = parser.feed(buf.substr(0, split), p.h, was_head);
+  p.r = parser.feed(buf, p.h, was_head);
+  return p;
+}
+
+bool same_head(const http::response_head& a, const http::response_head& b) {
+  return a.ver == b.ver && a.status == b.status && a.reason == b.reason && a.body == b.body &&
+         a.content_length == b.content_length && a.keep_alive == b.keep_alive &&
+         bb::fuzz::same_fields(a.headers, b.headers);
+}
+
+void check_invariants(std::string_view buf, const parsed& p, bool was_head) {
+  const auto& h = p.h;
+  BB_FUZZ_CHECK(p.r.head_size <= buf.size());
+  const std::string_view head = buf.substr(0, p.r.head_size);
+  BB_FUZZ_CHECK(head.ends_with("\r\n\r\n") && inside(head, h.reason));
+  BB_FUZZ_CHECK(h.status >= 100 && h.status <= 599 && bb::fuzz::fields_are_sound(head, h.headers));
+  const bool te = http::find_header(h.headers, "transfer-encoding").has_value();
+  const bool bodiless = was_head || h.status < 200 || h.status == 204 || h.status == 304;
+  if (bodiless) BB_FUZZ_CHECK(h.body == http::body_kind::none);
+  switch (h.body) {
+    case http::body_kind::none: BB_FUZZ_CHECK(bodiless); break;
+    case http::body_kind::content_length: BB_FUZZ_CHECK(!te && http::find_header(h.headers, "content-length")); break;
+    case http::body_kind::chunked: BB_FUZZ_CHECK(te && h.ver == http::version::http11); break;
+    case http::body_kind::until_close: BB_FUZZ_CHECK(!h.keep_alive); break;
+  }
+  if (http::connection_has_token(h.headers, "close")) BB_FUZZ_CHECK(!h.keep_alive);
+}
+
+// The differential check: the forwarded head parses to the same response, less what a hop drops.
+void check_forwarded(const http::response_head& h, unsigned control) {
+  const bool was_head = (control & 1u) != 0;
+  const bool keep = (control & 2u) != 0;
+  const auto client_ver = (control & 4u) != 0 ? http::version::http10 : http::version::http11;
+  const std::string_view extra = (control & 8u) != 0 ? "X-Extra: 1\r\nVia: 1.1 bb\r\n" : "";
+  std::string out;
+  http::append_forwarded_response(out, h, keep, client_ver, extra);
+  // A body framed by Transfer-Encoding goes out without Content-Length (RFC 9112 §6.3).
+  const bool by_coding = (h.body == http::body_kind::chunked || h.body == http::body_kind::until_close) &&
+                         http::find_header(h.headers, "transfer-encoding");
+  http::header_list want;
+  for (const http::header& f : h.headers) {
+    if (bb::fuzz::hop_by_hop(h.headers, f.name) || (by_coding && http::iequals(f.name, "content-length"))) continue;
+    want.push_back(f);
+  }
+  if (!keep) want.push_back({"Connection", "close"});
+  else if (client_ver == http::version::http10) want.push_back({"Connection", "keep-alive"});
+  if (!extra.empty()) want.insert(want.end(), {{"X-Extra", "1"}, {"Via", "1.1 bb"}});
+  http::limits roomy;
+  roomy.max_head_bytes = out.size() + 1;
+  roomy.max_headers = want.size();
+  const parsed again = parse(out, out.size(), was_head, roomy);
+  if (again.r.st != http::parse_state::done) std::fprintf(stderr, "re-parse: %s\n", again.r.ec.message().c_str());
+  BB_FUZZ_CHECK(again.r.st == http::parse_state::done && again.r.head_size == out.size());
+  const auto& g = again.h;
+  BB_FUZZ_CHECK(g.ver == http::version::http11 && g.status == h.status);
+  BB_FUZZ_CHECK(g.reason == (h.reason.empty() ? http::reason_phrase(h.status) : h.reason));
+  BB_FUZZ_CHECK(g.body == h.body && g.content_length == h.content_length);
+  BB_FUZZ_CHECK(g.keep_alive == (keep && h.body != http::body_kind::until_close));
+  BB_FUZZ_CHECK(bb::fuzz::same_fields(g.headers, want));
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  if (size == 0) return 0;
+  const unsigned control = data[0];
+  const bool was_head = (control & 1u) != 0;
+  std::string_view rest(reinterpret_cast<const char*>(data) + 1, size - 1);
+  for (int n = 0; n < 8; ++n) {
+    const std::size_t split = rest.size() * (((control >> 4) * 17u + 37u * n) % 256u) / 255u;
+    const parsed whole = parse(rest, rest.size(), was_head);
+    const parsed cut = parse(rest, split, was_head);
+    BB_FUZZ_CHECK(whole.r.st == cut.r.st && whole.r.head_size == cut.r.head_size && whole.r.ec == cut.r.ec);
+    if (whole.r.st != http::parse_state::done) return 0;
+    BB_FUZZ_CHECK(same_head(whole.h, cut.h));
+    check_invariants(rest, whole, was_head);
+    check_forwarded(whole.h, control);
+    rest.remove_prefix(whole.r.head_size);
+    // After a 1xx the final response follows; after a final one, its body and the next response.
+    auto body = http::body_framer::for_head(whole.h.body, whole.h.content_length);
+    const auto step = body.consume(rest);
+    BB_FUZZ_CHECK(step.used <= rest.size());
+    if (!step.done) return 0;
+    rest.remove_prefix(step.used);
+  }
+  return 0;
+}
