@@ -204,8 +204,6 @@ class tcp_stream {
   /// True until close().
   [[nodiscard]] bool is_open() const noexcept { return s_.is_open(); }
 
-  /// The underlying socket, for the runtime's own use (options, tests).
-  socket_type& native() noexcept { return s_; }
 
  private:
   socket_type s_;

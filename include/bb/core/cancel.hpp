@@ -29,8 +29,6 @@ class cancel_token {
 
   /// True once the source behind this token has requested cancellation.
   [[nodiscard]] bool stop_requested() const noexcept { return state_ && state_->requested_; }
-  /// True when a source stands behind this token, so a stop can ever arrive.
-  [[nodiscard]] bool stop_possible() const noexcept { return state_ != nullptr; }
 
  private:
   friend class cancel_source;

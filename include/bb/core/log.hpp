@@ -54,7 +54,7 @@ class logger {
   sink_type sink_;
 };
 
-/// Appends pieces of a log line or HTTP head without iostreams.
+/// Appends the pieces of a log line without iostreams.
 struct line {
   std::string s;
   line& operator<<(std::string_view v) {

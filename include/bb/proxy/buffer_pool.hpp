@@ -41,8 +41,6 @@ public:
     low_ = free_.size();
   }
 
-  /// Buffers cached now.
-  [[nodiscard]] std::size_t cached() const noexcept { return free_.size(); }
 
 private:
   std::size_t size_;

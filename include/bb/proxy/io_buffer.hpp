@@ -33,8 +33,6 @@ public:
   [[nodiscard]] bool empty() const noexcept { return begin_ == end_; }
   [[nodiscard]] bool full() const noexcept { return begin_ == 0 && end_ == cap_; }
   [[nodiscard]] std::size_t capacity() const noexcept { return cap_; }
-  /// True while the buffer holds storage.
-  [[nodiscard]] bool holds_storage() const noexcept { return static_cast<bool>(data_); }
 
   /// Drops `n` bytes from the front of the readable bytes.
   void consume(std::size_t n) noexcept {

@@ -81,8 +81,6 @@ public:
 
   /// Counters since start.
   [[nodiscard]] const proxy_stats& stats() const noexcept { return ctx_.stats; }
-  /// Sessions alive now.
-  [[nodiscard]] std::size_t sessions() const noexcept { return ctx_.sessions.size(); }
 
 private:
   using stream_type = typename Transport::stream;
