@@ -9,6 +9,9 @@
 
 #include <asio/ip/tcp.hpp>
 #include <asio/signal_set.hpp>
+// A repeatable flag is repeated, never comma-split: "--upstream host:port,weight=3" is one
+// value (and the original balancebeam did not split either).
+#define CXXOPTS_VECTOR_DELIMITER '\0'
 #include <cxxopts.hpp>
 
 #include <malloc.h>
@@ -89,6 +92,24 @@ bb::endpoint parse_address(const std::string& flag, const std::string& v) {
   return bb::asio_rt::from_asio(results.begin()->endpoint());
 }
 
+// "host:port" or "host:port,weight=N" (N from 1 to 1000).
+bb::upstream_config parse_upstream(const std::string& v) {
+  const auto comma = v.find(',');
+  const std::string address = v.substr(0, comma);
+  std::uint32_t weight = 1;
+  if (comma != std::string::npos) {
+    const std::string option = v.substr(comma + 1);
+    constexpr std::string_view key = "weight=";
+    const std::string n = option.starts_with(key) ? option.substr(key.size()) : std::string();
+    std::uint64_t w = 0;
+    auto [p, ec] = std::from_chars(n.data(), n.data() + n.size(), w);
+    if (n.empty() || ec != std::errc{} || p != n.data() + n.size() || w == 0 || w > 1000)
+      die(exit_usage, "invalid value for --upstream: '" + v + "' (expected host:port or host:port,weight=N with N 1..1000)");
+    weight = static_cast<std::uint32_t>(w);
+  }
+  return {address, parse_address("upstream", address), weight};
+}
+
 struct worker {
   asio::io_context io{ASIO_CONCURRENCY_HINT_UNSAFE_IO};  // sockets are touched by this worker only
   bb::asio_rt::steady_clock clock{io};
@@ -107,7 +128,11 @@ int main(int argc, char** argv) {
   // clang-format off
   options.add_options()
     ("b,bind", "address to listen on", cxxopts::value<std::string>()->default_value("0.0.0.0:1100"))
-    ("u,upstream", "upstream host:port (repeat for more)", cxxopts::value<std::vector<std::string>>())
+    ("u,upstream", "upstream host:port[,weight=N] (repeat for more)", cxxopts::value<std::vector<std::string>>())
+    ("balance", "random, round-robin, least-requests, p2c, consistent-hash or peak-ewma",
+     cxxopts::value<std::string>()->default_value("random"))
+    ("ewma-decay", "peak-ewma: seconds over which its latency average forgets (fractions allowed)",
+     cxxopts::value<std::string>()->default_value("10"))
     ("active-health-check-interval", "seconds between active health checks (0 = off)",
      cxxopts::value<std::string>()->default_value("10"))
     ("active-health-check-path", "path requested by active health checks", cxxopts::value<std::string>()->default_value("/"))
@@ -144,8 +169,16 @@ int main(int argc, char** argv) {
   bb::proxy_config config;
   config.bind = parse_address("bind", args["bind"].as<std::string>());
   if (!args.count("upstream")) die(1, "at least one --upstream host:port is required");
-  for (const auto& u : args["upstream"].as<std::vector<std::string>>())
-    config.upstreams.push_back({u, parse_address("upstream", u)});
+  for (const auto& u : args["upstream"].as<std::vector<std::string>>()) config.upstreams.push_back(parse_upstream(u));
+  {
+    const auto name = args["balance"].as<std::string>();
+    const auto policy = bb::parse_balance_policy(name);
+    if (!policy)
+      die(exit_usage, "invalid value for --balance: '" + name +
+                          "' (expected random, round-robin, least-requests, p2c, consistent-hash or peak-ewma)");
+    config.balance = *policy;
+  }
+  config.ewma_decay = parse_seconds("ewma-decay", args["ewma-decay"].as<std::string>());
   config.active_health_check_interval_s = static_cast<std::uint32_t>(
       parse_unsigned("active-health-check-interval", args["active-health-check-interval"].as<std::string>(), 86400));
   config.active_health_check_path = args["active-health-check-path"].as<std::string>();
@@ -217,7 +250,8 @@ int main(int argc, char** argv) {
     workers.push_back(std::move(w));
   }
   log.log(bb::log_level::info, (bb::line{} << "balancebeam listening on " << workers[0]->proxy->local_endpoint().to_string()
-                                           << " with " << config.upstreams.size() << " upstream(s) and " << threads
+                                           << " with " << config.upstreams.size() << " upstream(s), balance "
+                                           << bb::to_string(config.balance) << ", " << threads
                                            << " thread(s), seed " << seed)
                                    .s);
 

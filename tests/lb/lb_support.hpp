@@ -1,7 +1,7 @@
 #pragma once
 // Helpers shared by the balancing-policy tests.
 
-#include <bb/lb/random.hpp>
+#include <bb/lb/tried_set.hpp>
 #include <bb/upstream/cluster.hpp>
 
 #include <chrono>

@@ -1,7 +1,6 @@
 #pragma once
 /// bb::weighted_random_balancer: random choice among the live hosts in proportion to their
-/// weights. With equal weights it draws exactly what bb::random_balancer draws for the same
-/// seed, so a simulated run replays unchanged whichever of the two the proxy holds.
+/// weights; with equal weights, uniform among them (the original balancebeam's policy).
 
 #include <bb/lb/detail/hosts.hpp>
 
@@ -22,7 +21,7 @@ class weighted_random_balancer {
   /// The host for the next attempt, or nullopt when no live, untried host is left.
   std::optional<std::size_t> pick(const cluster& c, rng& r, std::int64_t now_ns, bool passive_retry,
                                   const tried_set& tried) const {
-    // Draw first, check after: with every host live one draw suffices (random_balancer's way).
+    // Draw first, check after: with every host live (the usual case) one draw suffices.
     const std::size_t first = weights_.draw_any(r);
     if (detail::eligible(c, first, now_ns, passive_retry, tried)) return first;
     return weights_.draw_among(r, [&](std::size_t i) { return detail::eligible(c, i, now_ns, passive_retry, tried); });

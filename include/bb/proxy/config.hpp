@@ -4,6 +4,7 @@
 #include <bb/core/log.hpp>
 #include <bb/core/net.hpp>
 #include <bb/http/parser.hpp>
+#include <bb/lb/balance_policy.hpp>
 #include <bb/limit/decision.hpp>
 
 #include <chrono>
@@ -13,17 +14,23 @@
 
 namespace bb {
 
-/// One upstream server: the name it was configured by (sent as Host by health checks)
-/// and the address the transport connects to.
+/// One upstream server: the name it was configured by (sent as Host by health checks and
+/// hashed by consistent-hash), the address the transport connects to, and its share of
+/// the traffic relative to the others (`--upstream host:port,weight=N`).
 struct upstream_config {
   std::string name;
   endpoint address;
+  std::uint32_t weight = 1;
 };
 
 /// The proxy's settings; defaults are those of the balancebeam command line.
 struct proxy_config {
   endpoint bind = *endpoint::parse("0.0.0.0:1100");
   std::vector<upstream_config> upstreams;
+  /// How an upstream is chosen for each request (`--balance`).
+  balance_policy balance = balance_policy::random;
+  /// peak-ewma: the time constant of its latency average (`--ewma-decay`).
+  std::chrono::nanoseconds ewma_decay = std::chrono::seconds(10);
 
   http::limits limits;
   /// How long a keep-alive client connection may sit idle between requests.

@@ -6,7 +6,6 @@
 #include <bb/core/log.hpp>
 #include <bb/core/random.hpp>
 #include <bb/core/transport.hpp>
-#include <bb/lb/random.hpp>
 #include <bb/proxy/config.hpp>
 #include <bb/proxy/exchange.hpp>
 #include <bb/proxy/shared_state.hpp>
@@ -91,7 +90,7 @@ struct proxy_context {
 
   proxy_context(Transport& t, Clock& c, rng r, const proxy_config& cfg, const logger& l, shared_state& s)
       : transport(t), clock(c), random(r), config(cfg), log(l), shared(s), upstreams(s.upstreams),
-        limiter(s.limiter ? &*s.limiter : nullptr), pool(s.upstreams.size(), 64),
+        limiter(s.limiter ? &*s.limiter : nullptr), balance(s.balance), pool(s.upstreams.size(), 64),
         buffers(cfg.limits.max_head_bytes + 1024, 256), exchanges(cfg, buffers, 256) {}
 
   Transport& transport;
@@ -102,7 +101,7 @@ struct proxy_context {
   shared_state& shared;  ///< what every worker of the process shares
   cluster& upstreams;
   memory_limiter* limiter;  ///< null when requests are not limited
-  random_balancer balancer;
+  balancer& balance;  ///< the process's balancing policy (in shared)
   connection_pool<stream_type> pool;
   // Room for a whole head at the limit plus some: the parser must see more than the limit
   // to say 431 rather than wait for bytes that can never fit.

@@ -9,7 +9,7 @@
 
 #include <bb/core/timeout.hpp>
 #include <bb/http/body.hpp>
-#include <bb/lb/random.hpp>
+#include <bb/lb/tried_set.hpp>
 #include <bb/proxy/session.hpp>
 
 #include <chrono>
@@ -33,7 +33,10 @@ public:
   explicit forwarder(session_type& s) noexcept : s_(s), ctx_(s.ctx_) {}
   forwarder(const forwarder&) = delete;
   forwarder& operator=(const forwarder&) = delete;
-  ~forwarder() { s_.upstream_ = nullptr; }
+  ~forwarder() {
+    finish_attempt();
+    s_.upstream_ = nullptr;
+  }
 
   /// Forwards the session's parsed request; true when the client connection can carry
   /// another request.
@@ -45,7 +48,12 @@ public:
     client_ver_ = req.ver;
     head_request_ = req.is_head();
     has_body_ = req.body != http::body_kind::none;
+    upgrade_ = http::wants_upgrade(req);
     const bool idempotent = is_idempotent(req.method);
+    // consistent-hash keys on the client a rate limit would apply to (read while the head
+    // is still in the buffer); the other policies never look at it.
+    const ip_address client =
+        ctx_.balance.policy() == balance_policy::consistent_hash ? s_.limited_client() : ip_address{};
     const bool expect_continue = req.expect_continue && has_body_;
     body_ = http::body_framer::for_head(req.body, req.content_length, ctx_.config.limits.max_body_bytes);
     if (ctx_.log.enabled(log_level::info)) (request_line_ = req.method) += ' ', request_line_ += req.target;
@@ -72,13 +80,14 @@ public:
     bool stale_retried = false;
     bool keep = false;
     for (;;) {
-      const auto now_ns = std::chrono::nanoseconds(ctx_.clock.now().time_since_epoch()).count();
-      const auto pick = ctx_.balancer.pick(ctx_.upstreams, ctx_.random, now_ns, passive_retry, tried);
+      finish_attempt();
+      const auto pick = ctx_.balance.pick(ctx_.upstreams, ctx_.random, now_ns(), passive_retry, tried, client);
       if (!pick) {
         keep = co_await fail(502, "no live upstream", errc::no_upstream);
         break;
       }
       upstream_ = *pick;
+      start_attempt();
       bool reused = false;
       if (auto pooled = ctx_.pool.take(upstream_)) {
         attach(std::move(*pooled));
@@ -103,12 +112,14 @@ public:
       }
       const auto got = sent == outcome::ok ? co_await read_response_head() : sent;
       if (got == outcome::ok) {
+        head_arrived();
         if (passive_retry && ctx_.upstreams.restore(upstream_)) log_state(true, "answered a request");
         keep = co_await relay_response();
         break;
       }
       if (got == outcome::client_gone) break;
       drop_upstream();
+      if (got != outcome::stale) attempt_ok_ = false;  // a stale pooled connection is nobody's fault
       const bool replayable = idempotent && !has_body_ && !sent_to_client_ && !s_.timed_out_;
       if (got == outcome::stale && reused && !stale_retried && replayable) {
         stale_retried = true;  // the pooled connection was closed under us: try a fresh one
@@ -124,6 +135,7 @@ public:
       break;
     }
     drop_upstream();
+    finish_attempt();
     s_.x_->resp.consume(s_.x_->resp.size());
     s_.x_->resp.release_if_empty();
     log_exchange(started);
@@ -174,8 +186,9 @@ private:
     co_return outcome::ok;
   }
 
-  /// Reads until a final (non-1xx) response head is parsed; interim 1xx responses are
-  /// passed to an HTTP/1.1 client, except a 100 when the proxy already sent its own.
+  /// Reads until a final (non-1xx) response head is parsed, or a 101 to a request that
+  /// asked to upgrade (RFC 9110 §15.2.2: a 101 to any other is broken); interim 1xx
+  /// responses are passed to an HTTP/1.1 client, except a 100 when the proxy sent its own.
   task<outcome> read_response_head() {
     auto& buf = s_.x_->resp;
     bool any = false;
@@ -186,7 +199,7 @@ private:
         if (r.st == http::parse_state::failed) co_return (error_ = r.ec, outcome::broken);
         if (r.st == http::parse_state::done) {
           const auto& h = s_.x_->resp_head;
-          if (h.status >= 200) co_return (resp_head_size_ = r.head_size, outcome::ok);
+          if (h.status >= 200 || (h.status == 101 && upgrade_)) co_return (resp_head_size_ = r.head_size, outcome::ok);
           if (h.status == 101) co_return (error_ = http::error::bad_status_line, outcome::broken);
           if (client_ver_ == http::version::http11 && !(h.status == 100 && sent_continue_)) {
             out_.clear();
@@ -211,20 +224,32 @@ private:
   }
 
   /// Streams the response head and body to the client; true when both connections are
-  /// still in step (the client's can be kept).
+  /// still in step (the client's can be kept). A 101 turns the exchange into a tunnel.
   task<bool> relay_response() {
     auto& buf = s_.x_->resp;
     const auto& h = s_.x_->resp_head;
     status_ = h.status;
+    if (status_ == 101) co_return co_await tunnel();
     const bool upstream_keep = h.keep_alive;
-    const bool keep = client_keep_ && body_.done() && !ctx_.draining && h.body != http::body_kind::until_close;
+    // A de-chunked body ends where the connection does: its length is not known up front.
+    const bool dechunk = http::dechunks_for(h, client_ver_);
+    const bool keep = client_keep_ && body_.done() && !ctx_.draining && h.body != http::body_kind::until_close && !dechunk;
     auto body = http::body_framer::for_head(h.body, h.content_length);
+    // The body bytes buffered now: passed on as they are (`raw` of them), or, de-chunked,
+    // their payload copied after whatever out_ holds.
+    std::size_t raw = 0;
+    auto take = [&] {
+      auto step = dechunk ? body.consume(buf.readable(), [&](std::string_view p) { out_.append(p); })
+                          : body.consume(buf.readable());
+      raw = dechunk ? 0 : step.used;
+      return step;
+    };
     out_.clear();
     http::append_forwarded_response(out_, h, keep, client_ver_, s_.x_->rate_headers);
     buf.consume(resp_head_size_);  // the head's views are not used past this point
-    auto step = body.consume(buf.readable());
+    auto step = take();
     s_.enter(session_phase::client_write);
-    const_buffer first[] = {{out_.data(), out_.size()}, {buf.readable().data(), step.used}};
+    const_buffer first[] = {{out_.data(), out_.size()}, {buf.readable().data(), raw}};
     auto w = co_await s_.client_.write(first);
     buf.consume(step.used);
     ++ctx_.stats.responses[status_ / 100];
@@ -238,9 +263,14 @@ private:
         co_return false;  // the client saw part of a response: only closing tells it
       }
       buf.commit(n);
-      step = body.consume(buf.readable());
+      out_.clear();
+      step = take();
+      if (out_.empty() && raw == 0) {  // framing bytes only (a chunk-size line, say)
+        buf.consume(step.used);
+        continue;
+      }
       s_.enter(session_phase::client_write);
-      const_buffer more[] = {{buf.readable().data(), step.used}};
+      const_buffer more[] = {{out_.data(), out_.size()}, {buf.readable().data(), raw}};
       w = co_await s_.client_.write(more);
       buf.consume(step.used);
       if (w.ec) co_return false;
@@ -255,6 +285,52 @@ private:
       s_.upstream_ = nullptr;
     }
     co_return keep;
+  }
+
+  /// Relays the 101 head, then bytes both ways until both sides have closed, either fails,
+  /// or the tunnel goes quiet past its deadline; the client's connection closes after, and
+  /// the upstream's is never pooled. An end of stream is passed on as a half close, so a
+  /// side that stops sending still receives the other's last bytes.
+  task<bool> tunnel() {
+    auto& from_upstream = s_.x_->resp;
+    auto& from_client = s_.in_;  // bytes after the request head and body belong to the tunnel
+    out_.clear();
+    http::append_forwarded_response(out_, s_.x_->resp_head, false, client_ver_, s_.x_->rate_headers);
+    from_upstream.consume(resp_head_size_);  // what follows the 101 head is the new protocol's
+    s_.enter(session_phase::tunnel);
+    const_buffer head[] = {{out_.data(), out_.size()}, {from_upstream.readable().data(), from_upstream.size()}};
+    const auto w = co_await s_.client_.write(head);
+    from_upstream.consume(from_upstream.size());
+    ++ctx_.stats.responses[1];
+    if (w.ec) co_return false;
+    scope both(co_await get_cancel_token());
+    both.spawn(pump(s_.client_, *conn_, from_client, both));
+    both.spawn(pump(*conn_, s_.client_, from_upstream, both));
+    co_await both.join();
+    co_return false;
+  }
+
+  /// Copies `from` to `to` through `buf` (which may hold bytes already) until `from` ends,
+  /// then half-closes `to`; on an error either way, stops the other direction too.
+  task<void> pump(stream_type& from, stream_type& to, io_buffer& buf, scope& both) {
+    for (;;) {
+      if (!buf.empty()) {
+        const_buffer b[] = {{buf.readable().data(), buf.size()}};
+        const auto w = co_await to.write(b);
+        buf.consume(buf.size());
+        if (w.ec) break;
+        s_.enter(session_phase::tunnel);
+      }
+      auto [ec, n] = co_await from.read_some(buf.writable());
+      if (ec == errc::eof) {
+        static_cast<void>(to.shutdown());  // a peer already gone shows on the other direction's read
+        co_return;
+      }
+      if (ec) break;
+      buf.commit(n);
+      s_.enter(session_phase::tunnel);
+    }
+    both.request_stop();
   }
 
   /// Answers the client with the proxy's own error when nothing of a response was sent.
@@ -275,8 +351,8 @@ private:
   /// every worker until an active check (or, with those off, a backoff) says otherwise.
   void eject(std::error_code ec) {
     ++ctx_.stats.upstream_errors;
-    const auto now_ns = std::chrono::nanoseconds(ctx_.clock.now().time_since_epoch()).count();
-    if (!ctx_.upstreams.eject(upstream_, now_ns, ctx_.config.passive_backoff, ctx_.config.passive_backoff_max)) return;
+    attempt_ok_ = false;
+    if (!ctx_.upstreams.eject(upstream_, now_ns(), ctx_.config.passive_backoff, ctx_.config.passive_backoff_max)) return;
     ctx_.pool.drop(upstream_);
     log_state(false, (line{} << "connect failed: " << ec.message()).s);
   }
@@ -286,6 +362,35 @@ private:
                  (line{} << "upstream " << ctx_.upstreams.at(upstream_).name << " is " << (up ? "up" : "down") << ": "
                          << why)
                      .s);
+  }
+
+  std::int64_t now_ns() const { return std::chrono::nanoseconds(ctx_.clock.now().time_since_epoch()).count(); }
+
+  /// Tells the balancer an attempt on upstream_ begins (it counts as in flight from here,
+  /// connecting included).
+  void start_attempt() {
+    ctx_.balance.on_start(upstream_);
+    attempt_ = true;
+    attempt_ok_ = true;
+    attempt_start_ns_ = now_ns();
+    attempt_latency_ns_ = -1;
+  }
+
+  /// The response head came: the latency the balancer learns, and whether it was a 5xx.
+  void head_arrived() {
+    attempt_latency_ns_ = now_ns() - attempt_start_ns_;
+    attempt_ok_ = s_.x_->resp_head.status < 500;
+  }
+
+  /// Ends the current attempt for the balancer, once, on every path (the destructor too):
+  /// it is out of flight, and its latency is the time to the head, or to the end when no
+  /// head came. A client that left before the head costs the upstream nothing.
+  void finish_attempt() noexcept {
+    if (!attempt_) return;
+    attempt_ = false;
+    const auto now = now_ns();
+    ctx_.balance.on_finish(upstream_, attempt_latency_ns_ >= 0 ? attempt_latency_ns_ : now - attempt_start_ns_,
+                           attempt_ok_, now);
   }
 
   /// Makes `s` the connection of this exchange, where the session's deadlines can cut it.
@@ -331,12 +436,17 @@ private:
   std::error_code error_;
   std::size_t upstream_ = 0;
   std::size_t resp_head_size_ = 0;
+  std::int64_t attempt_start_ns_ = 0;
+  std::int64_t attempt_latency_ns_ = -1;  // to the response head; -1 until it came
+  bool attempt_ = false;  // an attempt on upstream_ is counted by the balancer
+  bool attempt_ok_ = true;
   int status_ = 0;
   bool client_keep_ = false;
   bool head_request_ = false;
   bool has_body_ = false;
   bool sent_continue_ = false;
   bool sent_to_client_ = false;  // an interim 1xx went out: the exchange cannot move elsewhere
+  bool upgrade_ = false;  // the request asked to switch protocols: a 101 opens a tunnel
   http::version client_ver_ = http::version::http11;
 };
 

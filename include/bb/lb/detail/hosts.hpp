@@ -3,7 +3,7 @@
 /// host weights, per-host in-flight counters, and the two-candidate draw of P2C.
 
 #include <bb/core/random.hpp>
-#include <bb/lb/random.hpp>
+#include <bb/lb/tried_set.hpp>
 #include <bb/upstream/cluster.hpp>
 
 #include <algorithm>
@@ -69,8 +69,7 @@ inline bool lighter(std::int64_t in_flight_a, std::uint32_t weight_a, std::int64
 }
 
 /// Host weights with their running sums, for draws in proportion to weight. With equal
-/// weights (all 1 after reduced_weights) every draw is the same as a uniform one, so a
-/// seed gives the same hosts as bb::random_balancer.
+/// weights (all 1 after reduced_weights) every draw is a uniform one, rng::below(n).
 class weight_table {
  public:
   explicit weight_table(std::vector<std::uint32_t> weights) : w_(reduced_weights(std::move(weights))) {
