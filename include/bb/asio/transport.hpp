@@ -11,6 +11,7 @@
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/write.hpp>
+#include <bb/asio/detail/read_watch.hpp>
 #include <bb/core/cancel.hpp>
 #include <bb/core/error.hpp>
 #include <bb/core/net.hpp>
@@ -94,11 +95,47 @@ struct io_awaiter_base {
 /// A connected TCP stream; see bb::byte_stream for the contract.
 class tcp_stream {
  public:
-  explicit tcp_stream(socket_type s) noexcept : s_(std::move(s)) {
-    // Once, here: write() tries a direct non-blocking send before it involves the loop.
+  explicit tcp_stream(socket_type s) : s_(std::move(s)) {
+    // Once, here: reads and writes try the socket directly before they involve the loop.
     std::error_code ec;
     s_.non_blocking(true, ec);
   }
+#if BB_ASIO_READ_WATCH
+  tcp_stream(tcp_stream&& o) noexcept : s_(std::move(o.s_)), watch_(std::exchange(o.watch_, nullptr)) {}
+  tcp_stream& operator=(tcp_stream&& o) noexcept {
+    if (this != &o) {
+      detail::read_watch::release(watch_);  // before the socket closes and aborts it
+      s_ = std::move(o.s_);
+      watch_ = std::exchange(o.watch_, nullptr);
+    }
+    return *this;
+  }
+  ~tcp_stream() { detail::read_watch::release(watch_); }
+
+  /// Reads at least one byte into `buf`; 0 bytes with bb::errc::eof at orderly close. An
+  /// empty `buf` waits until the socket is readable and reads nothing. A socket known to be
+  /// drained is not tried; a wait costs no system call (see detail/read_watch.hpp).
+  struct read_awaiter : detail::io_awaiter_base<socket_type, io_result> {
+    std::span<char> buf_;
+    detail::read_watch* watch_;
+    bool await_ready() {
+      this->r_ = watch_->try_read(*this->io_, buf_);
+      return this->r_.ec != std::errc::operation_would_block;
+    }
+    template <class P>
+    void await_suspend(std::coroutine_handle<P> h) {
+      watch_->arm(*this->io_);
+      watch_->wait(h, buf_, &this->r_);
+      // Registered after the start: a token already stopped must find an operation to cancel.
+      this->arm(h);
+    }
+    io_result await_resume() noexcept {
+      this->cancel_.reset();
+      return this->r_;
+    }
+  };
+  read_awaiter read_some(std::span<char> buf) noexcept { return read_awaiter{{&s_, {}, {}}, buf, watch_}; }
+#else
   tcp_stream(tcp_stream&&) noexcept = default;
   tcp_stream& operator=(tcp_stream&&) noexcept = default;
 
@@ -131,6 +168,7 @@ class tcp_stream {
     }
   };
   read_awaiter read_some(std::span<char> buf) noexcept { return read_awaiter{{&s_, {}, {}}, buf}; }
+#endif
 
   /// Writes every byte of `bufs`. Tries a non-blocking write first: small writes, the
   /// common case for a proxy, then finish without a trip through the event loop.
@@ -207,6 +245,9 @@ class tcp_stream {
 
  private:
   socket_type s_;
+#if BB_ASIO_READ_WATCH
+  detail::read_watch* watch_ = new detail::read_watch;  // owned; see read_watch::release
+#endif
 };
 
 static_assert(bb::byte_stream<tcp_stream>);

@@ -1,0 +1,201 @@
+#pragma once
+/// bb::asio_rt::detail::read_watch: per-socket read readiness on Asio's epoll reactor, so
+/// that a read costs one recv(2) and an idle wait costs no system call at all.
+///
+/// Asio's reactor does not remember whether a socket has been drained. An async_read_some
+/// therefore always tries a recv first (on a proxy's upstream socket, right after the
+/// request went out, that recv nearly always fails with EAGAIN), and an async_wait always
+/// re-arms the descriptor with epoll_ctl(EPOLL_CTL_MOD) although nothing changed (Asio
+/// registers sockets edge-triggered once). Those are two wasted system calls per proxied
+/// request: measured with strace, 5.9 calls per request where nginx makes 4.1.
+///
+/// A read_watch keeps the one bit Asio lacks: `readable`, false from the moment a recv came
+/// back short or with EAGAIN (the kernel queue was empty then) until the reactor reports an
+/// edge for the socket. While it is false, the watch sits in the socket's read queue as a
+/// reactor operation that never does I/O itself: the reactor calls its perform() on the
+/// next edge, which only sets the bit. Because the watch is queued in the same turn as the
+/// recv that cleared the bit (before the loop can call epoll_wait again), no edge is lost.
+/// The recv that follows a wake-up is done by the watch's completion, which re-queues the
+/// watch instead of resuming the reader when the wake-up was spurious.
+///
+/// This leans on Asio's internals (reactor_op, epoll_reactor::start_op, the socket's
+/// per-descriptor data), so it is compiled only for the Asio version and reactor it was
+/// written against; elsewhere tcp_stream reads with async_read_some and async_wait.
+
+#include <asio/version.hpp>
+#include <asio/detail/config.hpp>
+
+#if ASIO_VERSION == 102201 && defined(ASIO_HAS_EPOLL) && !defined(ASIO_HAS_IO_URING_AS_DEFAULT) && \
+    !defined(ASIO_DISABLE_EPOLL)
+#define BB_ASIO_READ_WATCH 1
+
+#include <sys/socket.h>
+
+#include <asio/detail/reactor.hpp>
+#include <asio/detail/reactor_op.hpp>
+#include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
+#include <bb/core/error.hpp>
+#include <bb/core/result.hpp>
+
+#include <cerrno>
+#include <coroutine>
+#include <cstddef>
+#include <span>
+#include <system_error>
+#include <utility>
+
+namespace bb::asio_rt::detail {
+
+/// Reaches a socket's protected implementation (its native handle and reactor data)
+/// through a pointer to member, the one access a derived class grants legally.
+template <class Socket>
+struct socket_impl_access : Socket {
+  using Socket::impl_;
+  static auto& of(Socket& s) noexcept { return (s.*(&socket_impl_access::impl_)).get_implementation(); }
+};
+
+/// The readiness bit of one socket and the reactor operation that learns of edges.
+class read_watch final : public ::asio::detail::reactor_op {
+ public:
+  read_watch() noexcept : reactor_op(std::error_code(), &perform_edge, &complete) {}
+  read_watch(const read_watch&) = delete;
+  read_watch& operator=(const read_watch&) = delete;
+
+  /// Disposes of a watch whose stream is gone: at once when the reactor does not hold it,
+  /// else when its (aborted) completion runs — the socket's close cancels it.
+  static void release(read_watch* w) noexcept {
+    if (!w) return;
+    if (w->queued_) {
+      w->orphaned_ = true;
+      w->waiter_ = {};
+    } else {
+      delete w;
+    }
+  }
+
+  /// Reads into `buf` without waiting: the bytes read, eof, an error, or would_block when
+  /// the socket has nothing now (the watch is then queued: await next()). An empty `buf`
+  /// asks only whether the socket may be readable.
+  template <class Socket>
+  io_result try_read(Socket& s, std::span<char> buf) {
+    if (!readable_) return {std::make_error_code(std::errc::operation_would_block), 0};
+    if (buf.empty()) return {};
+    for (;;) {
+      const auto n = ::recv(s.native_handle(), buf.data(), buf.size(), 0);
+      if (n > 0) {
+        if (static_cast<std::size_t>(n) < buf.size()) drained(s);
+        return {{}, static_cast<std::size_t>(n)};
+      }
+      if (n == 0) return {bb::errc::eof, 0};
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        drained(s);
+        return {std::make_error_code(std::errc::operation_would_block), 0};
+      }
+      return {std::error_code(errno, std::system_category()), 0};
+    }
+  }
+
+  /// Makes sure the watch is queued; call when try_read said would_block.
+  template <class Socket>
+  void arm(Socket& s) {
+    if (queued_) return;
+    auto& impl = socket_impl_access<Socket>::of(s);
+    if (!reactor_)
+      reactor_ = &::asio::use_service<::asio::detail::reactor>(::asio::query(s.get_executor(), ::asio::execution::context));
+    // Kept for rearm(): while the watch is queued the socket stays open, and a moved
+    // socket keeps its descriptor and reactor data.
+    descriptor_ = impl.reactor_data_;
+    socket_ = impl.socket_;
+    rearm();
+  }
+
+  /// Suspends `h` until the socket has bytes for `buf` (read into it, with the result in
+  /// `*out`), reaches end of stream, fails, or the wait is cancelled. The watch must be armed.
+  void wait(std::coroutine_handle<> h, std::span<char> buf, io_result* out) noexcept {
+    buf_ = buf;
+    out_ = out;
+    waiter_ = h;
+  }
+
+ private:
+  template <class Socket>
+  void drained(Socket& s) {
+    readable_ = false;
+    arm(s);
+  }
+
+  static status perform_edge(reactor_op* base) noexcept {
+    auto* w = static_cast<read_watch*>(base);
+    if (w->starting_) return not_done;
+    w->readable_ = true;
+    return done;
+  }
+
+  static void complete(void* owner, ::asio::detail::operation* base, const std::error_code&, std::size_t) {
+    auto* w = static_cast<read_watch*>(base);
+    w->queued_ = false;
+    const std::error_code ec = std::exchange(w->ec_, std::error_code());
+    if (w->orphaned_ || !owner) {  // the stream is gone, or the io_context is being destroyed
+      if (w->orphaned_) delete w;
+      return;
+    }
+    if (ec) w->readable_ = true;  // cancelled or closed: the next read finds out by trying
+    if (!w->waiter_) return;
+    if (ec) {
+      *w->out_ = {ec == ::asio::error::operation_aborted ? std::make_error_code(std::errc::operation_canceled) : ec, 0};
+    } else if (!w->buf_.empty()) {
+      // Read here, so that a spurious wake-up goes back to waiting without resuming anyone.
+      for (;;) {
+        const auto n = ::recv(w->socket_, w->buf_.data(), w->buf_.size(), 0);
+        if (n > 0) {
+          if (static_cast<std::size_t>(n) < w->buf_.size()) w->readable_ = false;
+          *w->out_ = {{}, static_cast<std::size_t>(n)};
+        } else if (n == 0) {
+          *w->out_ = {bb::errc::eof, 0};
+        } else if (errno == EINTR) {
+          continue;
+        } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+          w->readable_ = false;
+          w->rearm();
+          return;
+        } else {
+          *w->out_ = {std::error_code(errno, std::system_category()), 0};
+        }
+        break;
+      }
+      if (!w->readable_) w->rearm();
+    } else {
+      *w->out_ = {};
+    }
+    std::exchange(w->waiter_, {}).resume();
+  }
+
+  /// Queues the watch in the socket's read queue (also from its own completion: the socket
+  /// is still open then, or the watch would have completed with an error instead).
+  void rearm() {
+    if (queued_) return;
+    queued_ = true;  // before start_op: an immediate completion is pending until it runs
+    starting_ = true;
+    // allow_speculative: a read operation is then queued without epoll_ctl; a speculative
+    // perform() while starting says "not done", since the bit already says "drained".
+    reactor_->start_op(::asio::detail::reactor::read_op, socket_, descriptor_, this, false, true);
+    starting_ = false;
+  }
+
+  ::asio::detail::reactor* reactor_ = nullptr;
+  ::asio::detail::reactor::per_descriptor_data descriptor_ = nullptr;
+  int socket_ = -1;
+  std::span<char> buf_;
+  io_result* out_ = nullptr;
+  std::coroutine_handle<> waiter_;
+  bool readable_ = true;   // an edge may have come since a recv last came back short
+  bool queued_ = false;    // the reactor holds the watch (queued, or its completion pending)
+  bool starting_ = false;  // inside start_op: a speculative perform() must not claim an edge
+  bool orphaned_ = false;  // the stream is gone: the completion frees the watch
+};
+
+}  // namespace bb::asio_rt::detail
+
+#endif
