@@ -226,7 +226,12 @@ class tcp_stream {
       return this->r_;
     }
   };
-  write_awaiter write(std::span<const const_buffer> bufs) noexcept { return write_awaiter{{&s_, {}, {}}, bufs, 0, {}}; }
+  write_awaiter write(std::span<const const_buffer> bufs) noexcept {
+#if BB_ASIO_READ_WATCH
+    watch_->wrote();
+#endif
+    return write_awaiter{{&s_, {}, {}}, bufs, 0, {}};
+  }
 
   /// Sends FIN; the read side stays open.
   std::error_code shutdown() noexcept {
