@@ -41,6 +41,13 @@ struct client_options {
   std::size_t max_body = 256;
 };
 
+/// One answered request as its client saw it: when it was issued and how long the
+/// response took to arrive (queueing on the client host included).
+struct latency_sample {
+  duration issued;
+  duration latency;
+};
+
 class client_fleet {
  public:
   client_fleet(network& net, invariants& inv, const std::vector<host*>& hosts, std::vector<endpoint> entries,
@@ -63,6 +70,8 @@ class client_fleet {
   }
 
   [[nodiscard]] std::uint64_t connections() const noexcept { return connections_; }
+  /// From now on every response's latency is appended to `out` (nullptr: none).
+  void record_latencies(std::vector<latency_sample>* out) noexcept { latencies_ = out; }
 
  private:
   struct request {
@@ -233,6 +242,10 @@ class client_fleet {
         for (std::size_t j = i + 1; j < n && !body_ok; ++j)
           if (batch[j].expect == sum) in_order = false;
         inv_.respond(q.id, ch.h.id, m.status, body_ok, in_order);
+        if (latencies_) {
+          const auto issued = inv_.issued_at(q.id);
+          latencies_->push_back({issued, ch.clock.now().time_since_epoch() - issued});
+        }
         if (q.done) q.done->notify();
         if (m.close) dead = true, unanswered = i + 1;
       }
@@ -276,6 +289,7 @@ class client_fleet {
   bool stopping_ = false;
   std::uint64_t made_ = 0;
   std::uint64_t connections_ = 0;
+  std::vector<latency_sample>* latencies_ = nullptr;
 };
 
 }  // namespace bb::sim

@@ -30,6 +30,8 @@ struct connection;
 struct transport_tap {
   /// The transport starts a connect to `to`.
   virtual void connecting(const endpoint& to) = 0;
+  /// That connect opened connection `c` (its handshake begins; it may still be refused).
+  virtual void opened(const connection& /*c*/, const endpoint& /*to*/) {}
   /// The transport queued `bufs` on connection `c` (its connecting side), towards `to`.
   virtual void wrote(const connection& c, const endpoint& to, std::span<const const_buffer> bufs) = 0;
   /// A data segment of `bytes` reached side `to_side` of connection `c` (before the

@@ -44,12 +44,15 @@ enum class broken : std::uint8_t {
   late_detection,       ///< client traffic reached a failed upstream past the bound
   late_recovery,        ///< a restarted upstream got no client traffic within the bound
   late_error,           ///< a 502 for lack of upstreams came later than the bound
+  misbalanced,          ///< shares of requests off what the balancing policy promises
+  key_moved,            ///< consistent hashing moved a client it had no cause to move
 };
 
 constexpr std::string_view to_string(broken b) noexcept {
   constexpr std::string_view names[] = {"",          "two_outcomes", "out_of_order", "corrupt_body",
                                         "disallowed_outcome", "unresolved", "left_behind", "bad_response",
-                                        "late_detection",     "late_recovery", "late_error"};
+                                        "late_detection",     "late_recovery", "late_error",
+                                        "misbalanced",        "key_moved"};
   return names[static_cast<int>(b)];
 }
 

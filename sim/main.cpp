@@ -2,6 +2,8 @@
 //
 //   sim --list
 //   sim --scenario steady [--seed N | --seeds A..B] [--duration SECONDS] [--trace] [--json]
+//   sim --scenario slow_upstream --balance peak-ewma --seed 3
+//   sim --scenario slow_upstream --balance all --seeds 1..10    (side-by-side tables)
 //
 // The only wall-clock reading of the simulator is here, to report its speed.
 
@@ -10,6 +12,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <optional>
+#include <sim/balance_table.hpp>
 #include <sim/scenario.hpp>
 #include <sim/world.hpp>
 #include <string>
@@ -23,13 +26,14 @@ struct options {
   std::string scenario = "steady";
   std::uint64_t first = default_seed, last = default_seed;
   std::optional<double> duration_s;
-  bool trace = false, json = false, list = false, sweep = false;
+  std::optional<bb::balance_policy> balance;
+  bool trace = false, json = false, list = false, sweep = false, all_policies = false;
 };
 
 [[noreturn]] void usage(const char* why) {
   std::fprintf(stderr,
                "sim: %s\nusage: sim [--list] [--scenario NAME] [--seed N | --seeds A..B] [--duration SECONDS] "
-               "[--trace] [--json]\n",
+               "[--balance NAME|all] [--trace] [--json]\n",
                why);
   std::exit(2);
 }
@@ -56,6 +60,11 @@ options parse(int argc, char** argv) {
     else if (a == "--scenario") o.scenario = value();
     else if (a == "--seed") o.first = o.last = parse_u64(value());
     else if (a == "--duration") o.duration_s = std::strtod(std::string(value()).c_str(), nullptr);
+    else if (a == "--balance") {
+      const auto v = value();
+      if (v == "all") o.all_policies = true;
+      else if (!(o.balance = bb::parse_balance_policy(v))) usage("unknown balancing policy");
+    }
     else if (a == "--seeds") {
       const auto v = value();
       const auto dots = v.find("..");
@@ -101,6 +110,7 @@ void print_text(const bb::sim::scenario& sc, const bb::sim::report& r, double wa
   }
   for (const auto& [name, n] : r.tallies)
     if (n) std::printf("%s: %llu\n", name.c_str(), static_cast<unsigned long long>(n));
+  if (r.balance) bb::sim::print_balance(stdout, *r.balance);
   std::printf("trace hash: %016llx\n", static_cast<unsigned long long>(r.trace_hash));
 }
 
@@ -126,9 +136,58 @@ void print_json(const bb::sim::scenario& sc, const bb::sim::report& r, double wa
   first = true;
   for (const auto& [name, n] : r.tallies)
     std::printf("%s\"%s\":%llu", first ? "" : ",", name.c_str(), static_cast<unsigned long long>(n)), first = false;
-  std::printf("},\"events\":%llu,\"checks\":%llu,\"violations\":%llu,\"trace_hash\":\"%016llx\"}\n",
+  std::printf("}");
+  if (r.balance) {
+    const auto& b = *r.balance;
+    std::printf(",\"balance\":{\"policy\":\"%s\",\"p50_s\":%.6f,\"p99_s\":%.6f,\"latency_samples\":%llu,\"upstreams\":[",
+                std::string(to_string(b.policy)).c_str(), seconds(b.p50), seconds(b.p99),
+                static_cast<unsigned long long>(b.samples));
+    for (std::size_t i = 0; i < b.names.size(); ++i)
+      std::printf("%s{\"name\":\"%s\",\"weight\":%u,\"requests\":%llu,\"after_event\":%llu,\"after_settle\":%llu}",
+                  i ? "," : "", b.names[i].c_str(), b.weights[i], static_cast<unsigned long long>(b.total[i]),
+                  static_cast<unsigned long long>(b.after[i]), static_cast<unsigned long long>(b.settled[i]));
+    std::printf("]}");
+  }
+  std::printf(",\"events\":%llu,\"checks\":%llu,\"violations\":%llu,\"trace_hash\":\"%016llx\"}\n",
               static_cast<unsigned long long>(r.events), static_cast<unsigned long long>(r.checks),
               static_cast<unsigned long long>(r.violations), static_cast<unsigned long long>(r.trace_hash));
+}
+
+
+/// `--balance all`: the scenario under every policy, seed by seed, with its tables.
+int compare(const options& o, std::optional<bb::sim::duration> length) {
+  if (!bb::sim::is_balance_scenario(o.scenario) || o.scenario == "hash_stability")
+    usage("--balance all compares slow_upstream or weighted");
+  int failed = 0;
+  bb::sim::comparison_summary worst;
+  for (std::uint64_t seed = o.first;; ++seed) {
+    const auto runs = bb::sim::compare_policies(o.scenario, seed, length);
+    for (const auto& x : runs) {
+      const auto& r = x.r;
+      std::printf("seed %llu, %s: %llu requests, %llu violations, trace hash: %016llx\n",
+                  static_cast<unsigned long long>(seed), std::string(to_string(x.policy)).c_str(),
+                  static_cast<unsigned long long>(r.requests), static_cast<unsigned long long>(r.violations),
+                  static_cast<unsigned long long>(r.trace_hash));
+      if (!r.violations) continue;
+      ++failed;
+      std::printf("VIOLATION: seed %llu, at t=%.9f s: %s\nreplay: build/bin/sim --scenario %s --balance %s --seed %llu%s\n",
+                  static_cast<unsigned long long>(seed), seconds(r.first_violation_at), r.first_violation.c_str(),
+                  o.scenario.c_str(), std::string(to_string(x.policy)).c_str(), static_cast<unsigned long long>(seed),
+                  o.duration_s ? (" --duration " + std::to_string(*o.duration_s)).c_str() : "");
+    }
+    for (const auto& v : bb::sim::cross_run_violations(runs)) {
+      ++failed;
+      std::printf("VIOLATION: seed %llu: %s\nreplay: build/bin/sim --scenario %s --balance all --seed %llu%s\n",
+                  static_cast<unsigned long long>(seed), v.c_str(), o.scenario.c_str(),
+                  static_cast<unsigned long long>(seed),
+                  o.duration_s ? (" --duration " + std::to_string(*o.duration_s)).c_str() : "");
+    }
+    bb::sim::print_comparison(stdout, runs);
+    worst.add(runs);
+    if (seed == o.last) break;
+  }
+  if (o.sweep) worst.print(stdout, o.first, o.last);
+  return failed ? 1 : 0;
 }
 
 }  // namespace
@@ -142,11 +201,12 @@ int main(int argc, char** argv) {
   }
   std::optional<bb::sim::duration> length;
   if (o.duration_s) length = bb::sim::duration(static_cast<std::int64_t>(*o.duration_s * 1e9));
+  if (o.all_policies) return compare(o, length);
   int failed = 0;
   for (std::uint64_t seed = o.first;; ++seed) {
     bb::sim::scenario sc;
     try {
-      sc = bb::sim::make_scenario(o.scenario, seed, length);
+      sc = bb::sim::make_scenario(o.scenario, seed, length, o.balance);
     } catch (const std::invalid_argument& e) {
       usage(e.what());
     }
@@ -165,9 +225,10 @@ int main(int argc, char** argv) {
       print_text(sc, r, wall);
     if (r.violations) {
       ++failed;
-      std::printf("VIOLATION: seed %llu, at t=%.9f s: %s\nreplay: build/bin/sim --scenario %s --seed %llu%s\n",
+      const std::string balance = o.balance ? " --balance " + std::string(to_string(*o.balance)) : "";
+      std::printf("VIOLATION: seed %llu, at t=%.9f s: %s\nreplay: build/bin/sim --scenario %s%s --seed %llu%s\n",
                   static_cast<unsigned long long>(seed), seconds(r.first_violation_at), r.first_violation.c_str(),
-                  sc.name.c_str(), static_cast<unsigned long long>(seed),
+                  sc.name.c_str(), balance.c_str(), static_cast<unsigned long long>(seed),
                   o.duration_s ? (" --duration " + std::to_string(*o.duration_s)).c_str() : "");
     }
     if (seed == o.last) break;

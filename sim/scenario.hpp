@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <bb/core/random.hpp>
+#include <bb/lb/balance_policy.hpp>
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -29,6 +30,7 @@ struct fault {
     crash,       ///< the process dies and stays down
     restart,     ///< the process is started again
     answer_500,  ///< the process starts answering 500 to everything (health checks too)
+    slow_down,   ///< the process's service times grow by the scenario's slowdown factor
   };
   kind what;
   std::size_t target;
@@ -36,7 +38,7 @@ struct fault {
 };
 
 constexpr std::string_view to_string(fault::kind k) noexcept {
-  constexpr std::string_view names[] = {"crash", "restart", "answer_500"};
+  constexpr std::string_view names[] = {"crash", "restart", "answer_500", "slow_down"};
   return names[static_cast<int>(k)];
 }
 
@@ -47,6 +49,23 @@ struct rate_setup {
   bool default_burst = true;  ///< the proxy is left to its default burst (N - 1)
   std::vector<rate_plan> plans;
   duration p99_bound{0};
+};
+
+/// The balancing scenarios' part (issue 7): what is checked, about which upstream, when.
+struct balance_setup {
+  enum class kind : std::uint8_t {
+    slow_upstream,   ///< one upstream's service time grows; latency-aware policies avoid it
+    hash_stability,  ///< consistent-hash: an upstream leaves and returns; only its keys move
+    weighted,        ///< upstreams of weights 1, 2, 5: shares follow the weights
+  };
+  kind what = kind::slow_upstream;
+  std::size_t target = 0;      ///< the upstream that slows down or leaves
+  duration at{0};              ///< when it slows down or crashes
+  duration back{0};            ///< hash_stability: when it is started again
+  duration settle{0};          ///< slow_upstream: the time the policies get to react
+  double slowdown = 1;         ///< slow_upstream: its service times are multiplied by this
+  double max_slow_share = 0;   ///< slow_upstream: bound on its share from at + settle on (0: none)
+  double share_tolerance = 0;  ///< weighted: bound on |share - weight / total weight| (0: none)
 };
 
 /// Everything one run is made of.
@@ -70,6 +89,10 @@ struct scenario {
   std::vector<outcome> allowed{outcome::ok};
   /// Set in the rate-limit scenarios, whose clients are rate_fleet's instead.
   std::optional<rate_setup> rate;
+  /// The proxy's balancing policy (`--balance`).
+  bb::balance_policy balance = bb::balance_policy::random;
+  /// Set in the balancing scenarios.
+  std::optional<balance_setup> balancing;
 
   /// Every parameter as (name, value) text, in a fixed order, for the report.
   [[nodiscard]] std::vector<std::pair<std::string, std::string>> parameters() const {
@@ -89,6 +112,8 @@ struct scenario {
     p.emplace_back("max_body", std::to_string(clients.max_body));
     p.emplace_back("post_fraction", std::to_string(clients.post_fraction).substr(0, 4));
     p.emplace_back("health_interval", health_interval_s ? std::to_string(health_interval_s) + "s" : "off (passive)");
+    p.emplace_back("balance", std::string(to_string(balance)));
+    if (balancing) balance_parameters(p);
     if (rate) rate_parameters(p);
     std::string fs;
     for (auto& f : faults)
@@ -105,6 +130,26 @@ struct scenario {
   }
 
  private:
+  void balance_parameters(std::vector<std::pair<std::string, std::string>>& p) const {
+    auto ms = [](duration d) { return std::to_string(d.count() / 1'000'000) + "ms"; };
+    std::string weights, workers, service;
+    for (const auto& u : upstreams) {
+      weights += (weights.empty() ? "" : ",") + std::to_string(u.weight);
+      workers += (workers.empty() ? "" : ",") + std::to_string(u.workers);
+      service += (service.empty() ? "" : ",") + ms(u.slow_mean);
+    }
+    p.emplace_back("weights", weights);
+    if (upstreams.front().kind == behaviour::slow) {
+      p.emplace_back("workers", workers);
+      p.emplace_back("service_mean", service);
+    }
+    const auto& b = *balancing;
+    if (b.what == balance_setup::kind::slow_upstream && b.max_slow_share > 0)
+      p.emplace_back("slow_share_bound", std::to_string(b.max_slow_share).substr(0, 4) + " from slowdown+" + ms(b.settle));
+    if (b.what == balance_setup::kind::weighted && b.share_tolerance > 0)
+      p.emplace_back("share_tolerance", std::to_string(b.share_tolerance).substr(0, 5));
+  }
+
   void rate_parameters(std::vector<std::pair<std::string, std::string>>& p) const {
     const auto& q = rate->params;
     std::string limit = std::string(to_string(q.algorithm)) + " N=" + std::to_string(q.n) +
@@ -139,10 +184,20 @@ inline std::vector<std::pair<std::string_view, std::string_view>> scenario_list(
       {"rate_limit_sliding_window", "the same against the sliding-window counter"},
       {"rate_limit_gcra", "GCRA with a seeded burst: limit + t/T over any interval; waiting Retry-After is admitted"},
       {"thundering_herd", "10,000 client IPs burst at one instant; limits hold, well-behaved clients stay fast"},
+      {"slow_upstream", "one of 3 upstreams gets 10x slower; least-requests, p2c, peak-ewma move traffic off it (--balance all: table)"},
+      {"hash_stability", "consistent-hash, 600-1,200 client IPs: an upstream leaves and returns; only its clients move"},
+      {"weighted", "upstreams of weights 1, 2, 5 and capacity to match: every policy's shares follow the weights"},
   };
 }
 
 scenario make_rate_scenario(std::string_view name, std::uint64_t seed, std::optional<duration> length);
+scenario make_balance_scenario(std::string_view name, std::uint64_t seed, std::optional<duration> length,
+                               std::optional<bb::balance_policy> policy);
+
+/// Whether `name` is one of the balancing scenarios (which `--balance all` can compare).
+inline bool is_balance_scenario(std::string_view name) noexcept {
+  return name == "slow_upstream" || name == "hash_stability" || name == "weighted";
+}
 
 namespace detail {
 inline duration between(rng& r, duration lo, duration hi) {
@@ -150,13 +205,21 @@ inline duration between(rng& r, duration lo, duration hi) {
 }
 }  // namespace detail
 
-/// The scenario `name` for `seed`; `length` overrides its virtual duration. Throws
-/// std::invalid_argument for an unknown name.
-inline scenario make_scenario(std::string_view name, std::uint64_t seed, std::optional<duration> length = {}) {
+/// The scenario `name` for `seed`; `length` overrides its virtual duration and `policy`
+/// the proxy's balancing policy (the same seed draws the same load under every policy).
+/// Throws std::invalid_argument for an unknown name, or a policy the scenario cannot run.
+inline scenario make_scenario(std::string_view name, std::uint64_t seed, std::optional<duration> length = {},
+                              std::optional<bb::balance_policy> policy = {}) {
   using namespace std::chrono_literals;
   using fk = fault::kind;
-  if (name.starts_with("rate_limit_") || name == "thundering_herd") return make_rate_scenario(name, seed, length);
+  if (is_balance_scenario(name)) return make_balance_scenario(name, seed, length, policy);
+  if (name.starts_with("rate_limit_") || name == "thundering_herd") {
+    auto s = make_rate_scenario(name, seed, length);
+    if (policy) s.balance = *policy;
+    return s;
+  }
   scenario s;
+  if (policy) s.balance = *policy;
   s.name = std::string(name);
   s.seed = seed;
   rng r = rng(seed).split();  // the parameters' own stream: other components split later
@@ -223,3 +286,4 @@ inline scenario make_scenario(std::string_view name, std::uint64_t seed, std::op
 }  // namespace bb::sim
 
 #include <sim/rate_scenarios.hpp>
+#include <sim/balance_scenarios.hpp>

@@ -4,15 +4,23 @@
 /// Each incarnation of the server process is one serve() task: it listens, answers on
 /// every connection it accepts, and ends when its listener closes (stop(), or a crash
 /// that the network carries out), cancelling its connections. A restart is a new serve().
+///
+/// A `slow` server with `workers` > 0 models a server of limited concurrency: a request
+/// waits in one FIFO queue (over all connections) for a free worker, then holds it for
+/// its service time, so an overloaded server builds a queue and its latency grows with
+/// it. slow_down() multiplies every service time from then on (a host that degrades).
 
+#include <algorithm>
 #include <bb/core/net.hpp>
 #include <bb/core/random.hpp>
 #include <bb/core/scope.hpp>
 #include <bb/core/task.hpp>
 #include <cstdint>
+#include <deque>
 #include <sim/clock.hpp>
 #include <sim/http_lite.hpp>
 #include <sim/network.hpp>
+#include <sim/signal.hpp>
 #include <sim/transport.hpp>
 #include <string>
 #include <string_view>
@@ -23,7 +31,7 @@ namespace bb::sim {
 enum class behaviour : std::uint8_t {
   echo,             ///< 200: POST bodies echoed, GET /r/<id>/<n> gets payload(id, n)
   always_500,       ///< 500 to everything
-  slow,             ///< echo after an exponentially distributed delay
+  slow,             ///< echo after an exponentially distributed service time (see workers)
   hang,             ///< accepts and reads, never answers
   half_then_close,  ///< sends half of an echo response, then closes
 };
@@ -37,7 +45,12 @@ constexpr std::string_view to_string(behaviour b) noexcept {
 struct upstream_spec {
   std::string name;
   behaviour kind = behaviour::echo;
+  /// `slow`: the mean of the exponentially distributed service time.
   duration slow_mean = std::chrono::milliseconds(20);
+  /// `slow`: requests served at once; more wait in FIFO order (0: no limit, no queue).
+  std::size_t workers = 0;
+  /// The proxy's `weight=` for this upstream.
+  std::uint32_t weight = 1;
 };
 
 class upstream_server {
@@ -53,6 +66,8 @@ class upstream_server {
   [[nodiscard]] host& machine() noexcept { return host_; }
   [[nodiscard]] bool running() const noexcept { return acceptor_ != nullptr; }
   [[nodiscard]] std::uint64_t answered() const noexcept { return answered_; }
+  /// Requests waiting for a worker right now (`slow` with workers only).
+  [[nodiscard]] std::size_t queued() const noexcept { return queue_.size(); }
 
   /// One incarnation of the process: serves until its listener closes or it is cancelled.
   task<void> serve() {
@@ -76,6 +91,8 @@ class upstream_server {
   }
   /// From now on the process answers as `b` (an upstream that starts failing, say).
   void behave(behaviour b) noexcept { spec_.kind = b; }
+  /// From now on every service time is `factor` times as long as the spec says.
+  void slow_down(double factor) noexcept { factor_ = factor; }
   /// The process dies: listener gone, every connection reset; serve() then returns.
   void crash() { net_.crash(host_); }
   /// Lets the host run a process again; the owner spawns a new serve().
@@ -89,10 +106,7 @@ class upstream_server {
     for (;;) {
       if (co_await rd.read(s, false, m)) break;
       if (spec_.kind == behaviour::hang) continue;
-      if (spec_.kind == behaviour::slow) {
-        const auto d = duration(static_cast<std::int64_t>(random_.exponential(static_cast<double>(spec_.slow_mean.count()))));
-        if (co_await clock_.sleep_for(d)) break;
-      }
+      if (spec_.kind == behaviour::slow && !co_await serve_slowly()) break;
       out.clear();
       if (spec_.kind == behaviour::always_500) {
         constexpr std::string_view why = "upstream error\n";
@@ -117,6 +131,41 @@ class upstream_server {
     s.close();
   }
 
+  /// Holds a worker (queueing for one when all are busy) for one service time; false
+  /// when cancelled (the process is stopping or crashed).
+  task<bool> serve_slowly() {
+    if (spec_.workers > 0 && busy_ >= spec_.workers) {
+      signal turn(host_);
+      queue_.push_back(&turn);
+      if (!co_await turn.wait()) {  // cancelled: a worker handed over meanwhile passes on
+        if (const auto it = std::find(queue_.begin(), queue_.end(), &turn); it != queue_.end())
+          queue_.erase(it);
+        else
+          release_worker();
+        co_return false;
+      }
+      // A worker was handed over by release_worker(): busy_ already counts it.
+    } else {
+      ++busy_;
+    }
+    const double mean = static_cast<double>(spec_.slow_mean.count()) * factor_;
+    const auto d = duration(static_cast<std::int64_t>(random_.exponential(mean)));
+    const bool ok = !co_await clock_.sleep_for(d);
+    release_worker();
+    co_return ok;
+  }
+
+  /// Gives a worker to the first request in the queue, or frees it.
+  void release_worker() {
+    if (queue_.empty()) {
+      --busy_;
+      return;
+    }
+    auto* next = queue_.front();
+    queue_.pop_front();
+    next->notify();
+  }
+
   network& net_;
   host& host_;
   transport transport_;
@@ -126,6 +175,9 @@ class upstream_server {
   rng random_;
   acceptor* acceptor_ = nullptr;
   std::uint64_t answered_ = 0;
+  double factor_ = 1;
+  std::size_t busy_ = 0;           // workers serving a request (slow with workers)
+  std::deque<signal*> queue_;      // requests waiting for one, first come first served
 };
 
 }  // namespace bb::sim

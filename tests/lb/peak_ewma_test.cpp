@@ -57,6 +57,26 @@ TEST_CASE("peak_ewma_balancer tries a host never observed as soon as it is drawn
   CHECK(*b.pick(c, r, 0, false, bb::tried_set(2)) == 0);
 }
 
+TEST_CASE("peak_ewma_balancer forgets what it learned about a host that went down once it is back",
+          "[lb][peak-ewma]") {
+  auto c = make_cluster(2);
+  bb::peak_ewma_balancer b({1, 1});
+  bb::rng r(5);
+  b.on_start(0), b.on_finish(0, 1 * ms, true, 0);
+  for (int k = 0; k < 5; ++k) b.on_start(1), b.on_finish(1, 2'000 * ms, false, 0);  // failing slowly: 64 s
+  CHECK(*b.pick(c, r, 0, false, bb::tried_set(2)) == 0);
+  c.set_up(1, false);  // taken down by a check ...
+  CHECK(*b.pick(c, r, 0, false, bb::tried_set(2)) == 0);
+  c.set_up(1, true);  // ... and brought back: a fresh start, not 64 s fading over minutes
+  CHECK(*b.pick(c, r, 0, false, bb::tried_set(2)) == 1);
+  CHECK(b.cost(1, 0) == 0);
+  // The same after a passive ejection and an answer.
+  for (int k = 0; k < 5; ++k) b.on_start(1), b.on_finish(1, 2'000 * ms, false, 0);
+  c.eject(1, 0, std::chrono::seconds(10), std::chrono::seconds(10));
+  CHECK(c.restore(1));
+  CHECK(*b.pick(c, r, 0, false, bb::tried_set(2)) == 1);
+}
+
 TEST_CASE("peak_ewma_balancer weighs latency by requests in flight", "[lb][peak-ewma]") {
   auto c = make_cluster(2);
   bb::peak_ewma_balancer b({1, 1});

@@ -19,12 +19,17 @@
 /// Linkerd. The hold keeps hosts in steady use at their true estimates, so equal latencies
 /// tie and the weighted draw decides, rather than whichever host answered least recently.
 ///
+/// A host that comes back up (cluster::comebacks changed since its estimate was made) starts
+/// over as never observed: the failures that took it down each counted double and would
+/// otherwise keep it shunned for several decay times after it recovered.
+///
 /// A host never observed costs `default_latency` (1 ms by default) per request in flight:
 /// nothing while idle, so a new host gets a request as soon as it is drawn and its first
 /// answer replaces the guess, and a growing price while its first answers are awaited
 /// (Finagle's rule for a host without data).
 ///
-/// Thread safety: picks read relaxed atomics and write nothing. Observations on one host are
+/// Thread safety: picks read relaxed atomics and write nothing, except to forget a host
+/// that came back (under its spinlock). Observations on one host are
 /// serialised by that host's spinlock (a few arithmetic operations long); a pick racing one
 /// may pair the new estimate with the old time stamp, or the reverse, which misjudges one
 /// cost by a little and is harmless to a heuristic.
@@ -77,6 +82,8 @@ class peak_ewma_balancer {
                                   const tried_set& tried) const {
     const auto [a, b] = detail::pick_two(c, weights_, r, now_ns, passive_retry, tried);
     if (!b) return a;
+    forget_if_back(c, *a);
+    forget_if_back(c, *b);
     return cost(*b, now_ns) < cost(*a, now_ns) ? *b : *a;
   }
 
@@ -132,8 +139,20 @@ class peak_ewma_balancer {
     std::atomic<std::int64_t> in_flight{0};
     std::atomic<std::uint64_t> ewma_bits{0};  ///< the estimate after the last observation, a double
     std::atomic<std::int64_t> stamp_ns{never};  ///< when it was observed; `never` before the first
+    std::atomic<std::uint32_t> epoch{0};  ///< cluster::comebacks when the estimate was started
     detail::spinlock writer;
   };
+
+  /// Resets host `i`'s estimate when it came up again since the estimate was made.
+  void forget_if_back(const cluster& c, std::size_t i) const noexcept {
+    auto& h = hosts_[i];
+    const auto n = c.comebacks(i);
+    if (h.epoch.load(std::memory_order_relaxed) == n) return;
+    std::lock_guard lock(h.writer);
+    h.epoch.store(n, std::memory_order_relaxed);
+    h.stamp_ns.store(never, std::memory_order_relaxed);
+    h.ewma_bits.store(0, std::memory_order_relaxed);
+  }
 
   /// exp(-dt / decay): what is left of the estimate after `dt_ns` without news.
   [[nodiscard]] double fade(std::int64_t dt_ns) const noexcept {

@@ -34,6 +34,9 @@ struct host_health {
   std::atomic<std::uint32_t> ejections{0};
   /// Bumped by every passive ejection, so the active checker restarts its count to rise.
   std::atomic<std::uint32_t> generation{0};
+  /// Bumped each time the host comes back up, so what a balancer learned about it before
+  /// it went down (a latency estimate inflated by its failures) can be forgotten.
+  std::atomic<std::uint32_t> comebacks{0};
 };
 
 /// The upstream hosts, indexed from 0, with their health; the host list is fixed after
@@ -75,14 +78,23 @@ public:
     auto& h = health_[i];
     if (h.up.load(std::memory_order_relaxed) && h.ejections.load(std::memory_order_relaxed) == 0) return false;
     h.ejections.store(0, std::memory_order_relaxed);
-    return !h.up.exchange(true, std::memory_order_relaxed);
+    if (h.up.exchange(true, std::memory_order_relaxed)) return false;
+    h.comebacks.fetch_add(1, std::memory_order_relaxed);
+    return true;
   }
 
   /// Sets host `i`'s state as the active checker decided; true when it changed.
   bool set_up(std::size_t i, bool up) noexcept {
     auto& h = health_[i];
     if (up) h.ejections.store(0, std::memory_order_relaxed);
-    return h.up.exchange(up, std::memory_order_relaxed) != up;
+    if (h.up.exchange(up, std::memory_order_relaxed) == up) return false;
+    if (up) h.comebacks.fetch_add(1, std::memory_order_relaxed);
+    return true;
+  }
+
+  /// How many times host `i` came back up (see host_health::comebacks).
+  [[nodiscard]] std::uint32_t comebacks(std::size_t i) const noexcept {
+    return health_[i].comebacks.load(std::memory_order_relaxed);
   }
 
 private:

@@ -1,0 +1,191 @@
+#pragma once
+/// bb::sim::hash_watch: the consistent-hash invariants of hash_stability, judged request by
+/// request from outside the balancer.
+///
+/// Consistent hashing promises that a client's upstream (its home) is a function of the
+/// client and the set of live upstreams alone, so that when one upstream leaves only the
+/// clients it had move, and they move back when it returns. Bounded loads (the policy's
+/// documented rule: a host is full when its requests in flight reach
+/// ceil(c (m + 1) w / W)) may send a request elsewhere while its home is full, and only then.
+///
+/// The watch is shown every request's first attempt with what the balancer saw when it
+/// picked: the live set and the in-flight counts (read at the pick's instant by the balance
+/// watch). A pick that found no host full names the client's home for that live set: a
+/// second such pick must agree, else the client moved without cause. A pick that found some
+/// host full may go elsewhere only when the home was full, and never to a full host while
+/// another had room; those are judged at the end, once every home is known. Then, across
+/// live sets: a client whose home was not the upstream that left keeps its home while it is
+/// away; one whose home it was comes back (the live set is again all, so the same home).
+/// Retries are not judged: a request tried on a host is not eligible for that host again.
+
+#include <algorithm>
+#include <bb/core/net.hpp>
+#include <cmath>
+#include <cstdint>
+#include <map>
+#include <sim/executor.hpp>
+#include <sim/invariants.hpp>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace bb::sim {
+
+/// The balancer's state as one pick saw it.
+struct pick_state {
+  static constexpr std::size_t max_hosts = 8;
+  std::uint32_t live = 0;  ///< bit i: upstream i was live
+  std::int64_t in_flight[max_hosts] = {};
+};
+
+class hash_watch {
+ public:
+  /// Judges picks over upstreams named `names` with (reduced) `weights` and load factor
+  /// `c`; upstream `leaving` is away from `left_at` until it is up again after `back_at`.
+  hash_watch(invariants& inv, std::vector<std::string> names, std::vector<std::uint32_t> weights, double c,
+             std::size_t leaving, duration left_at, duration back_at)
+      : inv_(inv), names_(std::move(names)), weights_(std::move(weights)), c_(c), leaving_(leaving),
+        left_at_(left_at), back_at_(back_at), all_((1u << names_.size()) - 1) {}
+
+  /// Request `id` from `client` went first to `chosen` at `now`, picked in state `s`.
+  void first_attempt(std::uint64_t id, const ip_address& client, std::size_t chosen, const pick_state& s,
+                     duration now) {
+    ++judged_;
+    const std::uint32_t full = full_hosts(s);
+    const std::uint32_t bit = 1u << chosen;
+    auto& who = clients_[client];
+    if (!(s.live & bit)) {
+      inv_.violate(broken::key_moved, id, client.to_string() + " sent to " + names_[chosen] + ", which was not live");
+      return;
+    }
+    if (full == 0) {
+      auto [it, fresh] = who.home.try_emplace(s.live, static_cast<std::uint8_t>(chosen));
+      if (!fresh && it->second != chosen)
+        inv_.violate(broken::key_moved, id,
+                     client.to_string() + " moved from " + names_[it->second] + " to " + names_[chosen] +
+                         " with the same upstreams live and none full");
+      if (s.live == all_) who.seen |= now < left_at_ ? before : now >= back_at_ ? after : 0;
+      if (s.live == (all_ & ~(1u << leaving_))) who.seen |= during;
+      return;
+    }
+    if ((full & bit) && (full & s.live) != s.live) {
+      inv_.violate(broken::key_moved, id,
+                   client.to_string() + " sent to " + names_[chosen] + ", which was full, while another had room");
+      return;
+    }
+    pending_.push_back({id, client, static_cast<std::uint8_t>(chosen), s.live, full});
+  }
+
+  /// A request's later attempt (not judged).
+  void retry() noexcept { ++retries_; }
+
+  /// The end of the run: judges the picks that found a host full, and the moves between
+  /// live sets.
+  void finish() {
+    for (const auto& p : pending_) {
+      const auto& who = clients_[p.client];
+      const auto it = who.home.find(p.live);
+      if (it == who.home.end()) {
+        ++unknown_home_;
+      } else if (it->second == p.chosen) {
+        ++went_home_;
+      } else if (p.full & (1u << it->second)) {
+        ++spilled_;
+      } else {
+        inv_.violate(broken::key_moved, p.id,
+                     p.client.to_string() + " sent to " + names_[p.chosen] + " while its home " + names_[it->second] +
+                         " had room");
+      }
+    }
+    const std::uint32_t without = all_ & ~(1u << leaving_);
+    moved_to_.assign(names_.size(), 0);
+    for (const auto& [client, who] : clients_) {
+      const auto a = who.home.find(all_), w = who.home.find(without);
+      if (a == who.home.end()) continue;
+      if (a->second == leaving_) {
+        ++keys_;
+        if (w != who.home.end()) ++moved_, ++moved_to_[w->second];
+        if (who.seen & after) ++returned_;
+        if ((who.seen & (before | during | after)) == (before | during | after)) ++full_circle_;
+        continue;
+      }
+      if (w == who.home.end()) continue;
+      ++stayers_;
+      if (w->second != a->second)
+        inv_.violate(broken::key_moved, 0,
+                     client.to_string() + " moved from " + names_[a->second] + " to " + names_[w->second] + " when " +
+                         names_[leaving_] + ", not its upstream, left");
+    }
+  }
+
+  /// What the watch counted, by name (the report's tallies).
+  [[nodiscard]] std::vector<std::pair<std::string, std::uint64_t>> tallies() const {
+    const auto& x = names_[leaving_];
+    std::vector<std::pair<std::string, std::uint64_t>> t{
+        {"hash: client IPs seen", clients_.size()},
+        {"hash: first attempts judged", judged_},
+        {"hash: retries (not judged)", retries_},
+        {"hash: picks that found a host full, went home anyway", went_home_},
+        {"hash: picks diverted while the home was full (excused)", spilled_},
+        {"hash: picks that found a host full, home never seen", unknown_home_},
+        {"hash: clients whose home was " + x, keys_},
+        {"hash: of those, seen while " + x + " was away (moved)", moved_},
+    };
+    for (std::size_t i = 0; i < names_.size(); ++i)
+      if (i != leaving_) t.emplace_back("hash: moved to " + names_[i], moved_to_.empty() ? 0 : moved_to_[i]);
+    t.emplace_back("hash: of those, back on " + x + " after it returned", returned_);
+    t.emplace_back("hash: of those, seen home, away and back home", full_circle_);
+    t.emplace_back("hash: other clients seen with all live and while " + x + " was away (all stayed)", stayers_);
+    return t;
+  }
+
+  [[nodiscard]] std::uint64_t keys() const noexcept { return keys_; }
+  [[nodiscard]] std::uint64_t moved() const noexcept { return moved_; }
+  [[nodiscard]] std::uint64_t returned() const noexcept { return returned_; }
+  [[nodiscard]] std::uint64_t stayers() const noexcept { return stayers_; }
+
+ private:
+  enum phase : std::uint8_t { before = 1, during = 2, after = 4 };
+
+  struct client_state {
+    std::map<std::uint32_t, std::uint8_t> home;  ///< by live set
+    std::uint8_t seen = 0;                       ///< phases with a pick that named its home
+  };
+  struct pending {
+    std::uint64_t id;
+    ip_address client;
+    std::uint8_t chosen;
+    std::uint32_t live, full;
+  };
+
+  /// The eligible hosts that were full by the bounded-load rule, computed as the policy
+  /// documents it (and in the same floating-point steps).
+  [[nodiscard]] std::uint32_t full_hosts(const pick_state& s) const {
+    std::int64_t m = 0;
+    std::uint64_t w = 0;
+    for (std::size_t i = 0; i < names_.size(); ++i)
+      if (s.live >> i & 1) m += std::max<std::int64_t>(s.in_flight[i], 0), w += weights_[i];
+    if (c_ == 0 || w == 0) return 0;
+    const double per_weight = c_ * static_cast<double>(m + 1) / static_cast<double>(w);
+    std::uint32_t full = 0;
+    for (std::size_t i = 0; i < names_.size(); ++i)
+      if ((s.live >> i & 1) && !(static_cast<double>(s.in_flight[i]) < std::ceil(per_weight * weights_[i])))
+        full |= 1u << i;
+    return full;
+  }
+
+  invariants& inv_;
+  std::vector<std::string> names_;
+  std::vector<std::uint32_t> weights_;
+  double c_;
+  std::size_t leaving_;
+  duration left_at_, back_at_;
+  std::uint32_t all_;
+  std::map<ip_address, client_state> clients_;
+  std::vector<pending> pending_;
+  std::uint64_t judged_ = 0, retries_ = 0, went_home_ = 0, spilled_ = 0, unknown_home_ = 0;
+  std::uint64_t keys_ = 0, moved_ = 0, returned_ = 0, full_circle_ = 0, stayers_ = 0;
+  std::vector<std::uint64_t> moved_to_;
+};
+
+}  // namespace bb::sim
