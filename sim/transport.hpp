@@ -96,14 +96,13 @@ class stream {
       if (me.rst_in) return r_ = {err(std::errc::connection_reset), 0}, true;
       if (const std::size_t avail = me.readable(); avail > 0) {
         const std::size_t n = std::min(avail, buf_.size());
-        std::memcpy(buf_.data(), me.buf.data() + me.read_pos, n);
+        if (n > 0) std::memcpy(buf_.data(), me.buf.data() + me.read_pos, n);  // an empty buf_ may be null
         me.read_pos += n;
         compact(me);
         return r_ = {{}, n}, true;
       }
       if (me.fin_in) return r_ = {eof(), 0}, true;
-      if (buf_.empty()) return r_ = {{}, 0}, true;
-      return false;
+      return false;  // an empty buf_ waits too (the concept's idle wait): bytes complete it
     }
     static void compact(side& me) {
       if (me.read_pos == me.buf.size()) {
@@ -281,6 +280,7 @@ class transport {
       c_ = net_->open(*h_, to_);
       if (!c_) return early_ = err(std::errc::host_unreachable), true;
       c_->tap = tap_;
+      if (tap_) tap_->opened(*c_, to_);
       net_->ref(c_);
       return false;
     }

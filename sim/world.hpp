@@ -16,6 +16,7 @@
 #include <bb/proxy.hpp>
 #include <memory>
 #include <optional>
+#include <sim/balance_watch.hpp>
 #include <sim/client.hpp>
 #include <sim/clock.hpp>
 #include <sim/executor.hpp>
@@ -52,6 +53,8 @@ struct report {
   /// Detection and recovery times (the failover watch's), and what it counted.
   std::vector<figure> figures;
   std::vector<std::pair<std::string, std::uint64_t>> tallies;
+  /// The balancing scenarios' shares and latencies.
+  std::optional<balance_report> balance;
 };
 
 class world {
@@ -77,8 +80,11 @@ class world {
     std::vector<endpoint> entries;
     if (sc_.through_proxy) {
       cfg_.bind = endpoint{proxy_host_->ip, 80};
-      for (auto& u : upstreams_) cfg_.upstreams.push_back({u->spec().name, u->address()});
-      cfg_.upstream_read_timeout = 10s;
+      for (auto& u : upstreams_) cfg_.upstreams.push_back({u->spec().name, u->address(), u->spec().weight});
+      cfg_.balance = sc_.balance;
+      cfg_.upstream_response_timeout = 10s;
+      cfg_.body_idle_timeout = 10s;
+      cfg_.max_connections = 0;  // thundering_herd opens 20,000 at once; the limit is tested apart
       cfg_.active_health_check_interval_s = sc_.health_interval_s;
       std::vector<endpoint> addresses;
       for (auto& u : upstreams_) addresses.push_back(u->address());
@@ -91,7 +97,15 @@ class world {
       rng proxy_random = root_.split();
       shared_ = std::make_unique<shared_state>(cfg_, proxy_random());
       proxy_transport_ = std::make_unique<transport>(net_, *proxy_host_);
-      proxy_transport_->set_tap(watch_ ? static_cast<transport_tap*>(watch_.get()) : rate_watch_.get());
+      transport_tap* tap = watch_ ? static_cast<transport_tap*>(watch_.get()) : rate_watch_.get();
+      if (sc_.balancing) {
+        std::vector<endpoint> where;
+        for (auto& u : upstreams_) where.push_back(u->address());
+        balance_watch_ = std::make_unique<balance_watch>(exec_, inv_, sc_, *shared_, std::move(where),
+                                                         sc_.health_interval_s == 0, tap);
+        tap = balance_watch_.get();
+      }
+      proxy_transport_->set_tap(tap);
       check_transport_ = std::make_unique<transport>(net_, *proxy_host_);
       proxy_clock_ = std::make_unique<virtual_clock>(exec_, *proxy_host_);
       // Not the primary worker, so that the checker is the world's (see above); the
@@ -107,6 +121,7 @@ class world {
       rate_clients_.emplace(net_, inv_, *rate_watch_, rate_hosts_, sc_.rate->plans, cfg_.bind, root_.split());
     else
       clients_.emplace(net_, inv_, clients, std::move(entries), sc_.clients, root_.split());
+    if (balance_watch_) clients_->record_latencies(&balance_watch_->latencies());
     faults_random_ = root_.split();
     fault_clock_ = std::make_unique<virtual_clock>(exec_, *proxy_host_);
   }
@@ -122,6 +137,7 @@ class world {
     }
     if (!finished) inv_.violate(broken::left_behind, 0, "the run did not wind down (a task is stuck)");
     inv_.check_all_resolved();
+    if (balance_watch_) balance_watch_->finish();
     if (finished) {
       inv_.expect(net_.open_ends() == 0, "a connection end left open: " + std::to_string(net_.open_ends()));
       inv_.expect(net_.live_connections() == 0, "connections not freed: " + std::to_string(net_.live_connections()));
@@ -145,6 +161,10 @@ class world {
       r.tallies = watch_->tallies();
     }
     if (rate_watch_) rate_report(r);
+    if (balance_watch_) {
+      r.balance = balance_watch_->report();
+      for (auto& t : balance_watch_->tallies()) r.tallies.push_back(std::move(t));
+    }
     return r;
   }
 
@@ -224,6 +244,9 @@ class world {
         u.behave(behaviour::always_500);
         if (watch_) watch_->answering_500(target);
         break;
+      case fault::kind::slow_down:
+        u.slow_down(sc_.balancing ? sc_.balancing->slowdown : 10);
+        break;
     }
   }
 
@@ -283,6 +306,7 @@ class world {
   proxy_config cfg_;
   logger log_;
   std::unique_ptr<failover_watch> watch_;
+  std::unique_ptr<balance_watch> balance_watch_;
   std::vector<host*> rate_hosts_;
   std::unique_ptr<rate_watch> rate_watch_;
   std::optional<rate_fleet> rate_clients_;

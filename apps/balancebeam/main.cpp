@@ -15,6 +15,7 @@
 #include <cxxopts.hpp>
 
 #include <malloc.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <charconv>
@@ -58,11 +59,13 @@ void write_log_line(bb::log_level level, std::string_view text) {
   [[maybe_unused]] auto w = ::write(STDERR_FILENO, line.data(), line.size());
 }
 
-std::uint64_t parse_unsigned(const std::string& flag, const std::string& v, std::uint64_t max) {
+// A whole number from `min` to `max`.
+std::uint64_t parse_unsigned(const std::string& flag, const std::string& v, std::uint64_t max, std::uint64_t min = 0) {
   std::uint64_t out = 0;
   auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
-  if (v.empty() || ec != std::errc{} || p != v.data() + v.size() || out > max)
-    die(exit_usage, "invalid value for --" + flag + ": '" + v + "' (expected a whole number 0.." + std::to_string(max) + ")");
+  if (v.empty() || ec != std::errc{} || p != v.data() + v.size() || out < min || out > max)
+    die(exit_usage, "invalid value for --" + flag + ": '" + v + "' (expected a whole number " + std::to_string(min) +
+                        ".." + std::to_string(max) + ")");
   return out;
 }
 
@@ -110,6 +113,20 @@ bb::upstream_config parse_upstream(const std::string& v) {
   return {address, parse_address("upstream", address), weight};
 }
 
+// Every connection is a descriptor (two while it talks to an upstream): takes all the
+// open-file limit allows, since a soft limit of 1024 is common where the hard one is far
+// higher. The limit then in force.
+rlim_t raise_open_file_limit() {
+  rlimit r{};
+  if (::getrlimit(RLIMIT_NOFILE, &r) != 0) return 0;
+  if (r.rlim_cur < r.rlim_max && r.rlim_max != RLIM_INFINITY) {
+    rlimit want = r;
+    want.rlim_cur = r.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &want) == 0) r = want;
+  }
+  return r.rlim_cur;
+}
+
 struct worker {
   asio::io_context io{ASIO_CONCURRENCY_HINT_UNSAFE_IO};  // sockets are touched by this worker only
   bb::asio_rt::steady_clock clock{io};
@@ -140,6 +157,22 @@ int main(int argc, char** argv) {
     ("health-fall", "consecutive failed checks that take an upstream down", cxxopts::value<std::string>()->default_value("1"))
     ("upstream-connect-timeout", "seconds a connect to an upstream may take (fractions allowed)",
      cxxopts::value<std::string>()->default_value("2"))
+    ("upstream-response-timeout", "seconds an upstream may take to send a response head once it has the request "
+     "(then 504)", cxxopts::value<std::string>()->default_value("30"))
+    ("client-header-timeout", "seconds a client may take to send a request head (then 408)",
+     cxxopts::value<std::string>()->default_value("10"))
+    ("client-idle-timeout", "seconds a keep-alive connection may wait for its next request (then closed)",
+     cxxopts::value<std::string>()->default_value("60"))
+    ("body-idle-timeout", "seconds a request or response body may stall, either way, while it streams",
+     cxxopts::value<std::string>()->default_value("30"))
+    ("max-header-bytes", "bytes a request (or response) head may take (then 431)",
+     cxxopts::value<std::string>()->default_value("16384"))
+    ("max-headers", "header fields a request (or response) head may carry (then 431)",
+     cxxopts::value<std::string>()->default_value("100"))
+    ("max-body-bytes", "bytes a request body may take (then 413; 0 = unlimited)",
+     cxxopts::value<std::string>()->default_value("104857600"))
+    ("max-connections", "client connections the process serves at once (0 = unlimited)",
+     cxxopts::value<std::string>()->default_value("10000"))
     ("max-requests-per-minute", "requests per minute per client IP (0 = unlimited)",
      cxxopts::value<std::string>()->default_value("0"))
     ("rate-limit", "fixed-window, sliding-window or gcra", cxxopts::value<std::string>()->default_value("fixed-window"))
@@ -192,6 +225,17 @@ int main(int argc, char** argv) {
                         ": '0' (expected at least 1)");
   config.upstream_connect_timeout =
       parse_seconds("upstream-connect-timeout", args["upstream-connect-timeout"].as<std::string>());
+  config.upstream_response_timeout =
+      parse_seconds("upstream-response-timeout", args["upstream-response-timeout"].as<std::string>());
+  config.client_header_timeout = parse_seconds("client-header-timeout", args["client-header-timeout"].as<std::string>());
+  config.client_idle_timeout = parse_seconds("client-idle-timeout", args["client-idle-timeout"].as<std::string>());
+  config.body_idle_timeout = parse_seconds("body-idle-timeout", args["body-idle-timeout"].as<std::string>());
+  config.limits.max_head_bytes = parse_unsigned("max-header-bytes", args["max-header-bytes"].as<std::string>(), 1u << 20, 1024);
+  config.limits.max_headers = parse_unsigned("max-headers", args["max-headers"].as<std::string>(), 10000, 1);
+  config.limits.max_body_bytes = parse_unsigned("max-body-bytes", args["max-body-bytes"].as<std::string>(), UINT64_MAX);
+  if (config.limits.max_body_bytes == 0) config.limits.max_body_bytes = UINT64_MAX;
+  config.max_connections = static_cast<std::uint32_t>(
+      parse_unsigned("max-connections", args["max-connections"].as<std::string>(), 1u << 24));
   config.max_requests_per_minute = static_cast<std::uint32_t>(
       parse_unsigned("max-requests-per-minute", args["max-requests-per-minute"].as<std::string>(), 1u << 30));
   {
@@ -215,6 +259,12 @@ int main(int argc, char** argv) {
   const auto level = bb::parse_log_level(args["log-level"].as<std::string>());
   if (!level) die(exit_usage, "invalid value for --log-level: '" + args["log-level"].as<std::string>() + "'");
   const bb::logger log(*level, write_log_line);
+  if (const auto files = raise_open_file_limit(); config.max_connections != 0 && files != 0 &&
+                                                  files < rlim_t{config.max_connections} + 256)
+    log.log(bb::log_level::warn, (bb::line{} << "the open-file limit (" << files << ") is below --max-connections "
+                                             << config.max_connections
+                                             << ": accepts will fail before the connection limit is reached")
+                                     .s);
 
   std::random_device seed_source;  // the application, not the library, draws the seeds
   const std::uint64_t seed = args.count("seed")

@@ -177,3 +177,71 @@ TEST_CASE("body_framer chunked repeats its verdict after the end", "[http][body]
   CHECK(g.consume("0\r\n\r\n").ec == error::bad_chunk);
   CHECK(g.consume("0\r\n\r\n").used == 0);
 }
+
+namespace {
+
+// The payload consume() names for `data` fed in `pieces`, concatenated; empty views fail.
+template <class Pieces>
+std::string payload_of(body_framer f, const Pieces& pieces) {
+  std::string out;
+  for (std::string_view piece : pieces) {
+    const auto s = f.consume(piece, [&](std::string_view p) {
+      CHECK_FALSE(p.empty());
+      CHECK(p.data() >= piece.data());  // a view into what was fed, not a copy
+      CHECK(p.data() + p.size() <= piece.data() + piece.size());
+      out.append(p);
+    });
+    if (s.done || s.ec) break;
+  }
+  return out;
+}
+
+// The payload for `data` fed whole, which every two-piece split and byte-at-a-time must match.
+std::string payload(const std::function<body_framer()>& make, const std::string& data) {
+  const std::string whole = payload_of(make(), std::vector<std::string_view>{data});
+  const std::string_view all(data);
+  for (std::size_t k = 0; k <= data.size(); ++k) {
+    INFO("split at " << k << " of " << data.size());
+    REQUIRE(payload_of(make(), std::vector<std::string_view>{all.substr(0, k), all.substr(k)}) == whole);
+  }
+  std::vector<std::string_view> bytes;
+  for (std::size_t i = 0; i < data.size(); ++i) bytes.push_back(all.substr(i, 1));
+  REQUIRE(payload_of(make(), bytes) == whole);
+  return whole;
+}
+
+}  // namespace
+
+TEST_CASE("body_framer chunked names the chunk data alone as payload", "[http][body]") {
+  const auto [body, expected] = GENERATE(table<std::string, std::string>({
+      {"5\r\nhello\r\n0\r\n\r\n", "hello"},
+      {"5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n", "hello world"},
+      {"0\r\n\r\n", ""},
+      {"5;ext=\"x\"\r\nhello\r\n1 ; y\r\n!\r\n0;last\r\nChecksum: abc\r\nX: 1\r\n\r\n", "hello!"},
+      {"5\r\n0\r\n\r\n\r\n0\r\n\r\n", "0\r\n\r\n"},  // data that looks like framing is data
+      {"5\r\nhello\r\n0\r\n\r\nGET / HTTP/1.1\r\n", "hello"},  // the next message is not payload
+      {"5\r\nhel", "hel"},                                      // unfinished: what came so far
+  }));
+  INFO(body);
+  CHECK(payload(chunked, body) == expected);
+  // Naming the payload changes nothing about the framing.
+  body_framer plain = body_framer::chunked();
+  body_framer named = body_framer::chunked();
+  const auto a = plain.consume(body);
+  const auto b = named.consume(body, [](std::string_view) {});
+  CHECK(a.used == b.used);
+  CHECK(a.done == b.done);
+  CHECK(a.ec == b.ec);
+}
+
+TEST_CASE("body_framer chunked names no payload past a framing error", "[http][body]") {
+  CHECK(payload(chunked, "5\r\nhelloX\r\n0\r\n\r\n") == "hello");
+  CHECK(payload(chunked, "5\r\nhello\r\nzz\r\nmore\r\n0\r\n\r\n") == "hello");
+}
+
+TEST_CASE("body_framer content_length and until_close name every body byte as payload", "[http][body]") {
+  CHECK(payload([] { return body_framer::content_length(5); }, "helloGET /next") == "hello");
+  CHECK(payload([] { return body_framer::content_length(0); }, "GET") == "");
+  CHECK(payload([] { return body_framer::until_close(); }, "5\r\nall of it") == "5\r\nall of it");
+  CHECK(payload([] { return body_framer::none(); }, "nothing") == "");
+}

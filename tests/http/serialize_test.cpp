@@ -57,7 +57,7 @@ TEST_CASE("append_forwarded_request merges X-Forwarded-For and adds the client",
 
 TEST_CASE("append_forwarded_request drops hop-by-hop fields, including ones Connection names", "[http][serialize]") {
   const std::string raw =
-      "POST /x HTTP/1.1\r\nHost: a\r\nConnection: keep-alive, X-Secret\r\nConnection: Upgrade\r\n"
+      "POST /x HTTP/1.1\r\nHost: a\r\nConnection: keep-alive, X-Secret\r\nConnection: TE\r\n"
       "Keep-Alive: timeout=5\r\nTE: trailers\r\nTrailer: X-Sum\r\nUpgrade: websocket\r\n"
       "Proxy-Connection: keep-alive\r\nX-Secret: 1\r\nx-secret: 2\r\nX-Kept: 3\r\nContent-Length: 4\r\n\r\n";
   CHECK(forwarded(raw) ==
@@ -138,4 +138,76 @@ TEST_CASE("append_forwarded_request gives an HTTP/1.0 request without Host the H
   bb::http::request_parser again;
   bb::http::request_head h2;
   CHECK(again.feed(out, h2).st == bb::http::parse_state::done);
+}
+
+TEST_CASE("wants_upgrade needs HTTP/1.1, an Upgrade field and the upgrade option in Connection",
+          "[http][serialize]") {
+  const auto [raw, expected] = GENERATE(table<std::string, bool>({
+      {"GET /ws HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n", true},
+      {"GET /ws HTTP/1.1\r\nHost: a\r\nConnection: keep-alive, upgrade\r\nUpgrade: h2c, websocket\r\n\r\n", true},
+      {"GET /ws HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\n\r\n", false},         // Connection does not name it
+      {"GET /ws HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\n\r\n", false},        // nothing to upgrade to
+      {"GET /ws HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade:\r\n\r\n", false},
+      {"GET /ws HTTP/1.0\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n", false},  // RFC 9110 §7.8: ignored
+  }));
+  INFO(raw);
+  CHECK(bb::http::wants_upgrade(request(raw)) == expected);
+}
+
+TEST_CASE("append_forwarded_request passes Upgrade on only when the client asked to upgrade", "[http][serialize]") {
+  const auto [raw, expected] = GENERATE(table<std::string, std::string>({
+      {"GET /ws HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: k\r\n\r\n",
+       "GET /ws HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nSec-WebSocket-Key: k\r\nX-Forwarded-For: 10.0.0.9\r\n"
+       "Connection: upgrade\r\n\r\n"},
+      {"GET /ws HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\n\r\n",
+       "GET /ws HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 10.0.0.9\r\n\r\n"},
+      {"GET /ws HTTP/1.0\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n",
+       "GET /ws HTTP/1.1\r\nHost: \r\nX-Forwarded-For: 10.0.0.9\r\n\r\n"},
+  }));
+  INFO(raw);
+  CHECK(forwarded(raw) == expected);
+}
+
+TEST_CASE("append_forwarded_response passes a 101 on with its Upgrade and Connection: upgrade",
+          "[http][serialize]") {
+  const std::string raw =
+      "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Accept: x\r\n"
+      "Keep-Alive: timeout=5\r\n\r\n";
+  std::string out;
+  bb::http::append_forwarded_response(out, response(raw), false, version::http11, "X-Limit: 3\r\n");
+  CHECK(out ==
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nSec-WebSocket-Accept: x\r\nConnection: upgrade\r\n"
+        "X-Limit: 3\r\n\r\n");
+}
+
+TEST_CASE("append_forwarded_response takes the final chunked off Transfer-Encoding for an HTTP/1.0 client",
+          "[http][serialize]") {
+  const auto [raw, expected] = GENERATE(table<std::string, std::string>({
+      {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX: 1\r\n\r\n",
+       "HTTP/1.1 200 OK\r\nX: 1\r\nConnection: close\r\n\r\n"},
+      {"HTTP/1.1 200 OK\r\nContent-Length: 9\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
+       "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\nConnection: close\r\n\r\n"},
+      {"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: ,chunked\r\n\r\n",
+       "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\nConnection: close\r\n\r\n"},
+      // Not chunked last: the body ends at close and is passed on as it is, codings and all.
+      {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip\r\n\r\n",
+       "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip\r\nConnection: close\r\n\r\n"},
+  }));
+  INFO(raw);
+  std::string out;
+  bb::http::append_forwarded_response(out, response(raw), false, version::http10);
+  CHECK(out == expected);
+}
+
+TEST_CASE("dechunks_for takes the chunking off a chunked body for an HTTP/1.0 client only", "[http][serialize]") {
+  const std::string raw_chunked = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+  const std::string raw_sized = "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n";
+  const std::string raw_until_close = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip\r\n\r\n";
+  const auto chunked = response(raw_chunked);
+  const auto sized = response(raw_sized);
+  const auto until_close = response(raw_until_close);
+  CHECK(bb::http::dechunks_for(chunked, version::http10));
+  CHECK_FALSE(bb::http::dechunks_for(chunked, version::http11));
+  CHECK_FALSE(bb::http::dechunks_for(sized, version::http10));
+  CHECK_FALSE(bb::http::dechunks_for(until_close, version::http10));
 }

@@ -1,6 +1,8 @@
 #pragma once
 // Finds where a message body ends in a stream of bytes. The proxy forwards body bytes
-// unchanged, so the framer only watches them go by: it never copies, decodes or allocates.
+// unchanged, so the framer only watches them go by: it never copies or allocates. Asked
+// to, it also names the payload bytes among them (the chunk data of a chunked body), so a
+// caller can de-chunk a body for a client that cannot decode chunked (HTTP/1.0).
 
 #include "bb/http/error.hpp"
 #include "bb/http/message.hpp"
@@ -11,6 +13,7 @@
 #include <limits>
 #include <string_view>
 #include <system_error>
+#include <type_traits>
 
 namespace bb::http {
 
@@ -58,17 +61,29 @@ public:
 
   /// Takes the next bytes of the stream; after done or an error, takes nothing and repeats the verdict.
   step consume(std::string_view data) noexcept {
+    return consume(data, [](std::string_view) noexcept {});
+  }
+
+  /// Like consume(data), and passes the payload among the bytes taken to `on_payload`, in
+  /// order, as views into `data`: all of them, except for a chunked body, whose chunk
+  /// sizes, extensions, CRLFs and trailers are left out. Never called with an empty view.
+  template <class OnPayload>
+  step consume(std::string_view data, OnPayload&& on_payload) noexcept(
+      std::is_nothrow_invocable_v<OnPayload&, std::string_view>) {
     switch (kind_) {
       case body_kind::none: return {0, true, {}};
       case body_kind::content_length: {
         const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(remaining_, data.size()));
         remaining_ -= n;
+        if (n > 0) on_payload(data.substr(0, n));
         return {n, remaining_ == 0, {}};
       }
-      case body_kind::until_close: return {data.size(), false, {}};
+      case body_kind::until_close:
+        if (!data.empty()) on_payload(data);
+        return {data.size(), false, {}};
       case body_kind::chunked: break;
     }
-    return consume_chunked(data);
+    return consume_chunked(data, on_payload);
   }
 
   /// True once the whole body has gone by (never for until_close).
@@ -112,13 +127,16 @@ private:
 
   explicit body_framer(body_kind kind) noexcept : kind_(kind) {}
 
-  step consume_chunked(std::string_view data) noexcept {
+  template <class OnPayload>
+  step consume_chunked(std::string_view data, OnPayload& on_payload) noexcept(
+      std::is_nothrow_invocable_v<OnPayload&, std::string_view>) {
     if (phase_ == phase::done) return {0, true, {}};
     if (phase_ == phase::failed) return {0, false, error_};
     std::size_t i = 0;
     while (i < data.size()) {
       if (phase_ == phase::data) {
         const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(remaining_, data.size() - i));
+        on_payload(data.substr(i, n));  // n > 0: a chunk in phase data has bytes left
         i += n;
         remaining_ -= n;
         if (remaining_ == 0) phase_ = phase::data_cr;

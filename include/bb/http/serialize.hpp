@@ -1,6 +1,7 @@
 #pragma once
 // Writes the heads the proxy forwards and the proxy's own error responses. Bodies are not
-// touched here: the proxy forwards them byte for byte, framed as the parsed head says.
+// touched here: the proxy forwards them byte for byte, framed as the parsed head says, or
+// de-chunked for an HTTP/1.0 client (dechunks_for).
 
 #include "bb/http/error.hpp"
 #include "bb/http/message.hpp"
@@ -53,16 +54,61 @@ inline std::string_view authority_of(std::string_view target) noexcept {
   return rest.substr(0, std::min(rest.find('/'), rest.find('?')));
 }
 
+/// Appends one Transfer-Encoding field listing the codings of `headers` without the final
+/// chunked, or nothing when chunked was the only one.
+inline void append_codings_but_chunked(std::string& out, const header_list& headers) {
+  std::size_t codings = 0;
+  std::string_view last;
+  auto each_coding = [&](auto&& fn) {
+    for (const header& f : headers) {
+      if (!iequals(f.name, "transfer-encoding")) continue;
+      for_each_list_element(f.value, [&](std::string_view c) {
+        if (!c.empty()) fn(c);
+      });
+    }
+  };
+  each_coding([&](std::string_view c) { ++codings, last = c; });
+  const std::size_t kept = iequals(last, "chunked") ? codings - 1 : codings;
+  if (kept == 0) return;
+  out.append("Transfer-Encoding: ");
+  std::size_t i = 0;
+  each_coding([&](std::string_view c) {
+    if (i >= kept) return;
+    if (i++ > 0) out.append(", ");
+    out.append(c);
+  });
+  out.append("\r\n");
+}
+
 }  // namespace detail
 
-/// Appends the request head forwarded upstream: HTTP/1.1, end-to-end fields, one merged X-Forwarded-For.
+/// True when `h` asks to switch protocols (RFC 9110 §7.8): HTTP/1.1 (an HTTP/1.0 request's
+/// Upgrade is ignored), an Upgrade field, and the upgrade option in Connection. The proxy
+/// then forwards Upgrade and tunnels the connection should the upstream answer 101.
+inline bool wants_upgrade(const request_head& h) noexcept {
+  if (h.ver != version::http11 || !connection_has_token(h.headers, "upgrade")) return false;
+  const auto u = find_header(h.headers, "upgrade");
+  return u && !u->empty();
+}
+
+/// True when the response's chunked framing is taken off for the client: an HTTP/1.0 client
+/// cannot decode chunked (RFC 9112 §6.1 forbids sending it Transfer-Encoding), so it gets the
+/// chunk data alone, delimited by closing the connection, and no trailers.
+inline bool dechunks_for(const response_head& h, version client_version) noexcept {
+  return client_version == version::http10 && h.body == body_kind::chunked;
+}
+
+/// Appends the request head forwarded upstream: HTTP/1.1, end-to-end fields, one merged
+/// X-Forwarded-For; Upgrade and `Connection: upgrade` too when the client wants_upgrade.
 inline void append_forwarded_request(std::string& out, const request_head& h, std::string_view client_ip, bool close) {
   out.append(h.method);
   out.push_back(' ');
   out.append(h.target);
   out.append(" HTTP/1.1\r\n");
+  const bool upgrade = wants_upgrade(h);
   for (const header& f : h.headers) {
-    if (iequals(f.name, "x-forwarded-for") || detail::is_hop_by_hop(h.headers, f.name)) continue;
+    if (iequals(f.name, "x-forwarded-for")) continue;
+    if (detail::is_hop_by_hop(h.headers, f.name) && !(upgrade && iequals(f.name, "upgrade"))) continue;
     detail::append_field(out, f.name, f.value);
   }
   // HTTP/1.1 requires Host (RFC 9112 §3.2); an HTTP/1.0 client may omit it. Then it is the
@@ -84,11 +130,15 @@ inline void append_forwarded_request(std::string& out, const request_head& h, st
   add(client_ip);
   if (any) out.append("\r\n");
   else out.resize(mark);
+  if (upgrade) out.append("Connection: upgrade\r\n");
   if (close) out.append("Connection: close\r\n");
   out.append("\r\n");
 }
 
-/// Appends the response head forwarded to the client, with the Connection field this hop needs.
+/// Appends the response head forwarded to the client, with the Connection field this hop
+/// needs: for a 101, Upgrade and `Connection: upgrade` (`keep_alive_to_client` is then
+/// moot); for an HTTP/1.0 client, Transfer-Encoding without its final chunked (see
+/// dechunks_for; the caller closes the connection after such a body).
 /// `extra` is already formatted `Name: value\r\n` lines (may be empty).
 inline void append_forwarded_response(std::string& out, const response_head& h, bool keep_alive_to_client,
                                       version client_version, std::string_view extra = {}) {
@@ -97,15 +147,20 @@ inline void append_forwarded_response(std::string& out, const response_head& h, 
   out.push_back(' ');
   out.append(h.reason.empty() ? reason_phrase(h.status) : h.reason);
   out.append("\r\n");
+  const bool has_codings = find_header(h.headers, "transfer-encoding").has_value();
   // RFC 9112 §6.3: an intermediary forwarding a message with Transfer-Encoding MUST drop Content-Length.
-  const bool drop_length =
-      (h.body == body_kind::chunked || h.body == body_kind::until_close) && find_header(h.headers, "transfer-encoding");
+  const bool drop_length = (h.body == body_kind::chunked || h.body == body_kind::until_close) && has_codings;
+  const bool switching = h.status == 101;
+  const bool recode = client_version == version::http10 && has_codings;
   for (const header& f : h.headers) {
-    if (detail::is_hop_by_hop(h.headers, f.name)) continue;
+    if (detail::is_hop_by_hop(h.headers, f.name) && !(switching && iequals(f.name, "upgrade"))) continue;
     if (drop_length && iequals(f.name, "content-length")) continue;
+    if (recode && iequals(f.name, "transfer-encoding")) continue;
     detail::append_field(out, f.name, f.value);
   }
-  if (!keep_alive_to_client) out.append("Connection: close\r\n");
+  if (recode) detail::append_codings_but_chunked(out, h.headers);
+  if (switching) out.append("Connection: upgrade\r\n");
+  else if (!keep_alive_to_client) out.append("Connection: close\r\n");
   else if (client_version == version::http10) out.append("Connection: keep-alive\r\n");
   out.append(extra);
   out.append("\r\n");

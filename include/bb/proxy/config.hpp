@@ -32,15 +32,29 @@ struct proxy_config {
   /// peak-ewma: the time constant of its latency average (`--ewma-decay`).
   std::chrono::nanoseconds ewma_decay = std::chrono::seconds(10);
 
+  /// Bounds on request heads and bodies (`--max-header-bytes`, `--max-headers`,
+  /// `--max-body-bytes`); the head bounds apply to upstream response heads as well.
   http::limits limits;
-  /// How long a keep-alive client connection may sit idle between requests.
+  /// Client connections the whole process serves at once (`--max-connections`); past it a
+  /// new connection is closed as soon as it is accepted. 0: no limit.
+  std::uint32_t max_connections = 10000;
+  /// How long a keep-alive connection may wait for its next request; then it is closed
+  /// without a response.
   std::chrono::nanoseconds client_idle_timeout = std::chrono::seconds(60);
-  /// How long a client may take to send a whole request head once it started one.
-  std::chrono::nanoseconds client_header_timeout = std::chrono::seconds(30);
+  /// How long a client may take to send a whole request head, counted from the accept for
+  /// a connection's first request and from the head's first byte after that. Past it: 408
+  /// when part of a head came, a silent close when nothing did.
+  std::chrono::nanoseconds client_header_timeout = std::chrono::seconds(10);
   /// How long connecting to an upstream may take before it counts as a failure.
   std::chrono::nanoseconds upstream_connect_timeout = std::chrono::seconds(2);
-  /// How long an upstream may stay silent while the proxy waits for response bytes.
-  std::chrono::nanoseconds upstream_read_timeout = std::chrono::seconds(60);
+  /// How long an upstream may take to send a whole response head once it has the whole
+  /// request; past it: 504.
+  std::chrono::nanoseconds upstream_response_timeout = std::chrono::seconds(30);
+  /// How long a body may stall (no byte moving) while it streams, either way: a request
+  /// body from the client or to the upstream, a response body from the upstream or to the
+  /// client, and the proxy's own answers. A request body that stalls gets 408; anything
+  /// else closes.
+  std::chrono::nanoseconds body_idle_timeout = std::chrono::seconds(30);
   /// After drain(): how long in-flight requests may take before they are cut.
   std::chrono::nanoseconds shutdown_grace = std::chrono::seconds(10);
 

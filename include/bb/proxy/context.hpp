@@ -23,15 +23,25 @@ struct proxy_stats {
   std::uint64_t responses[6] = {};    ///< responses sent to clients by class: [1]=1xx .. [5]=5xx
   std::uint64_t bad_requests = 0;     ///< requests refused for their framing or syntax
   std::uint64_t upstream_errors = 0;  ///< connects or exchanges with an upstream that failed
-  std::uint64_t timeouts = 0;         ///< sessions cut by one of the proxy's deadlines
+  std::uint64_t timeouts = 0;         ///< phase deadlines that passed (each cuts or ends its session)
+  std::uint64_t refused_connections = 0;  ///< connections closed on accept: over max_connections
 };
 
-/// Where a session is in its request cycle; each phase has its own deadline.
+/// Where a session is in its request cycle; each phase has its own deadline (the
+/// proxy_config timeout named here) and its own way of ending when that passes.
 enum class session_phase : std::uint8_t {
-  idle,              ///< waiting for the first byte of the next request
-  client_read,       ///< reading a request head or body from the client
-  upstream_io,       ///< sending to or waiting on the upstream
-  client_write,      ///< sending the response to the client
+  idle,              ///< waiting for a request's first byte: client_idle_timeout (a new
+                     ///< connection: client_header_timeout); then closed, silently
+  client_read,       ///< reading a request head: client_header_timeout; then 408
+  request_body,      ///< reading a request body from the client: body_idle_timeout; then
+                     ///< 408 when nothing of a response went out, else closed
+  upstream_connect,  ///< connecting to an upstream: bounded by its own connect timer
+  upstream_io,       ///< sending to the upstream, reading a response body from it:
+                     ///< body_idle_timeout; then 504 when nothing went to the client yet
+  upstream_head,     ///< waiting for a response head: upstream_response_timeout from the
+                     ///< request's end (one deadline for the whole head); then 504
+  client_write,      ///< sending to the client: body_idle_timeout; then closed
+  tunnel,            ///< relaying an upgraded connection (after a 101) both ways
 };
 
 /// The part of a session the proxy reaches from outside: its deadline and how to cut it.
@@ -41,8 +51,9 @@ struct session_link {
   session_link* next_ = nullptr;
   TimePoint deadline_ = TimePoint::max();
   session_phase phase_ = session_phase::idle;
-  bool timed_out_ = false;
-  /// Closes whatever the session waits on, so that the wait ends with an error.
+  bool timed_out_ = false;  ///< a deadline passed during the current request
+  /// Ends whatever the session waits on (a close, or a cut that keeps the client's
+  /// connection for a 408), so that the wait ends with an error.
   void (*expire_)(session_link*) noexcept = nullptr;
   /// True when the session is idle with nothing buffered: draining may close it at once.
   bool (*idle_)(const session_link*) noexcept = nullptr;

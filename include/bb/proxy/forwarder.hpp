@@ -5,12 +5,15 @@
 /// streams the body through the session's bounded buffer, then streams the response
 /// back the same way, so a body of any size passes in constant memory. A request that
 /// found its pooled connection closed before any response byte is sent once more on a
-/// fresh connection, but only when it is idempotent and had no body to resend.
+/// fresh connection, but only when it is idempotent and had no body to resend. A 101 to
+/// a request that asked to upgrade turns the exchange into a tunnel (splice.hpp); an
+/// HTTP/1.0 client gets a chunked body de-chunked (http::dechunks_for).
 
 #include <bb/core/timeout.hpp>
 #include <bb/http/body.hpp>
 #include <bb/lb/tried_set.hpp>
 #include <bb/proxy/session.hpp>
+#include <bb/proxy/splice.hpp>
 
 #include <chrono>
 #include <optional>
@@ -99,6 +102,12 @@ public:
       }
       const auto sent = co_await send_request();
       if (sent == outcome::client_gone) break;
+      if (sent == outcome::client_timeout) {  // the body stalled: nothing of a response went out
+        drop_upstream();
+        status_ = 408;
+        co_await s_.time_out_request("request body timed out");
+        break;
+      }
       if (sent == outcome::unsent) {  // not a byte went out: any request may go elsewhere
         drop_upstream();
         if (!reused) tried.add(upstream_);
@@ -143,11 +152,11 @@ public:
   }
 
 private:
-  enum class outcome { ok, client_gone, bad_body, stale, broken, unsent };
+  enum class outcome { ok, client_gone, client_timeout, bad_body, stale, broken, unsent };
 
   /// Connects to the picked upstream within the connect timeout; an error when it fails.
   task<std::error_code> connect() {
-    s_.enter(session_phase::upstream_io);
+    s_.enter(session_phase::upstream_connect);
     auto r = co_await with_timeout(ctx_.clock, ctx_.config.upstream_connect_timeout, connect_task());
     if (!r) co_return errc::timed_out;
     if (!*r) co_return r->error();
@@ -171,8 +180,10 @@ private:
     in.consume(step.used);
     if (w.ec) co_return (error_ = w.ec, outcome::stale);
     while (!body_.done()) {
-      s_.enter(session_phase::client_read);
-      auto [ec, n] = co_await s_.client_.read_some(in.writable());
+      s_.enter(session_phase::request_body);
+      auto [ec, n] = co_await s_.read_cuttable(in.writable());
+      // Cut, or read in the same tick as the cut: late either way.
+      if (s_.cut_.stop_requested()) co_return outcome::client_timeout;
       if (ec) co_return outcome::client_gone;
       in.commit(n);
       step = body_.consume(in.readable());
@@ -183,6 +194,8 @@ private:
       in.consume(step.used);
       if (w.ec) co_return (error_ = w.ec, outcome::broken);
     }
+    // The upstream has the whole request: the response timeout runs from here.
+    response_deadline_ = ctx_.clock.now() + ctx_.config.upstream_response_timeout;
     co_return outcome::ok;
   }
 
@@ -215,7 +228,7 @@ private:
           continue;
         }
       }
-      s_.enter(session_phase::upstream_io);
+      s_.enter(session_phase::upstream_head, response_deadline_);
       auto [ec, n] = co_await conn_->read_some(buf.writable());
       if (ec) co_return (error_ = ec, any ? outcome::broken : outcome::stale);
       any = true;
@@ -287,13 +300,11 @@ private:
     co_return keep;
   }
 
-  /// Relays the 101 head, then bytes both ways until both sides have closed, either fails,
-  /// or the tunnel goes quiet past its deadline; the client's connection closes after, and
-  /// the upstream's is never pooled. An end of stream is passed on as a half close, so a
-  /// side that stops sending still receives the other's last bytes.
+  /// Relays the 101 head, then bytes both ways (bb::splice) until both sides have closed,
+  /// either fails, or the tunnel goes quiet past its deadline; the client's connection
+  /// closes after, and the upstream's is never pooled.
   task<bool> tunnel() {
     auto& from_upstream = s_.x_->resp;
-    auto& from_client = s_.in_;  // bytes after the request head and body belong to the tunnel
     out_.clear();
     http::append_forwarded_response(out_, s_.x_->resp_head, false, client_ver_, s_.x_->rate_headers);
     from_upstream.consume(resp_head_size_);  // what follows the 101 head is the new protocol's
@@ -303,34 +314,9 @@ private:
     from_upstream.consume(from_upstream.size());
     ++ctx_.stats.responses[1];
     if (w.ec) co_return false;
-    scope both(co_await get_cancel_token());
-    both.spawn(pump(s_.client_, *conn_, from_client, both));
-    both.spawn(pump(*conn_, s_.client_, from_upstream, both));
-    co_await both.join();
+    // Client bytes after the request head and body (in s_.in_) belong to the tunnel.
+    co_await splice(s_.client_, *conn_, s_.in_, from_upstream, [this] { s_.enter(session_phase::tunnel); });
     co_return false;
-  }
-
-  /// Copies `from` to `to` through `buf` (which may hold bytes already) until `from` ends,
-  /// then half-closes `to`; on an error either way, stops the other direction too.
-  task<void> pump(stream_type& from, stream_type& to, io_buffer& buf, scope& both) {
-    for (;;) {
-      if (!buf.empty()) {
-        const_buffer b[] = {{buf.readable().data(), buf.size()}};
-        const auto w = co_await to.write(b);
-        buf.consume(buf.size());
-        if (w.ec) break;
-        s_.enter(session_phase::tunnel);
-      }
-      auto [ec, n] = co_await from.read_some(buf.writable());
-      if (ec == errc::eof) {
-        static_cast<void>(to.shutdown());  // a peer already gone shows on the other direction's read
-        co_return;
-      }
-      if (ec) break;
-      buf.commit(n);
-      s_.enter(session_phase::tunnel);
-    }
-    both.request_stop();
   }
 
   /// Answers the client with the proxy's own error when nothing of a response was sent.
@@ -448,6 +434,7 @@ private:
   bool sent_to_client_ = false;  // an interim 1xx went out: the exchange cannot move elsewhere
   bool upgrade_ = false;  // the request asked to switch protocols: a 101 opens a tunnel
   http::version client_ver_ = http::version::http11;
+  typename Clock::time_point response_deadline_{};  // the whole response head is due by then
 };
 
 }  // namespace bb

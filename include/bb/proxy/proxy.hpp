@@ -101,8 +101,29 @@ private:
         continue;
       }
       ++ctx_.stats.connections;
-      s.spawn(session<Transport, Clock>::serve(ctx_, std::move(r->stream), r->peer));
+      auto slot = connection_slot::take(ctx_.shared.connections, ctx_.config.max_connections);
+      if (!slot) {
+        refuse(std::move(r->stream));
+        continue;
+      }
+      s.spawn(session<Transport, Clock>::serve(ctx_, std::move(r->stream), r->peer, std::move(slot)));
     }
+  }
+
+  /// Closes a connection accepted past max_connections at once. Logged at most once per
+  /// refusal_log_interval with the count since the last line, not once per connection:
+  /// a flood must not become a flood of log lines.
+  void refuse(stream_type client) {
+    client.close();
+    ++ctx_.stats.refused_connections;
+    ++refused_unlogged_;
+    const auto now = ctx_.clock.now();
+    if (refusal_logged_ && now - *refusal_logged_ < refusal_log_interval) return;
+    refusal_logged_ = now;
+    ctx_.log.log(log_level::warn, (line{} << "over --max-connections " << ctx_.config.max_connections << ": closed "
+                                          << refused_unlogged_ << " new connection(s) since the last such line")
+                                      .s);
+    refused_unlogged_ = 0;
   }
 
   /// Every tick, cuts the sessions whose phase deadline has passed; after a drain, ends
@@ -120,6 +141,7 @@ private:
       const bool grace_over = ctx_.draining && now >= drain_deadline_;
       ctx_.sessions.for_each([&](auto* l) {
         if (grace_over || now >= l->deadline_) {
+          if (now >= l->deadline_) ++ctx_.stats.timeouts;
           l->deadline_ = Clock::time_point::max();
           l->expire_(l);
         }
@@ -135,6 +157,9 @@ private:
   cancel_source health_stop_;
   std::optional<typename Transport::acceptor> acceptor_;
   typename Clock::time_point drain_deadline_{};
+  static constexpr std::chrono::seconds refusal_log_interval{10};
+  std::optional<typename Clock::time_point> refusal_logged_;  // when the last refusal line went out
+  std::uint64_t refused_unlogged_ = 0;                        // refusals since then
 };
 
 }  // namespace bb

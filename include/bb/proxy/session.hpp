@@ -7,6 +7,7 @@
 
 #include <bb/core/error.hpp>
 #include <bb/core/task.hpp>
+#include <bb/core/with_cancel.hpp>
 #include <bb/http/error.hpp>
 #include <bb/http/parser.hpp>
 #include <bb/http/serialize.hpp>
@@ -33,6 +34,7 @@ public:
   using context_type = proxy_context<Transport, Clock>;
   using stream_type = typename Transport::stream;
   using link_type = session_link<typename Clock::time_point>;
+  using time_point = typename Clock::time_point;
 
   session(context_type& ctx, stream_type client, const endpoint& peer)
       : ctx_(ctx), client_(std::move(client)), in_(ctx.buffers) {
@@ -50,26 +52,36 @@ public:
   }
 
   /// Serves the connection `client` from `peer` until the client leaves, an error ends
-  /// the connection, or the proxy drains.
+  /// the connection, or the proxy drains; `slot` counts it among the process's open
+  /// connections until then.
   // NOTE: static, with the session and the request loop in this one frame: an idle
   // keep-alive connection then costs one coroutine frame, not a frame per nested call.
-  static task<void> serve(context_type& ctx, stream_type client, endpoint peer) {
+  static task<void> serve(context_type& ctx, stream_type client, endpoint peer,
+                          [[maybe_unused]] connection_slot slot) {
     session s(ctx, std::move(client), peer);
+    // A new connection has the header timeout, not the idle one, for its first request:
+    // connecting and then saying nothing must not hold a connection for long.
+    bool first = true;
     try {
       for (;;) {
         if (s.in_.empty()) {
           // Idle: wait for the client's next bytes holding no buffer and no exchange state.
           s.go_idle();
-          s.enter(session_phase::idle);
+          if (first) s.enter(session_phase::idle, ctx.clock.now() + ctx.config.client_header_timeout);
+          else s.enter(session_phase::idle);
           if (ctx.draining) break;
+          // A deadline closes an idle connection without a response, as nginx does: no
+          // request has begun, and a 408 there would race the client's next request.
           auto [ec, n] = co_await s.client_.read_some(std::span<char>{});
-          if (ec || ctx.draining) {
-            if (s.timed_out_ && !ctx.draining) ++ctx.stats.timeouts;
-            break;
-          }
+          if (ec || ctx.draining) break;
         }
-        const auto st = co_await s.read_request_head();
+        const auto st = co_await s.read_request_head(first);
+        first = false;
         if (st == head_status::closed) break;
+        if (st == head_status::timed_out) {
+          co_await s.time_out_request("request head timed out");
+          break;
+        }
         ++ctx.stats.requests;
         if (st == head_status::bad) {
           ++ctx.stats.bad_requests;
@@ -92,7 +104,7 @@ public:
 
 private:
   friend class forwarder<Transport, Clock>;
-  enum class head_status { ok, bad, closed };
+  enum class head_status { ok, bad, closed, timed_out };
   enum class admission { admitted, refused_keep, refused_close };
 
   /// Forwards the parsed request. Its own coroutine, so the forwarder's state lives in a
@@ -122,26 +134,38 @@ private:
     return t;
   }
 
-  /// Enters phase `p` with that phase's deadline from now.
+  /// Enters phase `p` with that phase's deadline from now (see session_phase).
   void enter(session_phase p) {
-    this->phase_ = p;
     const auto& c = ctx_.config;
-    auto d = p == session_phase::idle          ? c.client_idle_timeout
-             : p == session_phase::client_read ? c.client_header_timeout
-             : p == session_phase::upstream_io ? c.upstream_read_timeout
-                                               : c.client_idle_timeout;
-    this->deadline_ = ctx_.clock.now() + d;
+    if (p == session_phase::upstream_connect) return enter(p, time_point::max());  // with_timeout bounds it
+    auto d = p == session_phase::idle            ? c.client_idle_timeout
+             : p == session_phase::client_read   ? c.client_header_timeout
+             : p == session_phase::upstream_head ? c.upstream_response_timeout
+             : p == session_phase::tunnel        ? c.client_idle_timeout
+                                                 : c.body_idle_timeout;
+    enter(p, ctx_.clock.now() + d);
+  }
+  /// Enters phase `p` with the deadline `at` (one deadline across several waits).
+  void enter(session_phase p, time_point at) noexcept {
+    this->phase_ = p;
+    this->deadline_ = at;
   }
 
   /// Reads one request head; the client has sent at least one byte of it, or the
-  /// socket is readable.
-  task<head_status> read_request_head() {
+  /// socket is readable. The first request's deadline runs from the accept (it is the
+  /// idle phase's), a later one's from now.
+  task<head_status> read_request_head(bool first) {
     if (!x_) x_ = ctx_.exchanges.take();
     x_->req_parser.reset();
-    enter(session_phase::client_read);
+    x_->rate_headers.clear();  // a previous request's; an answer to this one has none yet
+    this->timed_out_ = false;
+    if (first) enter(session_phase::client_read, this->deadline_);
+    else enter(session_phase::client_read);
     for (;;) {
       if (!in_.empty()) {
         auto r = x_->req_parser.feed(in_.readable(), x_->req);
+        // A read that raced the deadline may complete a head after the cut: still late.
+        if (cut_.stop_requested()) co_return head_status::timed_out;
         if (r.st == http::parse_state::done) {
           head_size_ = r.head_size;
           co_return head_status::ok;
@@ -156,15 +180,37 @@ private:
         error_ = http::error::header_too_large;
         co_return head_status::bad;
       }
-      auto [ec, n] = co_await client_.read_some(room);
+      auto [ec, n] = co_await read_cuttable(room);
       if (ec) {
-        if (this->timed_out_ && !ctx_.draining) ++ctx_.stats.timeouts;
+        if (cut_.stop_requested() && !in_.empty()) co_return head_status::timed_out;
         if (!in_.empty() && ctx_.log.enabled(log_level::debug))
           ctx_.log.log(log_level::debug, (line{} << peer_ip() << " closed mid-request: " << ec.message()).s);
         co_return head_status::closed;
       }
       in_.commit(n);
     }
+  }
+
+  /// Reads from the client so that a passing deadline cuts the read but not the
+  /// connection (a 408 can still be sent); the phase must be one that cuts.
+  // NOTE: a frame per read, but only while a request is under way: an idle session's
+  // frame holds no awaiter for it.
+  detail::with_cancel_awaiter<io_result> read_cuttable(std::span<char> buf) {
+    return with_cancel(read_client(buf), cut_);
+  }
+  task<io_result> read_client(std::span<char> buf) {
+    cuttable_ = true;
+    const auto r = co_await client_.read_some(buf);
+    cuttable_ = false;
+    co_return r;
+  }
+
+  /// Answers 408 to a client that was too slow to send its request, on a connection that
+  /// then closes: the request's bytes can no longer be told from the next one's.
+  task<void> time_out_request(std::string_view what) {
+    if (ctx_.log.enabled(log_level::info))
+      ctx_.log.log(log_level::info, (line{} << peer_ip() << ' ' << what << " -> 408").s);
+    co_await answer(408, what, true);
   }
 
   /// Answers a request whose framing cannot be trusted, then the connection closes.
@@ -237,7 +283,14 @@ private:
   static void expire_link(link_type* l) noexcept {
     auto* s = static_cast<session*>(l);
     s->timed_out_ = true;
-    if (s->phase_ == session_phase::upstream_io && s->upstream_) s->upstream_->close();
+    const auto p = s->phase_;
+    if ((p == session_phase::client_read || p == session_phase::request_body) && s->cuttable_) {
+      s->cut_.request_stop();  // the read ends, the connection stays: a 408 can still go out
+      return;
+    }
+    if (s->phase_ == session_phase::tunnel && s->upstream_) s->upstream_->close();  // a tunnel waits on both
+    const bool upstream_side = p == session_phase::upstream_io || p == session_phase::upstream_head;
+    if (upstream_side && s->upstream_) s->upstream_->close();
     else s->client_.close();
   }
   static bool idle_link(const link_type* l) noexcept {
@@ -253,6 +306,8 @@ private:
   std::unique_ptr<exchange_state> x_;  // held from a request's first byte until idle again
   std::size_t head_size_ = 0;
   std::error_code error_;
+  cancel_source cut_;      // stopped by a deadline that cuts a client read (see expire_link)
+  bool cuttable_ = false;  // a client read under cut_ is pending
 };
 
 }  // namespace bb

@@ -1,16 +1,18 @@
 #pragma once
 /// bb::shared_state: what every worker of one balancebeam process shares — upstream
-/// health, the balancer's in-flight counts and latency estimates, and the rate limiter —
-/// built once from the configuration.
+/// health, the balancer's in-flight counts and latency estimates, the rate limiter and the
+/// count of open client connections — built once from the configuration.
 
 #include <bb/lb/policy.hpp>
 #include <bb/limit/memory_limiter.hpp>
 #include <bb/proxy/config.hpp>
 #include <bb/upstream/cluster.hpp>
 
+#include <atomic>
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace bb {
@@ -33,6 +35,8 @@ struct shared_state {
   balancer balance;
   /// Empty when requests are not limited.
   std::optional<memory_limiter> limiter;
+  /// Client connections open in the whole process, held by connection_slot.
+  std::atomic<std::uint32_t> connections{0};
 
 private:
   static std::vector<std::uint32_t> weights_of(const proxy_config& c) {
@@ -46,6 +50,30 @@ private:
     o.ewma.decay = c.ewma_decay;
     return o;
   }
+};
+
+/// One client connection counted in shared_state::connections while it lives.
+class connection_slot {
+public:
+  /// Counts a connection unless that would pass `max` (0: no limit); an empty slot when
+  /// the limit is reached.
+  static connection_slot take(std::atomic<std::uint32_t>& open, std::uint32_t max) noexcept {
+    if (open.fetch_add(1, std::memory_order_relaxed) >= max && max != 0) {
+      open.fetch_sub(1, std::memory_order_relaxed);
+      return connection_slot(nullptr);
+    }
+    return connection_slot(&open);
+  }
+  connection_slot(connection_slot&& o) noexcept : open_(std::exchange(o.open_, nullptr)) {}
+  connection_slot& operator=(connection_slot&&) = delete;
+  ~connection_slot() {
+    if (open_) open_->fetch_sub(1, std::memory_order_relaxed);
+  }
+  explicit operator bool() const noexcept { return open_ != nullptr; }
+
+private:
+  explicit connection_slot(std::atomic<std::uint32_t>* open) noexcept : open_(open) {}
+  std::atomic<std::uint32_t>* open_;
 };
 
 }  // namespace bb
