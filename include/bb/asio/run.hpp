@@ -4,6 +4,7 @@
 
 #include <asio/io_context.hpp>
 #include <bb/core/task.hpp>
+#include <coroutine>
 #include <optional>
 #include <stdexcept>
 #include <utility>
@@ -42,8 +43,12 @@ T run(::asio::io_context& ctx, task<T> t) {
     h.destroy();
     throw std::logic_error("bb::asio_rt::run: the io_context ran out of work before the task finished");
   }
+  // The frame goes on every path: take() rethrows the task's exception, which lives in it.
+  struct destroy_frame {
+    std::coroutine_handle<> f;
+    ~destroy_frame() { f.destroy(); }
+  } guard{h};
   h.promise().take();
-  h.destroy();
   if constexpr (!std::is_void_v<T>) return std::move(*out);
 }
 

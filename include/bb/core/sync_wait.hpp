@@ -4,6 +4,7 @@
 /// a runtime (bb/asio or the simulator) instead.
 
 #include <bb/core/task.hpp>
+#include <coroutine>
 #include <optional>
 #include <stdexcept>
 #include <utility>
@@ -34,8 +35,12 @@ T sync_wait(task<T> t) {
     handle.destroy();
     throw std::logic_error("bb::sync_wait: the task suspended and nothing can resume it");
   }
+  // The frame goes on every path: take() rethrows the task's exception, which lives in it.
+  struct destroy_frame {
+    std::coroutine_handle<> f;
+    ~destroy_frame() { f.destroy(); }
+  } guard{handle};
   handle.promise().take();
-  handle.destroy();
   if constexpr (!std::is_void_v<T>) return std::move(*h.value);
 }
 
