@@ -69,12 +69,17 @@ void check_invariants(std::string_view buf, const parsed& p, const http::limits&
 void check_forwarded(const http::request_head& h, bool close, const http::limits& lim) {
   std::string out;
   http::append_forwarded_request(out, h, client_ip, close);
+  // A request that asks to switch protocols (HTTP/1.1, an Upgrade field with a value, the
+  // upgrade option in Connection: RFC 9110 §7.8) keeps Upgrade and says `Connection: upgrade`.
+  const auto upgrade_to = http::find_header(h.headers, "upgrade");
+  const bool upgrade = h.ver == http::version::http11 && http::connection_has_token(h.headers, "upgrade") &&
+                       upgrade_to && !upgrade_to->empty();
   http::header_list want;
   std::string xff;
   for (const http::header& f : h.headers) {
     if (iequals(f.name, "x-forwarded-for")) {
       if (!f.value.empty()) (xff += xff.empty() ? "" : ", ") += f.value;
-    } else if (!bb::fuzz::hop_by_hop(h.headers, f.name)) {
+    } else if (!bb::fuzz::hop_by_hop(h.headers, f.name) || (upgrade && iequals(f.name, "upgrade"))) {
       want.push_back(f);
     }
   }
@@ -82,6 +87,7 @@ void check_forwarded(const http::request_head& h, bool close, const http::limits
   if (!http::find_header(h.headers, "host")) want.push_back({"Host", http::detail::authority_of(h.target)});
   (xff += xff.empty() ? "" : ", ") += client_ip;
   want.push_back({"X-Forwarded-For", xff});
+  if (upgrade) want.push_back({"Connection", "upgrade"});
   if (close) want.push_back({"Connection", "close"});
   // The forwarded head may be a little longer than the limits the client was held to.
   http::limits roomy = lim;

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace http = bb::http;
 using bb::fuzz::inside;
@@ -56,25 +57,64 @@ void check_invariants(std::string_view buf, const parsed& p, bool was_head) {
     case http::body_kind::until_close: BB_FUZZ_CHECK(!h.keep_alive); break;
   }
   if (http::connection_has_token(h.headers, "close")) BB_FUZZ_CHECK(!h.keep_alive);
+  // A body is never framed by codings that are not tokens or apply chunked twice (502 instead).
+  if (te && !bodiless) {
+    const auto codings = http::detail::transfer_codings_of(h.headers);
+    BB_FUZZ_CHECK(!codings.malformed && codings.chunked <= 1);
+  }
 }
 
-// The differential check: the forwarded head parses to the same response, less what a hop drops.
+// The codings of the Transfer-Encoding fields less a final chunked, as one list ("" for none):
+// what an HTTP/1.0 client is told of a body whose chunked framing the proxy takes off.
+std::string codings_but_chunked(const http::header_list& fields) {
+  std::vector<std::string_view> codings;
+  for (const http::header& f : fields) {
+    if (!http::iequals(f.name, "transfer-encoding")) continue;
+    std::string_view rest = f.value;
+    while (!rest.empty()) {
+      const auto comma = rest.find(',');
+      std::string_view c = rest.substr(0, comma);
+      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+      while (!c.empty() && (c.front() == ' ' || c.front() == '\t')) c.remove_prefix(1);
+      while (!c.empty() && (c.back() == ' ' || c.back() == '\t')) c.remove_suffix(1);
+      if (!c.empty()) codings.push_back(c);
+    }
+  }
+  if (!codings.empty() && http::iequals(codings.back(), "chunked")) codings.pop_back();
+  std::string list;
+  for (std::string_view c : codings) (list += list.empty() ? "" : ", ") += c;
+  return list;
+}
+
+// The differential check: the forwarded head parses to the same response, less what a hop
+// drops, called as the proxy calls it (proxy/forwarder.hpp): a de-chunked body is never kept.
 void check_forwarded(const http::response_head& h, unsigned control) {
   const bool was_head = (control & 1u) != 0;
-  const bool keep = (control & 2u) != 0;
   const auto client_ver = (control & 4u) != 0 ? http::version::http10 : http::version::http11;
+  // An HTTP/1.0 client gets chunk data alone, delimited by the close of the connection.
+  const bool dechunk = client_ver == http::version::http10 && h.body == http::body_kind::chunked;
+  const bool keep = (control & 2u) != 0 && !dechunk;
   const std::string_view extra = (control & 8u) != 0 ? "X-Extra: 1\r\nVia: 1.1 bb\r\n" : "";
   std::string out;
   http::append_forwarded_response(out, h, keep, client_ver, extra);
+  const bool has_codings = http::find_header(h.headers, "transfer-encoding").has_value();
   // A body framed by Transfer-Encoding goes out without Content-Length (RFC 9112 §6.3).
-  const bool by_coding = (h.body == http::body_kind::chunked || h.body == http::body_kind::until_close) &&
-                         http::find_header(h.headers, "transfer-encoding");
+  const bool by_coding = (h.body == http::body_kind::chunked || h.body == http::body_kind::until_close) && has_codings;
+  // An HTTP/1.0 client is never sent chunked (RFC 9112 §6.1): its codings go without it.
+  const bool recode = client_ver == http::version::http10 && has_codings;
+  // A 101 makes the connection a tunnel: Upgrade goes through, with `Connection: upgrade`.
+  const bool switching = h.status == 101;
   http::header_list want;
   for (const http::header& f : h.headers) {
-    if (bb::fuzz::hop_by_hop(h.headers, f.name) || (by_coding && http::iequals(f.name, "content-length"))) continue;
+    if (bb::fuzz::hop_by_hop(h.headers, f.name) && !(switching && http::iequals(f.name, "upgrade"))) continue;
+    if (by_coding && http::iequals(f.name, "content-length")) continue;
+    if (recode && http::iequals(f.name, "transfer-encoding")) continue;
     want.push_back(f);
   }
-  if (!keep) want.push_back({"Connection", "close"});
+  const std::string codings = recode ? codings_but_chunked(h.headers) : std::string();
+  if (!codings.empty()) want.push_back({"Transfer-Encoding", codings});
+  if (switching) want.push_back({"Connection", "upgrade"});
+  else if (!keep) want.push_back({"Connection", "close"});
   else if (client_ver == http::version::http10) want.push_back({"Connection", "keep-alive"});
   if (!extra.empty()) want.insert(want.end(), {{"X-Extra", "1"}, {"Via", "1.1 bb"}});
   http::limits roomy;
@@ -86,8 +126,10 @@ void check_forwarded(const http::response_head& h, unsigned control) {
   const auto& g = again.h;
   BB_FUZZ_CHECK(g.ver == http::version::http11 && g.status == h.status);
   BB_FUZZ_CHECK(g.reason == (h.reason.empty() ? http::reason_phrase(h.status) : h.reason));
-  BB_FUZZ_CHECK(g.body == h.body && g.content_length == h.content_length);
-  BB_FUZZ_CHECK(g.keep_alive == (keep && h.body != http::body_kind::until_close));
+  // De-chunked, the body has no framing left but the end of the connection.
+  const auto body = dechunk ? http::body_kind::until_close : h.body;
+  BB_FUZZ_CHECK(g.body == body && g.content_length == h.content_length);
+  BB_FUZZ_CHECK(g.keep_alive == (switching || (keep && body != http::body_kind::until_close)));
   BB_FUZZ_CHECK(bb::fuzz::same_fields(g.headers, want));
 }
 

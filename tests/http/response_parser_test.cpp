@@ -176,6 +176,12 @@ TEST_CASE("response_parser rejects every malformed head with its error", "[http]
       {"HTTP/1.1 200 OK\r\nContent-Length: abc\r\n\r\n", error::bad_content_length},
       {"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", error::conflicting_content_length},
       {"HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", error::bad_transfer_encoding},
+      {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, chunked\r\n\r\n", error::bad_transfer_encoding},
+      {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n",
+       error::bad_transfer_encoding},
+      {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip, chunked\r\n\r\n", error::bad_transfer_encoding},
+      {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked;q=1\r\n\r\n", error::bad_transfer_encoding},
+      {"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, \"chunked\"\r\n\r\n", error::bad_transfer_encoding},
   }));
   INFO(input);
   const outcome o = parse(input);

@@ -283,8 +283,10 @@ inline std::error_code frame_response(response_head& h, bool request_was_head) {
   if (!bodiless) {
     const coding_list te = transfer_codings_of(h.headers);
     if (te.present) {
-      // RFC 9112 §6.1: Transfer-Encoding in an HTTP/1.0 message means its framing is faulty.
-      if (h.ver == version::http10) return error::bad_transfer_encoding;
+      // RFC 9112 §6.1: Transfer-Encoding in an HTTP/1.0 message means its framing is faulty,
+      // and chunked is never applied twice. A coding that is no token (`chunked;x`) leaves no
+      // telling how the client would frame the body we pass on with it.
+      if (h.ver == version::http10 || te.malformed || te.chunked > 1) return error::bad_transfer_encoding;
       h.body = te.final_chunked ? body_kind::chunked : body_kind::until_close;
     } else if (const length_field cl = content_length_of(h.headers); cl.present) {
       if (cl.ec) return cl.ec;
