@@ -24,7 +24,8 @@ class manual_clock {
   auto sleep_until(time_point tp) { return awaiter{this, tp, 0, {}, {}, {}}; }
   auto sleep_for(duration d) { return awaiter{this, now_ + d, 0, {}, {}, {}}; }
 
-  /// Moves time forward by `d`, resuming every sleeper due by then in time order.
+  /// Moves time forward by `d`, resuming every sleeper due by then in time order; a sleeper
+  /// cancelled since the last call is due at once (`advance({})` resumes just those).
   void advance(duration d) {
     const auto until = now_ + d;
     while (!timers_.empty() && timers_.begin()->first.first <= until) {
@@ -32,7 +33,7 @@ class manual_clock {
       now_ = it->first.first;
       auto* w = it->second;
       timers_.erase(it);
-      w->fire({});
+      w->fire();
     }
     now_ = until;
   }
@@ -63,15 +64,15 @@ class manual_clock {
       cancel_.reset();
       return ec_;
     }
-    void fire(std::error_code ec) {
-      ec_ = ec;
-      h_.resume();
-    }
+    void fire() { h_.resume(); }
   };
   void cancel(awaiter* a) {
-    // Resuming inside request_stop() is allowed for this test clock: tests drive it.
+    // Like the Asio and simulated clocks, never resume inside request_stop() (bb/core/clock.hpp):
+    // the sleeper becomes due now, with operation_canceled, and the next advance() resumes it.
     timers_.erase(std::pair{a->at_, a->seq_});
-    a->fire(std::make_error_code(std::errc::operation_canceled));
+    a->at_ = now_;
+    a->ec_ = std::make_error_code(std::errc::operation_canceled);
+    timers_.emplace(std::pair{a->at_, a->seq_}, a);
   }
 
   time_point now_{};

@@ -112,6 +112,8 @@ TEST_CASE("scope request_stop cancels sleeping tasks", "[core][scope]") {
   }(c, seen);
   auto h = main.release();
   h.resume();
+  CHECK(seen.empty());  // cancelled sleepers resume from the clock, not inside request_stop()
+  c.advance({});
   REQUIRE(h.done());
   h.destroy();
   REQUIRE(seen.size() == 2);
@@ -170,6 +172,8 @@ TEST_CASE("when_any passes an outer cancellation to both arms", "[core][when_any
   h.promise().token_ = outer.token();
   h.resume();
   outer.request_stop();
+  CHECK(cancelled == 0);
+  c.advance({});
   REQUIRE(h.done());
   h.destroy();
   CHECK(cancelled == 2);

@@ -48,6 +48,7 @@ TEST_CASE("with_cancel stops the task, and only it, when its source is stopped",
   auto h = main.release();
   h.resume();
   cut.request_stop();
+  c.advance({});
   CHECK(inner == std::errc::operation_canceled);
   c.advance(std::chrono::seconds(1));
   REQUIRE(h.done());
@@ -65,6 +66,7 @@ TEST_CASE("with_cancel passes the awaiting task's cancellation on", "[core][with
   }(c, cut, inner);
   start(main, outer);
   outer.request_stop();
+  c.advance({});
   CHECK(inner == std::errc::operation_canceled);
   CHECK(cut.stop_requested());  // a source, once stopped, stays stopped
   CHECK(c.pending() == 0);

@@ -14,7 +14,9 @@ namespace bb {
 
 /// `now()` yields a time point; `sleep_until(tp)` and `sleep_for(d)` yield awaitables that
 /// resume with an empty error_code at that time, or with operation_canceled when the
-/// awaiting task's cancellation token is stopped first.
+/// awaiting task's cancellation token is stopped first. A cancelled sleeper is resumed
+/// later, from the clock's own loop, never inside request_stop(): the stop may come from a
+/// frame that the sleeper's resumption would destroy.
 template <class C>
 concept clock = requires(C& c, typename C::time_point tp, typename C::duration d) {
   typename C::time_point;
