@@ -173,4 +173,6 @@ TEST_CASE("balancebeam closes the client's connection when a response body stall
   CHECK(took >= 0.95);
   CHECK(took <= 1 + slack_s);
   stop_cleanly(proxy);
+  // The log names the timeout, not the cancelled read it ended.
+  CHECK_THAT(proxy.child().err(), Catch::Contains("broke off a response: no bytes for 1000 ms (--body-idle-timeout)"));
 }

@@ -395,10 +395,16 @@ private:
 
   void log_broken(std::error_code ec) {
     ++ctx_.stats.upstream_errors;
-    if (ctx_.log.enabled(log_level::warn))
-      ctx_.log.log(log_level::warn, (line{} << "upstream " << ctx_.upstreams.at(upstream_).name
-                                            << " broke off a response: " << ec.message())
-                                        .s);
+    if (!ctx_.log.enabled(log_level::warn)) return;
+    line l;
+    l << "upstream " << ctx_.upstreams.at(upstream_).name << " broke off a response: ";
+    // The body idle deadline ends the read by closing the socket: say why, not "cancelled".
+    if (s_.timed_out_)
+      l << "no bytes for " << std::chrono::duration_cast<std::chrono::milliseconds>(ctx_.config.body_idle_timeout).count()
+        << " ms (--body-idle-timeout)";
+    else
+      l << ec.message();
+    ctx_.log.log(log_level::warn, l.s);
   }
 
   void log_exchange(typename Clock::time_point started) {
