@@ -159,6 +159,8 @@ int main(int argc, char** argv) {
      cxxopts::value<std::string>()->default_value("2"))
     ("upstream-response-timeout", "seconds an upstream may take to send a response head once it has the request "
      "(then 504)", cxxopts::value<std::string>()->default_value("30"))
+    ("upstream-idle-timeout", "seconds a pooled keep-alive connection to an upstream may sit idle (then closed)",
+     cxxopts::value<std::string>()->default_value("60"))
     ("client-header-timeout", "seconds a client may take to send a request head (then 408)",
      cxxopts::value<std::string>()->default_value("10"))
     ("client-idle-timeout", "seconds a keep-alive connection may wait for its next request (then closed)",
@@ -227,6 +229,7 @@ int main(int argc, char** argv) {
       parse_seconds("upstream-connect-timeout", args["upstream-connect-timeout"].as<std::string>());
   config.upstream_response_timeout =
       parse_seconds("upstream-response-timeout", args["upstream-response-timeout"].as<std::string>());
+  config.upstream_idle_timeout = parse_seconds("upstream-idle-timeout", args["upstream-idle-timeout"].as<std::string>());
   config.client_header_timeout = parse_seconds("client-header-timeout", args["client-header-timeout"].as<std::string>());
   config.client_idle_timeout = parse_seconds("client-idle-timeout", args["client-idle-timeout"].as<std::string>());
   config.body_idle_timeout = parse_seconds("body-idle-timeout", args["body-idle-timeout"].as<std::string>());

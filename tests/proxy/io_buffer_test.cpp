@@ -63,3 +63,38 @@ TEST_CASE("connection_pool reuses the newest idle connection and caps idle ones"
   CHECK(c1);
   CHECK_FALSE(c2);  // taken out before clear: the taker owns it
 }
+
+TEST_CASE("connection_pool closes connections idle past the timeout, oldest first", "[proxy][pool]") {
+  bb::connection_pool<fake_stream> pool(2, 4);
+  bool a = false, b = false, c = false;
+  pool.give_back(0, {1, &a}, 100);
+  pool.give_back(0, {2, &b}, 300);
+  pool.give_back(1, {3, &c}, 200);
+  CHECK(pool.expire(399, 200) == 1);  // 299 idle: the first only
+  CHECK(a);
+  CHECK_FALSE(b);
+  CHECK(pool.idle(0) == 1);
+  CHECK(pool.expire(500, 300) == 1);  // upstream 1's, idle exactly 300
+  CHECK(c);
+  CHECK(pool.idle(1) == 0);
+  CHECK(pool.expire(500, 300) == 0);
+  auto s = pool.take(0);
+  REQUIRE(s);
+  CHECK(s->id == 2);
+}
+
+TEST_CASE("connection_pool never reuses a connection from before the host came back", "[proxy][pool]") {
+  bb::connection_pool<fake_stream> pool(1, 4);
+  bool old1 = false, old2 = false, fresh = false;
+  pool.give_back(0, {1, &old1}, 0, 7);
+  pool.give_back(0, {2, &old2}, 0, 7);
+  CHECK_FALSE(pool.take(0, 8));  // the host went down and came back since: both closed
+  CHECK(old1);
+  CHECK(old2);
+  CHECK(pool.idle(0) == 0);
+  pool.give_back(0, {3, &fresh}, 0, 8);
+  auto s = pool.take(0, 8);
+  REQUIRE(s);
+  CHECK(s->id == 3);
+  CHECK_FALSE(fresh);
+}

@@ -55,6 +55,10 @@ struct proxy_config {
   /// client, and the proxy's own answers. A request body that stalls gets 408; anything
   /// else closes.
   std::chrono::nanoseconds body_idle_timeout = std::chrono::seconds(30);
+  /// How long a pooled keep-alive connection to an upstream may sit idle before it is
+  /// closed (checked every second). Connections to an upstream that goes down are closed
+  /// too, and those from before it came back up are never reused.
+  std::chrono::nanoseconds upstream_idle_timeout = std::chrono::seconds(60);
   /// After drain(): how long in-flight requests may take before they are cut.
   std::chrono::nanoseconds shutdown_grace = std::chrono::seconds(10);
 

@@ -92,7 +92,7 @@ public:
       upstream_ = *pick;
       start_attempt();
       bool reused = false;
-      if (auto pooled = ctx_.pool.take(upstream_)) {
+      if (auto pooled = ctx_.pool.take(upstream_, ctx_.upstreams.comebacks(upstream_))) {
         attach(std::move(*pooled));
         reused = true;
       } else if (auto ec = co_await connect()) {
@@ -293,7 +293,7 @@ private:
       co_return false;
     }
     if (upstream_keep && body.done() && buf.empty()) {
-      ctx_.pool.give_back(upstream_, std::move(*conn_));
+      ctx_.pool.give_back(upstream_, std::move(*conn_), now_ns(), ctx_.upstreams.comebacks(upstream_));
       conn_.reset();
       s_.upstream_ = nullptr;
     }

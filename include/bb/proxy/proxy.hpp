@@ -132,10 +132,12 @@ private:
     constexpr auto tick = std::chrono::milliseconds(100);
     constexpr int ticks_per_limiter_sweep = 100;  // reclaim idle clients' limits every 10 s
     constexpr int ticks_per_buffer_trim = 10;     // free buffers a quiet worker no longer needs
+    constexpr int ticks_per_pool_sweep = 10;      // close idle upstream connections that expired
     for (int n = 1;; ++n) {
       co_await ctx_.clock.sleep_for(tick);
       const auto now = ctx_.clock.now();
       if (n % ticks_per_buffer_trim == 0) ctx_.buffers.trim();
+      if (n % ticks_per_pool_sweep == 0) sweep_pool(now);
       if (primary_ && ctx_.limiter && n % ticks_per_limiter_sweep == 0)
         ctx_.limiter->sweep(std::chrono::nanoseconds(now.time_since_epoch()));
       const bool grace_over = ctx_.draining && now >= drain_deadline_;
@@ -148,6 +150,14 @@ private:
       });
       if (ctx_.draining && ctx_.sessions.size() == 0) break;
     }
+  }
+
+  /// Closes the pooled connections to upstreams that are down (an active check or another
+  /// worker found them dead) and those idle past upstream_idle_timeout.
+  void sweep_pool(typename Clock::time_point now) {
+    for (std::size_t i = 0; i < ctx_.upstreams.size(); ++i)
+      if (!ctx_.upstreams.health(i).up.load(std::memory_order_relaxed)) ctx_.pool.drop(i);
+    ctx_.pool.expire(std::chrono::nanoseconds(now.time_since_epoch()).count(), ctx_.config.upstream_idle_timeout.count());
   }
 
   std::unique_ptr<shared_state> own_shared_;  // set when this proxy is not one of several workers
