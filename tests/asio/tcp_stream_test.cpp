@@ -172,6 +172,38 @@ TEST_CASE("tcp_stream sees the end of stream that came with the last bytes", "[a
   CHECK(*end == eof);
 }
 
+TEST_CASE("tcp_stream sees a half-close on a keep-alive connection once it stopped peeking", "[asio][tcp_stream]") {
+  // Request, answer, wait: the first wait registers EPOLLRDHUP, later ones make no system
+  // call. Whether the FIN comes with the next request or after it is read, the wait that
+  // follows the answer must still see it.
+  const bool fin_with_request = GENERATE(true, false);
+  INFO((fin_with_request ? "FIN with the request" : "FIN after the request was read"));
+  pair_fixture f;
+  const auto eof = "error: " + std::error_code(bb::errc::eof).message();
+  for (int i = 0; i < 3; ++i) {
+    f.run(send(*f.server, "GET /" + std::to_string(i) + " HTTP/1.1\r\n\r\n"));
+    CHECK(f.run(read_some(*f.client)) == "GET /" + std::to_string(i) + " HTTP/1.1\r\n\r\n");
+    f.run(send(*f.client, "HTTP/1.1 200 OK\r\n\r\n"));
+    CHECK(f.run(read_some(*f.server)) == "HTTP/1.1 200 OK\r\n\r\n");
+  }
+  // Nothing more comes: the wait for a next request finds nothing.
+  CHECK_FALSE(f.run(bb::with_timeout(f.clock, 50ms, read_some(*f.client, 0))));
+  f.run(send(*f.server, "GET /last HTTP/1.1\r\n\r\n"));
+  if (fin_with_request) {
+    REQUIRE_FALSE(f.server->shutdown());
+    f.run(pause(f.clock, 20ms));
+  }
+  CHECK(f.run(read_some(*f.client)) == "GET /last HTTP/1.1\r\n\r\n");
+  if (!fin_with_request) REQUIRE_FALSE(f.server->shutdown());
+  f.run(send(*f.client, "HTTP/1.1 200 OK\r\n\r\n"));
+  const auto woke = f.run(bb::with_timeout(f.clock, 2s, read_some(*f.client, 0)));
+  REQUIRE(woke);
+  CHECK(woke->empty());
+  const auto end = f.run(bb::with_timeout(f.clock, 2s, read_some(*f.client)));
+  REQUIRE(end);
+  CHECK(*end == eof);
+}
+
 TEST_CASE("tcp_stream waits for the answer to what it wrote, and sees a reset from a closed peer",
           "[asio][tcp_stream]") {
   pair_fixture f;

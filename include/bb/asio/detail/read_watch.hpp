@@ -24,6 +24,17 @@
 /// upstream exchange. The recv after a wake-up is done by the watch's completion, which
 /// re-queues the watch instead of resuming the reader when the wake-up was spurious.
 ///
+/// The one peek that remains on a keep-alive client (the wait for its next request, after
+/// the request was read short and answered) is saved too, once the socket's registration
+/// carries EPOLLRDHUP, which Asio's does not: the first such wait adds it (an
+/// EPOLL_CTL_MOD that re-polls the socket, so what is already there arrives as an event
+/// and the MOD costs what the peek would have). From then on a wait is known to find
+/// nothing, without a system call, when the last read was short, no event for the socket
+/// has been dispatched since (Asio's per-descriptor `try_speculative_` flag, set on every
+/// dispatch whoever is queued, is the latch; the read clears it), and the last dispatched
+/// events did not say the peer half-closed (a FIN that came with or before those bytes
+/// was reported with the event that announced them, or is reported after the read).
+///
 /// This leans on Asio's internals (reactor_op, epoll_reactor::start_op, the socket's
 /// per-descriptor data), so it is compiled only for the Asio version and reactor it was
 /// written against; elsewhere tcp_stream reads with async_read_some and async_wait.
@@ -35,6 +46,7 @@
     !defined(ASIO_DISABLE_EPOLL)
 #define BB_ASIO_READ_WATCH 1
 
+#include <sys/epoll.h>
 #include <sys/socket.h>
 
 #include <asio/detail/reactor.hpp>
@@ -45,6 +57,7 @@
 #include <bb/core/result.hpp>
 
 #include <cerrno>
+#include <cstdint>
 #include <coroutine>
 #include <cstddef>
 #include <span>
@@ -52,6 +65,33 @@
 #include <utility>
 
 namespace bb::asio_rt::detail {
+
+/// Names a private member of Asio's reactor: access is not checked in the arguments of an
+/// explicit instantiation, and the friend function hands the member pointer out. The tags
+/// live in an unnamed namespace, so every translation unit instantiates its own.
+namespace {
+template <auto Member, class Tag>
+struct member_thief {
+  friend constexpr typename Tag::type stolen(Tag) noexcept { return Member; }
+};
+using descriptor_state = ::asio::detail::epoll_reactor::descriptor_state;
+struct try_speculative_tag {
+  using type = bool (descriptor_state::*)[::asio::detail::epoll_reactor::max_ops];
+  friend constexpr type stolen(try_speculative_tag) noexcept;
+};
+struct registered_events_tag {
+  using type = std::uint32_t descriptor_state::*;
+  friend constexpr type stolen(registered_events_tag) noexcept;
+};
+struct epoll_fd_tag {
+  using type = int ::asio::detail::epoll_reactor::*;
+  friend constexpr type stolen(epoll_fd_tag) noexcept;
+};
+template struct member_thief<&::asio::detail::epoll_reactor::descriptor_state::try_speculative_, try_speculative_tag>;
+template struct member_thief<&::asio::detail::epoll_reactor::descriptor_state::registered_events_,
+                             registered_events_tag>;
+template struct member_thief<&::asio::detail::epoll_reactor::epoll_fd_, epoll_fd_tag>;
+}  // namespace
 
 /// Reaches a socket's protected implementation (its native handle and reactor data)
 /// through a pointer to member, the one access a derived class grants legally.
@@ -88,6 +128,16 @@ class read_watch final : public ::asio::detail::reactor_op {
     static const auto would_block = std::make_error_code(std::errc::operation_would_block);
     if (!readable_) return {would_block, 0};
     if (buf.empty()) {
+      if (short_ && !dispatched_since_read()) {
+        // Nothing came since a short read. With EPOLLRDHUP registered and not reported,
+        // no FIN is waiting either: nothing to read. Without it, registering it re-polls
+        // the socket, and whatever is there comes as an event: wait for that.
+        if (rdhup_ ? !(last_events() & EPOLLRDHUP) : watch_half_close(s)) {
+          readable_ = false;
+          arm(s);
+          return {would_block, 0};
+        }
+      }
       // A peek, not an inference: a short read may have taken the peer's FIN with the
       // last bytes (a client that half-closed after its request), and no edge would follow.
       char probe;
@@ -99,7 +149,7 @@ class read_watch final : public ::asio::detail::reactor_op {
         return {};  // the read that follows reports the error
       }
     }
-    if (short_ && wrote_) {
+    if (short_ && wrote_ && !dispatched_since_read()) {
       // The last read came back short, the watch has seen no edge since, and a request
       // went out: the bytes wanted are the answer to it, which cannot be here yet. (Had
       // that read taken a FIN, the write draws a reset, and the reset is an edge.)
@@ -150,7 +200,10 @@ class read_watch final : public ::asio::detail::reactor_op {
       if (n > 0) {
         short_ = static_cast<std::size_t>(n) < buf.size();
         wrote_ = false;
-        if (short_) arm_watch();
+        if (short_) {
+          arm_watch();
+          clear_dispatched();  // the read saw everything dispatched so far
+        }
         return {{}, static_cast<std::size_t>(n)};
       }
       if (n == 0) return {bb::errc::eof, 0};
@@ -195,6 +248,35 @@ class read_watch final : public ::asio::detail::reactor_op {
     std::exchange(w->waiter_, {}).resume();
   }
 
+  /// The latch: Asio sets the descriptor's read `try_speculative_` on every dispatch of
+  /// an event for it (whether or not an operation is queued); a short read clears it. Only
+  /// after arm(), which knows the descriptor.
+  bool dispatched_since_read() const noexcept {
+    return !descriptor_ || (descriptor_->*stolen(try_speculative_tag{}))[::asio::detail::reactor::read_op];
+  }
+  void clear_dispatched() noexcept {
+    if (descriptor_) (descriptor_->*stolen(try_speculative_tag{}))[::asio::detail::reactor::read_op] = false;
+  }
+  /// The events last dispatched for the socket (kept by Asio as its task result).
+  std::uint32_t last_events() const noexcept {
+    // A C-style cast reaches the (private) base; the member is named through this class.
+    const auto* op = (const ::asio::detail::scheduler_operation*)descriptor_;
+    return op->*(&read_watch::task_result_);
+  }
+  /// Adds EPOLLRDHUP to the socket's registration; false when that fails (then peek).
+  template <class Socket>
+  bool watch_half_close(Socket& s) {
+    arm(s);
+    auto& registered = descriptor_->*stolen(registered_events_tag{});
+    epoll_event ev{};
+    ev.events = registered | EPOLLRDHUP;
+    ev.data.ptr = descriptor_;
+    if (::epoll_ctl(reactor_->*stolen(epoll_fd_tag{}), EPOLL_CTL_MOD, socket_, &ev) != 0) return false;
+    registered = ev.events;
+    rdhup_ = true;
+    return true;
+  }
+
   /// Queues the watch in the socket's read queue (also from its own completion: the socket
   /// is still open then, or the watch would have completed with an error instead).
   void rearm() {
@@ -216,6 +298,7 @@ class read_watch final : public ::asio::detail::reactor_op {
   bool readable_ = true;   // no EAGAIN since the last edge (or nothing known yet)
   bool short_ = false;     // the last recv came back short, and no edge came since
   bool wrote_ = false;     // bytes were written since that recv
+  bool rdhup_ = false;     // the socket's registration carries EPOLLRDHUP
   bool queued_ = false;    // the reactor holds the watch (queued, or its completion pending)
   bool starting_ = false;  // inside start_op: a speculative perform() must not claim an edge
   bool orphaned_ = false;  // the stream is gone: the completion frees the watch
