@@ -8,6 +8,11 @@
 
 #include <catch2/catch.hpp>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <optional>
 #include <string>
@@ -62,6 +67,70 @@ bb::task<std::string> read_some(tcp_stream& s, std::size_t size = 64) {
 bb::task<void> pause(steady_clock& c, std::chrono::milliseconds d) { co_await c.sleep_for(d); }
 
 }  // namespace
+
+TEST_CASE("an accepted tcp_stream's first wait sees what came before, during and after the accept",
+          "[asio][tcp_stream]") {
+  // The first wait of an accepted stream makes no peek: the registration reports what was
+  // already there. Bytes, a FIN alone, or bytes with a FIN may come before the accept,
+  // or nothing may come until after the wait has begun.
+  enum class peer { bytes, fin, bytes_fin, later };
+  const peer what = GENERATE(peer::bytes, peer::fin, peer::bytes_fin, peer::later);
+  INFO("case " << static_cast<int>(what));
+  asio::io_context io;
+  tcp_transport transport{io};
+  steady_clock clock{io};
+  auto acceptor = transport.listen(*bb::endpoint::parse("127.0.0.1:0"));
+  REQUIRE(acceptor);
+  const int raw = ::socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(raw >= 0);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(acceptor->local_endpoint().port);
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::connect(raw, reinterpret_cast<const sockaddr*>(&to), sizeof to) == 0);
+  const std::string hello = "GET / HTTP/1.1\r\n\r\n";
+  if (what == peer::bytes || what == peer::bytes_fin) REQUIRE(::send(raw, hello.data(), hello.size(), 0) == ssize_t(hello.size()));
+  if (what == peer::fin || what == peer::bytes_fin) REQUIRE(::shutdown(raw, SHUT_WR) == 0);
+  ::usleep(20000);  // all of it is in the accepted socket's queue before the accept
+  auto s = bb::asio_rt::run(io, [](bb::asio_rt::tcp_acceptor& a) -> bb::task<std::optional<tcp_stream>> {
+    auto r = co_await a.accept();
+    REQUIRE(r);
+    co_return std::move(r.value().stream);
+  }(*acceptor));
+  REQUIRE(s);
+  // The loop turns before the first wait: the registration's event is dispatched while
+  // nothing waits (the latch must remember it).
+  bb::asio_rt::run(io, pause(clock, 20ms));
+  const auto eof = "error: " + std::error_code(bb::errc::eof).message();
+  // The wait; for `later`, the bytes are sent while it waits.
+  const auto woke = bb::asio_rt::run(
+      io, [](tcp_stream& st, steady_clock& c, int fd, const std::string& text,
+             bool later) -> bb::task<std::optional<std::string>> {
+        bb::scope sc;
+        std::optional<std::string> got;
+        sc.spawn([](tcp_stream& t, steady_clock& k, std::optional<std::string>& out) -> bb::task<void> {
+          out = co_await bb::with_timeout(k, 2s, read_some(t, 0));
+        }(st, c, got));
+        if (later) {
+          co_await pause(c, 30ms);
+          CHECK_FALSE(got);  // nothing came yet
+          REQUIRE(::send(fd, text.data(), text.size(), 0) == ssize_t(text.size()));
+        }
+        co_await sc.join();
+        co_return got;
+      }(*s, clock, raw, hello, what == peer::later));
+  REQUIRE(woke);
+  CHECK(woke->empty());
+  const auto first = bb::asio_rt::run(io, bb::with_timeout(clock, 2s, read_some(*s)));
+  REQUIRE(first);
+  CHECK(*first == (what == peer::fin ? eof : hello));
+  if (what == peer::bytes_fin) {
+    const auto end = bb::asio_rt::run(io, bb::with_timeout(clock, 2s, read_some(*s)));
+    REQUIRE(end);
+    CHECK(*end == eof);
+  }
+  ::close(raw);
+}
 
 TEST_CASE("tcp_stream reads bytes that arrive while nobody reads, after a drained read", "[asio][tcp_stream]") {
   pair_fixture f;

@@ -11,6 +11,7 @@
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/write.hpp>
+#include <bb/asio/detail/accept_watch.hpp>
 #include <bb/asio/detail/read_watch.hpp>
 #include <bb/core/cancel.hpp>
 #include <bb/core/error.hpp>
@@ -95,18 +96,37 @@ struct io_awaiter_base {
 /// A connected TCP stream; see bb::byte_stream for the contract.
 class tcp_stream {
  public:
+  struct accepted_t {};
+
   explicit tcp_stream(socket_type s) : s_(std::move(s)) {
     // Once, here: reads and writes try the socket directly before they involve the loop.
     std::error_code ec;
-    s_.non_blocking(true, ec);
+    if (!s_.non_blocking()) s_.non_blocking(true, ec);
+  }
+  /// A socket accepted (non-blocking already, when accept set it so) and registered with
+  /// the reactor in this turn of the loop. TCP_NODELAY is set before its second write:
+  /// a first write never waits on Nagle's algorithm (nothing is in flight), and a
+  /// connection that closes after one response, the common case, saves the call.
+  tcp_stream(socket_type s, accepted_t) : tcp_stream(std::move(s)) {
+    nodelay_later_ = true;
+#if BB_ASIO_READ_WATCH
+    // Fresh from accept, the descriptor is no dup of a registered one: closing it removes
+    // it from epoll, and Asio need not make an EPOLL_CTL_DEL first.
+    detail::socket_impl_access<socket_type>::of(s_).state_ &= ~::asio::detail::socket_ops::possible_dup;
+    watch_->fresh(s_);
+#endif
   }
 #if BB_ASIO_READ_WATCH
-  tcp_stream(tcp_stream&& o) noexcept : s_(std::move(o.s_)), watch_(std::exchange(o.watch_, nullptr)) {}
+  tcp_stream(tcp_stream&& o) noexcept
+      : s_(std::move(o.s_)), watch_(std::exchange(o.watch_, nullptr)), nodelay_later_(o.nodelay_later_),
+        wrote_(o.wrote_) {}
   tcp_stream& operator=(tcp_stream&& o) noexcept {
     if (this != &o) {
       detail::read_watch::release(watch_);  // before the socket closes and aborts it
       s_ = std::move(o.s_);
       watch_ = std::exchange(o.watch_, nullptr);
+      nodelay_later_ = o.nodelay_later_;
+      wrote_ = o.wrote_;
     }
     return *this;
   }
@@ -230,6 +250,11 @@ class tcp_stream {
 #if BB_ASIO_READ_WATCH
     watch_->wrote();
 #endif
+    if (nodelay_later_ && std::exchange(wrote_, true)) {
+      nodelay_later_ = false;
+      std::error_code ec;
+      s_.set_option(::asio::ip::tcp::no_delay(true), ec);
+    }
     return write_awaiter{{&s_, {}, {}}, bufs, 0, {}};
   }
 
@@ -253,6 +278,8 @@ class tcp_stream {
 #if BB_ASIO_READ_WATCH
   detail::read_watch* watch_ = new detail::read_watch;  // owned; see read_watch::release
 #endif
+  bool nodelay_later_ = false;  // TCP_NODELAY is due before the second write
+  bool wrote_ = false;          // a write was made
 };
 
 static_assert(bb::byte_stream<tcp_stream>);
@@ -260,11 +287,58 @@ static_assert(bb::byte_stream<tcp_stream>);
 /// A listening TCP socket; see bb::acceptor_of for the contract.
 class tcp_acceptor {
  public:
-  explicit tcp_acceptor(acceptor_type a) noexcept : a_(std::move(a)) {}
+  explicit tcp_acceptor(acceptor_type a) noexcept : a_(std::move(a)) {
+#if BB_ASIO_READ_WATCH
+    std::error_code ec;
+    a_.non_blocking(true, ec);  // accept4 is tried directly: it must never block
+#endif
+  }
+#if BB_ASIO_READ_WATCH
+  tcp_acceptor(tcp_acceptor&& o) noexcept : a_(std::move(o.a_)), watch_(std::exchange(o.watch_, nullptr)) {}
+  tcp_acceptor& operator=(tcp_acceptor&& o) noexcept {
+    if (this != &o) {
+      detail::accept_watch::release(watch_);  // before the listener closes and aborts it
+      a_ = std::move(o.a_);
+      watch_ = std::exchange(o.watch_, nullptr);
+    }
+    return *this;
+  }
+  ~tcp_acceptor() { detail::accept_watch::release(watch_); }
+
+  /// The next connection and its peer address, accepted non-blocking with accept4 (see
+  /// detail/accept_watch.hpp); TCP_NODELAY is set before its second write.
+  struct accept_awaiter : detail::io_awaiter_base<acceptor_type, std::error_code> {
+    detail::accept_watch* watch_;
+    bool await_ready() { return watch_->try_accept(*this->io_); }
+    template <class P>
+    void await_suspend(std::coroutine_handle<P> h) {
+      watch_->wait(*this->io_, h);
+      // Registered after the start: a token already stopped must find an operation to cancel.
+      this->arm(h);
+    }
+    result<accepted<tcp_stream>> await_resume() {
+      this->cancel_.reset();
+      const int fd = watch_->take_fd();
+      if (fd < 0) return watch_->error() ? watch_->error() : std::make_error_code(std::errc::operation_canceled);
+      const auto peer = watch_->peer();
+      socket_type s(this->io_->get_executor());
+      std::error_code ec;
+      s.assign(peer.protocol(), fd, ec);  // registers it with the reactor
+      if (ec) {
+        ::close(fd);
+        return ec;
+      }
+      // accept4 made it non-blocking: tell Asio, so that nobody makes it so again.
+      detail::socket_impl_access<socket_type>::of(s).state_ |= ::asio::detail::socket_ops::non_blocking;
+      return accepted<tcp_stream>{tcp_stream(std::move(s), tcp_stream::accepted_t{}), from_asio(peer)};
+    }
+  };
+  accept_awaiter accept() noexcept { return accept_awaiter{{&a_, {}, {}}, watch_}; }
+#else
   tcp_acceptor(tcp_acceptor&&) noexcept = default;
   tcp_acceptor& operator=(tcp_acceptor&&) noexcept = default;
 
-  /// The next connection and its peer address (TCP_NODELAY set on it).
+  /// The next connection and its peer address (TCP_NODELAY set before its second write).
   struct accept_awaiter : detail::io_awaiter_base<acceptor_type, std::error_code> {
     std::optional<socket_type> sock_;
     ::asio::ip::tcp::endpoint peer_;  // filled by accept itself: no getpeername call
@@ -281,12 +355,11 @@ class tcp_acceptor {
     result<accepted<tcp_stream>> await_resume() {
       this->cancel_.reset();
       if (r_) return r_;
-      std::error_code ec;
-      sock_->set_option(::asio::ip::tcp::no_delay(true), ec);
-      return accepted<tcp_stream>{tcp_stream(std::move(*sock_)), from_asio(peer_)};
+      return accepted<tcp_stream>{tcp_stream(std::move(*sock_), tcp_stream::accepted_t{}), from_asio(peer_)};
     }
   };
   accept_awaiter accept() noexcept { return accept_awaiter{{&a_, {}, {}}, {}, {}}; }
+#endif
 
   /// Stops listening; a pending accept finishes with an error.
   void close() noexcept {
@@ -301,6 +374,9 @@ class tcp_acceptor {
 
  private:
   acceptor_type a_;
+#if BB_ASIO_READ_WATCH
+  detail::accept_watch* watch_ = new detail::accept_watch;  // owned; see accept_watch::release
+#endif
 };
 
 static_assert(bb::acceptor_of<tcp_acceptor, tcp_stream>);

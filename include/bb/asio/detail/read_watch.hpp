@@ -128,6 +128,15 @@ class read_watch final : public ::asio::detail::reactor_op {
     static const auto would_block = std::make_error_code(std::errc::operation_would_block);
     if (!readable_) return {would_block, 0};
     if (buf.empty()) {
+      if (fresh_) {
+        // Nothing read yet, and the latch was cleared in the turn that registered the
+        // socket: registering reports what was already there as an event, so the latch
+        // says whether anything came (a wrong yes costs one read that finds nothing).
+        if (dispatched_since_read()) return {};
+        readable_ = false;
+        arm(s);
+        return {would_block, 0};
+      }
       if (short_ && !dispatched_since_read()) {
         // Nothing came since a short read. With EPOLLRDHUP registered and not reported,
         // no FIN is waiting either: nothing to read. Without it, registering it re-polls
@@ -162,17 +171,20 @@ class read_watch final : public ::asio::detail::reactor_op {
   /// Records that bytes were written to the socket (see try_read).
   void wrote() noexcept { wrote_ = true; }
 
+  /// Starts watching a socket just accepted and registered with the reactor in this turn
+  /// of the loop: its first wait then needs no peek (see try_read).
+  template <class Socket>
+  void fresh(Socket& s) {
+    bind(s);
+    clear_dispatched();
+    fresh_ = true;
+  }
+
   /// Makes sure the watch is queued; call when try_read said would_block.
   template <class Socket>
   void arm(Socket& s) {
     if (queued_) return;
-    auto& impl = socket_impl_access<Socket>::of(s);
-    if (!reactor_)
-      reactor_ = &::asio::use_service<::asio::detail::reactor>(::asio::query(s.get_executor(), ::asio::execution::context));
-    // Kept for rearm(): while the watch is queued the socket stays open, and a moved
-    // socket keeps its descriptor and reactor data.
-    descriptor_ = impl.reactor_data_;
-    socket_ = impl.socket_;
+    bind(s);
     rearm();
   }
 
@@ -185,6 +197,17 @@ class read_watch final : public ::asio::detail::reactor_op {
   }
 
  private:
+  /// Learns the socket's reactor, descriptor and reactor data. Kept for rearm(): while the
+  /// watch is queued the socket stays open, and a moved socket keeps all three.
+  template <class Socket>
+  void bind(Socket& s) {
+    auto& impl = socket_impl_access<Socket>::of(s);
+    if (!reactor_)
+      reactor_ = &::asio::use_service<::asio::detail::reactor>(::asio::query(s.get_executor(), ::asio::execution::context));
+    descriptor_ = impl.reactor_data_;
+    socket_ = impl.socket_;
+  }
+
   template <class Socket>
   void blocked(Socket& s) {
     readable_ = false;
@@ -195,6 +218,7 @@ class read_watch final : public ::asio::detail::reactor_op {
   /// too; either way the watch goes in the queue to see the next edge. EAGAIN: drained.
   template <class Arm>
   io_result recv_into(int fd, std::span<char> buf, Arm&& arm_watch) {
+    fresh_ = false;
     for (;;) {
       const auto n = ::recv(fd, buf.data(), buf.size(), 0);
       if (n > 0) {
@@ -233,7 +257,7 @@ class read_watch final : public ::asio::detail::reactor_op {
       if (w->orphaned_) delete w;
       return;
     }
-    if (ec) w->readable_ = true, w->short_ = false;  // cancelled or closed: the next read tries
+    if (ec) w->readable_ = true, w->short_ = false, w->fresh_ = false;  // cancelled or closed: the next read tries
     if (!w->waiter_) return;
     if (ec) {
       *w->out_ = {ec == ::asio::error::operation_aborted ? std::make_error_code(std::errc::operation_canceled) : ec, 0};
@@ -299,6 +323,7 @@ class read_watch final : public ::asio::detail::reactor_op {
   bool short_ = false;     // the last recv came back short, and no edge came since
   bool wrote_ = false;     // bytes were written since that recv
   bool rdhup_ = false;     // the socket's registration carries EPOLLRDHUP
+  bool fresh_ = false;     // accepted, nothing read yet, the latch cleared at registration
   bool queued_ = false;    // the reactor holds the watch (queued, or its completion pending)
   bool starting_ = false;  // inside start_op: a speculative perform() must not claim an edge
   bool orphaned_ = false;  // the stream is gone: the completion frees the watch
