@@ -93,6 +93,37 @@ TEST_CASE("balancebeam answers 413 to a body over --max-body-bytes, by Content-L
   stop_cleanly(proxy);
 }
 
+TEST_CASE("balancebeam's 413 reaches a client that sends its whole body before it reads", "[loopback][balancebeam][limit]") {
+  // The proxy answers at the head and closes; had it closed with the body's bytes unread,
+  // the kernel would reset the connection and this client's sends would fail before it
+  // ever read the answer. It lingers instead: shuts down its side, drops what comes.
+  test_upstream upstream;
+  auto proxy = start_balancebeam({upstream.address()}, {"--max-body-bytes", "1048576"});
+  auto s = try_connect(proxy.port());
+  REQUIRE(s);
+  constexpr std::size_t declared = 8u << 20;
+  send_all(s.get(), "POST /big HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: " + std::to_string(declared) + "\r\n\r\n");
+  const std::string chunk(64 * 1024, 'x');
+  std::size_t sent = 0;
+  int send_errno = 0;
+  while (sent < declared) {
+    const auto n = ::send(s.get(), chunk.data(), chunk.size(), MSG_NOSIGNAL);
+    if (n <= 0) {
+      send_errno = errno;
+      break;
+    }
+    sent += static_cast<std::size_t>(n);
+  }
+  INFO("sent " << sent << " of " << declared << " body bytes; errno " << send_errno);
+  CHECK(sent == declared);
+  wire_reader in(s.get());
+  const auto head = in.read_through("\r\n\r\n");
+  REQUIRE(head);
+  CHECK(parse_head(*head).first_line == "HTTP/1.1 413 Content Too Large");
+  CHECK(upstream.client_requests() == 0);
+  stop_cleanly(proxy);
+}
+
 TEST_CASE("balancebeam closes connections past --max-connections at once, logs that sparingly, serves the others",
           "[loopback][balancebeam][limit]") {
   test_upstream upstream;

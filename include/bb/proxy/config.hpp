@@ -59,6 +59,12 @@ struct proxy_config {
   /// closed (checked every second). Connections to an upstream that goes down are closed
   /// too, and those from before it came back up are never reused.
   std::chrono::nanoseconds upstream_idle_timeout = std::chrono::seconds(60);
+  /// After an error answer that closes a connection whose request was not read whole (a
+  /// 413 while the body still comes, say), how long the proxy keeps reading and dropping
+  /// what the client sends, having shut down its own side: closing at once with unread
+  /// bytes makes the kernel send a reset, which can destroy the answer before the client
+  /// reads it. nginx's lingering_timeout is the same 5 s.
+  std::chrono::nanoseconds linger_timeout = std::chrono::seconds(5);
   /// After drain(): how long in-flight requests may take before they are cut.
   std::chrono::nanoseconds shutdown_grace = std::chrono::seconds(10);
 

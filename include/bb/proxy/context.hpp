@@ -42,6 +42,8 @@ enum class session_phase : std::uint8_t {
                      ///< request's end (one deadline for the whole head); then 504
   client_write,      ///< sending to the client: body_idle_timeout; then closed
   tunnel,            ///< relaying an upgraded connection (after a 101) both ways
+  linger,            ///< after an answer that closes the connection while the client may
+                     ///< still be sending: reading and dropping its bytes, linger_timeout
 };
 
 /// The part of a session the proxy reaches from outside: its deadline and how to cut it.

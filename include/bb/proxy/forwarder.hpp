@@ -328,8 +328,10 @@ private:
                                             << ec.message())
                                         .s);
     drop_upstream();
-    // The client's connection stays in step only when its request body went by whole.
+    // The client's connection stays in step only when its request body went by whole; if
+    // it did not, the client may still be sending it: linger before the close.
     const bool keep = client_keep_ && body_.done() && !ctx_.draining;
+    if (!body_.done()) s_.linger_ = true;
     co_return co_await s_.answer(status, why, !keep) && keep;
   }
 

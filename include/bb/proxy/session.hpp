@@ -96,6 +96,7 @@ public:
         const bool keep = co_await s.exchange();
         if (!keep || ctx.draining) break;
       }
+      if (s.linger_ && !ctx.draining) co_await s.linger();
     } catch (const std::exception& e) {
       // One connection's failure (out of memory, say) must not take the others down.
       ctx.log.log(log_level::error, (line{} << "session failed: " << e.what()).s);
@@ -213,8 +214,23 @@ private:
     co_await answer(408, what, true);
   }
 
+  /// Before closing a connection whose client may still be sending (see
+  /// proxy_config::linger_timeout): shuts down the sending side, so the client reads the
+  /// answer and then an end, and drops what it sends until it closes or the time is up.
+  task<void> linger() {
+    if (client_.shutdown()) co_return;
+    enter(session_phase::linger, ctx_.clock.now() + ctx_.config.linger_timeout);
+    for (;;) {
+      in_.consume(in_.readable().size());
+      auto [ec, n] = co_await client_.read_some(in_.writable());
+      if (ec) break;
+      in_.commit(n);
+    }
+  }
+
   /// Answers a request whose framing cannot be trusted, then the connection closes.
   task<void> refuse_request() {
+    linger_ = true;
     const int status = http::status_for(error_);
     if (ctx_.log.enabled(log_level::warn))
       ctx_.log.log(log_level::warn, (line{} << peer_ip() << " bad request: " << error_.message() << " -> " << status).s);
@@ -243,6 +259,7 @@ private:
                    (line{} << peer_ip() << " \"" << req.method << ' ' << req.target << "\" 429 rate-limited").s);
     in_.consume(head_size_);
     const bool sent = co_await answer(429, "too many requests", !keep);
+    if (!(sent && keep)) linger_ = req.body != http::body_kind::none;  // its body is not read
     co_return sent && keep ? admission::refused_keep : admission::refused_close;
   }
 
@@ -295,7 +312,8 @@ private:
   }
   static bool idle_link(const link_type* l) noexcept {
     auto* s = static_cast<const session*>(l);
-    return s->phase_ == session_phase::idle && s->in_.empty();
+    // A lingering connection has answered already: a drain need not wait for it either.
+    return (s->phase_ == session_phase::idle && s->in_.empty()) || s->phase_ == session_phase::linger;
   }
 
   context_type& ctx_;
@@ -308,6 +326,7 @@ private:
   std::error_code error_;
   cancel_source cut_;      // stopped by a deadline that cuts a client read (see expire_link)
   bool cuttable_ = false;  // a client read under cut_ is pending
+  bool linger_ = false;    // an answer closes the connection while the client may still send
 };
 
 }  // namespace bb
