@@ -6,7 +6,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <string>
+#include <thread>
 
 namespace bb_test {
 
@@ -25,6 +27,17 @@ inline void stop_cleanly(server_process& server) {
   INFO("stderr:\n" << server.child().err());
   REQUIRE(st.has_value());
   CHECK(st->to_string() == "exit 0");
+}
+
+/// Polls `pred` every 10 ms until it holds or `within` has passed; its last value.
+template <class Pred>
+bool eventually(Pred pred, std::chrono::milliseconds within = std::chrono::milliseconds(5000)) {
+  const auto deadline = std::chrono::steady_clock::now() + within;
+  while (!pred()) {
+    if (std::chrono::steady_clock::now() >= deadline) return pred();
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return true;
 }
 
 }  // namespace bb_test

@@ -123,17 +123,6 @@ class fault_upstream {
   test_server server_;  // last: its threads stop before the members they use go
 };
 
-/// Polls `pred` until it holds or `within` has passed; its last value.
-template <class Pred>
-bool eventually(Pred pred, std::chrono::milliseconds within = std::chrono::milliseconds(5000)) {
-  const auto deadline = std::chrono::steady_clock::now() + within;
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() >= deadline) return pred();
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return true;
-}
-
 double seconds_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }

@@ -61,16 +61,6 @@ class pool_upstream {
   test_server server_;  // last: its threads stop before the members they use go
 };
 
-template <class Pred>
-bool eventually(Pred pred, std::chrono::milliseconds within) {
-  const auto deadline = clock_type::now() + within;
-  while (!pred()) {
-    if (clock_type::now() >= deadline) return pred();
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return true;
-}
-
 }  // namespace
 
 TEST_CASE("balancebeam closes a pooled upstream connection idle for --upstream-idle-timeout",

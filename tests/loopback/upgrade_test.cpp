@@ -103,16 +103,6 @@ struct tunnel_client {
   message_head head;
 };
 
-template <class Pred>
-bool eventually(Pred pred, std::chrono::milliseconds within = std::chrono::milliseconds(5000)) {
-  const auto deadline = std::chrono::steady_clock::now() + within;
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() >= deadline) return pred();
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return true;
-}
-
 }  // namespace
 
 TEST_CASE("balancebeam tunnels an upgraded connection both ways until each side has closed",

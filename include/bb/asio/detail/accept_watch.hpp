@@ -40,22 +40,9 @@ template struct member_thief<&listener_type::impl_, acceptor_impl_tag>;
 }  // namespace
 
 /// One pending accept on a listener, reused from accept to accept.
-class accept_watch final : public ::asio::detail::reactor_op {
+class accept_watch final : public owned_reactor_op {
  public:
-  accept_watch() noexcept : reactor_op(std::error_code(), &perform_accept, &complete) {}
-  accept_watch(const accept_watch&) = delete;
-  accept_watch& operator=(const accept_watch&) = delete;
-
-  /// Disposes of a watch whose acceptor is gone (see read_watch::release).
-  static void release(accept_watch* w) noexcept {
-    if (!w) return;
-    if (w->queued_) {
-      w->orphaned_ = true;
-      w->waiter_ = {};
-    } else {
-      delete w;
-    }
-  }
+  accept_watch() noexcept : owned_reactor_op(&perform_accept, &complete) {}
 
   /// One accept4 now: true when it settled (a descriptor or an error, see result()), false
   /// when no connection is waiting.
@@ -132,9 +119,6 @@ class accept_watch final : public ::asio::detail::reactor_op {
   std::error_code error_;
   sockaddr_storage peer_{};
   socklen_t peer_len_ = 0;
-  std::coroutine_handle<> waiter_;
-  bool queued_ = false;
-  bool orphaned_ = false;
 };
 
 }  // namespace bb::asio_rt::detail

@@ -101,24 +101,41 @@ struct socket_impl_access : Socket {
   static auto& of(Socket& s) noexcept { return (s.*(&socket_impl_access::impl_)).get_implementation(); }
 };
 
-/// The readiness bit of one socket and the reactor operation that learns of edges.
-class read_watch final : public ::asio::detail::reactor_op {
+/// A reactor operation that an I/O object owns on the heap and queues again and again (a
+/// read_watch, an accept_watch), rather than one Asio allocates per operation. The object
+/// may go while the reactor holds the operation; then the operation's completion frees it.
+class owned_reactor_op : public ::asio::detail::reactor_op {
  public:
-  read_watch() noexcept : reactor_op(std::error_code(), &perform_edge, &complete) {}
-  read_watch(const read_watch&) = delete;
-  read_watch& operator=(const read_watch&) = delete;
+  owned_reactor_op(const owned_reactor_op&) = delete;
+  owned_reactor_op& operator=(const owned_reactor_op&) = delete;
 
-  /// Disposes of a watch whose stream is gone: at once when the reactor does not hold it,
-  /// else when its (aborted) completion runs — the socket's close cancels it.
-  static void release(read_watch* w) noexcept {
-    if (!w) return;
-    if (w->queued_) {
-      w->orphaned_ = true;
-      w->waiter_ = {};
+  /// Disposes of `op`, whose owner is gone: at once when the reactor does not hold it,
+  /// else when its (aborted) completion runs, since the owner's close cancels it.
+  template <class Op>
+  static void release(Op* op) noexcept {
+    if (!op) return;
+    if (op->queued_) {
+      op->orphaned_ = true;
+      op->waiter_ = {};
     } else {
-      delete w;
+      delete op;
     }
   }
+
+ protected:
+  owned_reactor_op(perform_func_type on_ready, func_type on_complete) noexcept
+      : reactor_op(std::error_code(), on_ready, on_complete) {}
+  ~owned_reactor_op() = default;
+
+  std::coroutine_handle<> waiter_;
+  bool queued_ = false;    // the reactor holds the operation (queued, or its completion pending)
+  bool orphaned_ = false;  // the owner is gone: the completion frees the operation
+};
+
+/// The readiness bit of one socket and the reactor operation that learns of edges.
+class read_watch final : public owned_reactor_op {
+ public:
+  read_watch() noexcept : owned_reactor_op(&perform_edge, &complete) {}
 
   /// Reads into `buf` without waiting: the bytes read, eof, an error, or would_block when
   /// the socket has nothing now (the watch is then queued). An empty `buf` asks only
@@ -318,15 +335,12 @@ class read_watch final : public ::asio::detail::reactor_op {
   int socket_ = -1;
   std::span<char> buf_;
   io_result* out_ = nullptr;
-  std::coroutine_handle<> waiter_;
   bool readable_ = true;   // no EAGAIN since the last edge (or nothing known yet)
   bool short_ = false;     // the last recv came back short, and no edge came since
   bool wrote_ = false;     // bytes were written since that recv
   bool rdhup_ = false;     // the socket's registration carries EPOLLRDHUP
   bool fresh_ = false;     // accepted, nothing read yet, the latch cleared at registration
-  bool queued_ = false;    // the reactor holds the watch (queued, or its completion pending)
   bool starting_ = false;  // inside start_op: a speculative perform() must not claim an edge
-  bool orphaned_ = false;  // the stream is gone: the completion frees the watch
 };
 
 }  // namespace bb::asio_rt::detail
