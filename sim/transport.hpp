@@ -145,6 +145,13 @@ class stream {
     }
   }
   [[nodiscard]] bool is_open() const noexcept { return c_ != nullptr; }
+  /// True when a read would complete at once: bytes, an end of stream or a reset have
+  /// arrived (see bb::pending_input_stream; a pooled connection with any is not reused).
+  [[nodiscard]] bool pending_input() const noexcept {
+    if (!c_) return false;
+    const side& me = c_->sides[side_];
+    return me.readable() > 0 || me.fin_in || me.rst_in || me.aborted;
+  }
 
   /// Both addresses of the connection (for tests and traces).
   [[nodiscard]] endpoint local_endpoint() const { return c_->sides[side_].local; }
