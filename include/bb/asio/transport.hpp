@@ -9,6 +9,7 @@
 
 #include <asio/connect.hpp>
 #include <asio/io_context.hpp>
+#include <asio/post.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/write.hpp>
 #include <bb/asio/detail/accept_watch.hpp>
@@ -134,27 +135,44 @@ class tcp_stream {
 
   /// Reads at least one byte into `buf`; 0 bytes with bb::errc::eof at orderly close. An
   /// empty `buf` waits until the socket is readable and reads nothing. A socket known to be
-  /// drained is not tried; a wait costs no system call (see detail/read_watch.hpp).
-  struct read_awaiter : detail::io_awaiter_base<socket_type, io_result> {
+  /// drained is not tried; a wait costs no system call (see detail/read_watch.hpp). A
+  /// cancelled read ends with operation_canceled (resumed through the executor) and leaves
+  /// the socket's watch and its other operations alone.
+  struct read_awaiter {
+    /// Ends a pending read on cancellation: the watch lets go of the reader, which is
+    /// resumed from the event loop, never inline.
+    struct detacher {
+      read_awaiter* a_;
+      std::coroutine_handle<> h_;
+      void operator()() const noexcept {
+        if (!a_->watch_->detach(h_)) return;
+        a_->r_ = {std::make_error_code(std::errc::operation_canceled), 0};
+        ::asio::post(a_->io_->get_executor(), [h = h_] { h.resume(); });
+      }
+    };
+    socket_type* io_;
     std::span<char> buf_;
     detail::read_watch* watch_;
+    io_result r_{};
+    std::optional<bb::cancel_callback<detacher>> cancel_;
+
     bool await_ready() {
-      this->r_ = watch_->try_read(*this->io_, buf_);
-      return this->r_.ec != std::errc::operation_would_block;
+      r_ = watch_->try_read(*io_, buf_);
+      return r_.ec != std::errc::operation_would_block;
     }
     template <class P>
     void await_suspend(std::coroutine_handle<P> h) {
-      watch_->arm(*this->io_);
-      watch_->wait(h, buf_, &this->r_);
-      // Registered after the start: a token already stopped must find an operation to cancel.
-      this->arm(h);
+      watch_->arm(*io_);
+      watch_->wait(h, buf_, &r_);
+      // Registered after the wait: a token already stopped must find a reader to detach.
+      cancel_.emplace(bb::detail::token_of(h), detacher{this, h});
     }
     io_result await_resume() noexcept {
-      this->cancel_.reset();
-      return this->r_;
+      cancel_.reset();
+      return r_;
     }
   };
-  read_awaiter read_some(std::span<char> buf) noexcept { return read_awaiter{{&s_, {}, {}}, buf, watch_}; }
+  read_awaiter read_some(std::span<char> buf) noexcept { return read_awaiter{&s_, buf, watch_, {}, {}}; }
 #else
   tcp_stream(tcp_stream&&) noexcept = default;
   tcp_stream& operator=(tcp_stream&&) noexcept = default;

@@ -104,7 +104,16 @@ struct proxy_context {
   proxy_context(Transport& t, Clock& c, rng r, const proxy_config& cfg, const logger& l, shared_state& s)
       : transport(t), clock(c), random(r), config(cfg), log(l), shared(s), upstreams(s.upstreams),
         limiter(s.limiter ? &*s.limiter : nullptr), balance(s.balance), pool(s.upstreams.size(), 64),
-        buffers(cfg.limits.max_head_bytes + 1024, 256), exchanges(cfg, buffers, 256) {}
+        buffers(cfg.limits.max_head_bytes + 1024, 256), exchanges(cfg, buffers, 256) {
+    // A pooled connection closed by its watch is the upstream's business, not its health's.
+    pool.on_discard([this](std::size_t i, pool_discard why) {
+      if (log.enabled(log_level::debug))
+        log.log(log_level::debug,
+                (line{} << "upstream " << upstreams.at(i).name << ": closed an idle pooled connection: " << to_string(why)).s);
+    });
+  }
+  proxy_context(const proxy_context&) = delete;
+  proxy_context& operator=(const proxy_context&) = delete;
 
   Transport& transport;
   Clock& clock;

@@ -62,8 +62,11 @@ public:
     s.spawn(sweep());
     if (checker_) s.spawn(checker_->run(), health_stop_.token());
     co_await s.join();
-    ctx_.pool.clear();
+    co_await ctx_.pool.shutdown();
   }
+
+  /// What happened to this worker's pooled connections to upstream `i` since start.
+  [[nodiscard]] const pool_counters& pool_stats(std::size_t i) const noexcept { return ctx_.pool.counters(i); }
 
   /// Stops accepting and closes idle connections at once; requests in flight finish
   /// (their connections then close) or are cut when the grace period ends. Call it on

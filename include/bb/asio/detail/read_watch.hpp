@@ -213,6 +213,18 @@ class read_watch final : public owned_reactor_op {
     waiter_ = h;
   }
 
+  /// Ends the wait of `h` without resuming it: true when `h` was waiting (its result is
+  /// then the caller's to give). The watch stays queued and keeps what it knows, so a
+  /// cancelled wait costs no system call and the next read needs none either (a pool
+  /// taking an idle connection cancels the wait that watched it, and writes a request).
+  bool detach(std::coroutine_handle<> h) noexcept {
+    if (waiter_ != h) return false;
+    waiter_ = {};
+    buf_ = {};
+    out_ = nullptr;
+    return true;
+  }
+
  private:
   /// Learns the socket's reactor, descriptor and reactor data. Kept for rearm(): while the
   /// watch is queued the socket stays open, and a moved socket keeps all three.
