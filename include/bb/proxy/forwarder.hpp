@@ -9,6 +9,7 @@
 /// a request that asked to upgrade turns the exchange into a tunnel (splice.hpp); an
 /// HTTP/1.0 client gets a chunked body de-chunked (http::dechunks_for).
 
+#include <bb/core/scope.hpp>
 #include <bb/core/timeout.hpp>
 #include <bb/http/body.hpp>
 #include <bb/lb/tried_set.hpp>
@@ -100,30 +101,32 @@ public:
         tried.add(upstream_);
         continue;
       }
-      const auto sent = co_await send_request();
-      if (sent == outcome::client_gone) break;
-      if (sent == outcome::client_timeout) {  // the body stalled: nothing of a response went out
+      const auto got = co_await send_request();
+      if (got == outcome::client_gone) break;
+      if (got == outcome::client_timeout) {  // the body stalled: nothing of a response went out
         drop_upstream();
         status_ = 408;
         co_await s_.time_out_request("request body timed out");
         break;
       }
-      if (sent == outcome::unsent) {  // not a byte went out: any request may go elsewhere
+      if (got == outcome::unsent) {  // not a byte went out: any request may go elsewhere
         drop_upstream();
         if (!reused) tried.add(upstream_);
         continue;
       }
-      if (sent == outcome::bad_body) {
+      if (got == outcome::bad_body) {
         ++ctx_.stats.bad_requests;
         status_ = http::status_for(error_);
+        s_.linger_ = true;  // the client may still be sending the rest of that body
         co_await s_.answer(status_, error_.message(), true);
         break;
       }
-      const auto got = sent == outcome::ok ? co_await read_response_head() : sent;
       if (got == outcome::ok) {
         head_arrived();
         if (passive_retry && ctx_.upstreams.restore(upstream_)) log_state(true, "answered a request");
         keep = co_await relay_response();
+        // An early answer ended the upload: what the client still sends is not read.
+        if (!body_.done()) s_.linger_ = true;
         break;
       }
       if (got == outcome::client_gone) break;
@@ -167,7 +170,9 @@ private:
     co_return co_await ctx_.transport.connect(ctx_.upstreams.at(upstream_).address);
   }
 
-  /// Sends the head and the whole request body.
+  /// Sends the request (head and body) and reads the response head: `ok` when a final head
+  /// is parsed (read_response_head), else what went wrong. A body the first write did not
+  /// finish streams on while the upstream is listened to (upload()).
   task<outcome> send_request() {
     auto& in = s_.in_;
     const auto before = body_;  // to rewind when the first write sends nothing
@@ -179,6 +184,79 @@ private:
     if (w.ec && w.bytes == 0) co_return (body_ = before, error_ = w.ec, outcome::unsent);
     in.consume(step.used);
     if (w.ec) co_return (error_ = w.ec, outcome::stale);
+    if (!body_.done()) co_return co_await upload();
+    // The upstream has the whole request: the response timeout runs from here.
+    response_deadline_ = ctx_.clock.now() + ctx_.config.upstream_response_timeout;
+    co_return co_await read_response_head();
+  }
+
+  /// What the two halves of an upload report to each other (see upload()).
+  struct upload_state {
+    cancel_source pump_stop;    ///< stopped when the response makes the rest of the body moot
+    cancel_source listen_stop;  ///< stopped when the client's side failed
+    outcome pumped = outcome::ok;
+    outcome heard = outcome::ok;
+    bool pumping = true;  ///< the pump owns the session's phase until it ends
+  };
+  struct stop_both {
+    upload_state* u;
+    void operator()() const noexcept {
+      u->pump_stop.request_stop();
+      u->listen_stop.request_stop();
+    }
+  };
+
+  /// Streams the rest of the request body (pump_body()) while reading the upstream
+  /// (listen()), so that an upstream that answers before it has the whole body (413, 401,
+  /// a redirect) is heard at once rather than after the client has uploaded everything
+  /// (RFC 9112 §9.5). A final answer of 300 or more, or one that closes, ends the upload:
+  /// it is relayed, the upstream connection is not reused and the client's is closed after
+  /// a linger. A 1xx-2xx answer that keeps the connection is relayed once the body is sent
+  /// (the upstream wants it). When the pump fails on the upstream's side, what the
+  /// upstream said before it stopped reading is still heard (a 413 with a reset after it).
+  task<outcome> upload() {
+    upload_state u;
+    cancel_callback<stop_both> link(co_await get_cancel_token(), stop_both{&u});
+    scope both;
+    both.spawn(pump(u), u.pump_stop.token());
+    both.spawn(listen(u), u.listen_stop.token());
+    co_await both.join();
+    if (u.listen_stop.stop_requested()) co_return u.pumped;  // the client's side failed (or we were cancelled)
+    if (u.heard != outcome::ok) co_return u.heard == outcome::stale ? outcome::broken : u.heard;
+    if (!body_.done() && ctx_.log.enabled(log_level::debug))
+      ctx_.log.log(log_level::debug, (line{} << "upstream " << ctx_.upstreams.at(upstream_).name << " answered "
+                                             << s_.x_->resp_head.status << " before the request body was sent: upload stopped")
+                                         .s);
+    co_return outcome::ok;
+  }
+
+  /// The upload's sending half: the rest of the body, then the response phase begins.
+  task<void> pump(upload_state& u) {
+    u.pumped = co_await pump_body();
+    u.pumping = false;
+    if (u.pump_stop.stop_requested()) co_return;  // the answer made the rest moot
+    if (u.pumped == outcome::ok || u.pumped == outcome::broken) {
+      // Whole, the response timeout runs from here; broken off by the upstream, what it
+      // said before has to come within that time too.
+      response_deadline_ = ctx_.clock.now() + ctx_.config.upstream_response_timeout;
+      s_.enter(session_phase::upstream_head, response_deadline_);
+      co_return;
+    }
+    u.listen_stop.request_stop();  // the client's side failed: the response no longer matters
+  }
+
+  /// The upload's listening half: the response head, and whether it ends the upload.
+  task<void> listen(upload_state& u) {
+    u.heard = co_await read_response_head(&u.pumping);
+    if (u.listen_stop.stop_requested() || !u.pumping) co_return;
+    const auto& h = s_.x_->resp_head;
+    const bool wants_rest = u.heard == outcome::ok && h.status < 300 && h.keep_alive;
+    if (!wants_rest) u.pump_stop.request_stop();
+  }
+
+  /// Streams the request body from the client to the upstream until its framing ends.
+  task<outcome> pump_body() {
+    auto& in = s_.in_;
     while (!body_.done()) {
       s_.enter(session_phase::request_body);
       auto [ec, n] = co_await s_.read_cuttable(in.writable());
@@ -186,24 +264,27 @@ private:
       if (s_.cut_.stop_requested()) co_return outcome::client_timeout;
       if (ec) co_return outcome::client_gone;
       in.commit(n);
-      step = body_.consume(in.readable());
+      const auto step = body_.consume(in.readable());
       if (step.ec) co_return (error_ = step.ec, outcome::bad_body);
       s_.enter(session_phase::upstream_io);
       const_buffer more[] = {{in.readable().data(), step.used}};
-      w = co_await conn_->write(more);
+      const auto w = co_await conn_->write(more);
       in.consume(step.used);
       if (w.ec) co_return (error_ = w.ec, outcome::broken);
     }
-    // The upstream has the whole request: the response timeout runs from here.
-    response_deadline_ = ctx_.clock.now() + ctx_.config.upstream_response_timeout;
     co_return outcome::ok;
   }
 
   /// Reads until a final (non-1xx) response head is parsed, or a 101 to a request that
   /// asked to upgrade (RFC 9110 §15.2.2: a 101 to any other is broken); interim 1xx
   /// responses are passed to an HTTP/1.1 client, except a 100 when the proxy sent its own.
-  task<outcome> read_response_head() {
+  /// While `*pumping` (an upload under way), the pump owns the session's phase and this
+  /// sets none.
+  task<outcome> read_response_head(const bool* pumping = nullptr) {
     auto& buf = s_.x_->resp;
+    auto phase = [&](session_phase p, auto... at) {
+      if (!pumping || !*pumping) s_.enter(p, at...);
+    };
     bool any = false;
     s_.x_->resp_parser.reset();
     for (;;) {
@@ -218,7 +299,7 @@ private:
             out_.clear();
             http::append_forwarded_response(out_, h, true, client_ver_);
             const_buffer b[] = {{out_.data(), out_.size()}};
-            s_.enter(session_phase::client_write);
+            phase(session_phase::client_write);
             const auto w = co_await s_.client_.write(b);
             if (w.ec) co_return outcome::client_gone;
             sent_to_client_ = true;
@@ -228,7 +309,7 @@ private:
           continue;
         }
       }
-      s_.enter(session_phase::upstream_head, response_deadline_);
+      phase(session_phase::upstream_head, response_deadline_);
       auto [ec, n] = co_await conn_->read_some(buf.writable());
       if (ec) co_return (error_ = ec, any ? outcome::broken : outcome::stale);
       any = true;
@@ -292,7 +373,8 @@ private:
       log_broken(step.ec);
       co_return false;
     }
-    if (upstream_keep && body.done() && buf.empty()) {
+    // Pooled only in step: the request went whole, the response came whole, nothing after.
+    if (upstream_keep && body.done() && buf.empty() && body_.done()) {
       ctx_.pool.give_back(upstream_, std::move(*conn_), now_ns(), ctx_.upstreams.comebacks(upstream_));
       conn_.reset();
       s_.upstream_ = nullptr;
