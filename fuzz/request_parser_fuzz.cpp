@@ -61,6 +61,15 @@ void check_invariants(std::string_view buf, const parsed& p, const http::limits&
   }
   const std::size_t hosts = http::count_headers(h.headers, "host");
   BB_FUZZ_CHECK(hosts == 1 || (hosts == 0 && h.ver == http::version::http10));
+  // Canonical forms (RFC 9112 §3.2, RFC 9110 §7.2), checked from the RFCs' words rather
+  // than with the parser's own helpers: origin-form, `*` for OPTIONS, or scheme "://";
+  // never a fragment; never CONNECT; a Host without a path, userinfo, space or quote.
+  const std::string_view t = h.target;
+  BB_FUZZ_CHECK(h.method != "CONNECT" && t.find('#') == std::string_view::npos);
+  BB_FUZZ_CHECK(t[0] == '/' || (t == "*" && h.method == "OPTIONS") ||
+                (t.find("://") != std::string_view::npos && t.find("://") > 0 && t.find('/') == t.find("://") + 1));
+  if (const auto host = http::find_header(h.headers, "host"))
+    BB_FUZZ_CHECK(host->find_first_of("/?#@\"<>\\ {}|^`") == std::string_view::npos);
   BB_FUZZ_CHECK(!h.expect_continue || h.ver == http::version::http11);
   if (http::connection_has_token(h.headers, "close")) BB_FUZZ_CHECK(!h.keep_alive);
 }
@@ -76,8 +85,16 @@ void check_forwarded(const http::request_head& h, bool close, const http::limits
                        upgrade_to && !upgrade_to->empty();
   http::header_list want;
   std::string xff;
+  // The body's framing goes as one canonical field where the first framing field was.
+  std::string length_text = std::to_string(h.content_length);
+  bool framed = false;
   for (const http::header& f : h.headers) {
-    if (iequals(f.name, "x-forwarded-for")) {
+    if (iequals(f.name, "content-length") || iequals(f.name, "transfer-encoding")) {
+      if (framed) continue;
+      framed = true;
+      if (h.body == http::body_kind::chunked) want.push_back({"Transfer-Encoding", "chunked"});
+      else want.push_back({"Content-Length", length_text});
+    } else if (iequals(f.name, "x-forwarded-for")) {
       if (!f.value.empty()) (xff += xff.empty() ? "" : ", ") += f.value;
     } else if (!bb::fuzz::hop_by_hop(h.headers, f.name) || (upgrade && iequals(f.name, "upgrade"))) {
       want.push_back(f);
@@ -100,6 +117,20 @@ void check_forwarded(const http::request_head& h, bool close, const http::limits
   BB_FUZZ_CHECK(g.method == h.method && g.target == h.target && g.ver == http::version::http11);
   BB_FUZZ_CHECK(g.body == h.body && g.content_length == h.content_length && g.keep_alive == !close);
   BB_FUZZ_CHECK(bb::fuzz::same_fields(g.headers, want));
+  // No framing field upstream but the one canonical field: `Transfer-Encoding: chunked`
+  // or `Content-Length: <digits without leading zeros>`, never a list.
+  std::size_t framing = 0;
+  for (const http::header& f : g.headers) {
+    if (iequals(f.name, "transfer-encoding")) {
+      ++framing;
+      BB_FUZZ_CHECK(f.value == "chunked");
+    }
+    if (iequals(f.name, "content-length")) {
+      ++framing;
+      BB_FUZZ_CHECK(f.value == length_text);
+    }
+  }
+  BB_FUZZ_CHECK(framing == (h.body == http::body_kind::none ? 0u : 1u));
   if (h.ver == http::version::http11 && !http::connection_has_token(h.headers, "expect")) {
     BB_FUZZ_CHECK(g.expect_continue == h.expect_continue);
   }

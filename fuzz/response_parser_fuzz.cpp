@@ -105,10 +105,18 @@ void check_forwarded(const http::response_head& h, unsigned control) {
   // A 101 makes the connection a tunnel: Upgrade goes through, with `Connection: upgrade`.
   const bool switching = h.status == 101;
   http::header_list want;
+  // A body framed by Content-Length goes with one `Content-Length: N` where the first was.
+  const std::string length_text = std::to_string(h.content_length);
+  bool length_sent = false;
   for (const http::header& f : h.headers) {
     if (bb::fuzz::hop_by_hop(h.headers, f.name) && !(switching && http::iequals(f.name, "upgrade"))) continue;
     if (by_coding && http::iequals(f.name, "content-length")) continue;
     if (recode && http::iequals(f.name, "transfer-encoding")) continue;
+    if (h.body == http::body_kind::content_length && http::iequals(f.name, "content-length")) {
+      if (!length_sent) want.push_back({"Content-Length", length_text});
+      length_sent = true;
+      continue;
+    }
     want.push_back(f);
   }
   const std::string codings = recode ? codings_but_chunked(h.headers) : std::string();

@@ -219,14 +219,44 @@ TEST_CASE("request_parser folds equal Content-Length values into one", "[http][p
   CHECK(o.content_length == 7);
 }
 
-TEST_CASE("request_parser accepts chunked as the final transfer coding", "[http][parser]") {
-  const std::string input = GENERATE(get("Transfer-Encoding: chunked\r\n"), get("Transfer-Encoding: gzip, chunked\r\n"),
-                                     get("Transfer-Encoding: gzip\r\nTransfer-Encoding: Chunked\r\n"),
-                                     get("Transfer-Encoding: deflate,,chunked\r\n"));
+TEST_CASE("request_parser accepts chunked alone as the transfer coding, empty list elements ignored",
+          "[http][parser]") {
+  const std::string input = GENERATE(get("Transfer-Encoding: chunked\r\n"), get("Transfer-Encoding: Chunked\r\n"),
+                                     get("Transfer-Encoding: chunked,\r\n"), get("Transfer-Encoding: , chunked\r\n"),
+                                     get("Transfer-Encoding: ,,chunked , \r\n"),
+                                     get("Transfer-Encoding: ,\r\nTransfer-Encoding: chunked\r\n"));
   INFO(input);
   const outcome o = parse(input);
   REQUIRE(o.st == parse_state::done);
   CHECK(o.body == body_kind::chunked);
+}
+
+TEST_CASE("request_parser accepts the three request target forms where their methods allow them",
+          "[http][parser]") {
+  const auto [method, target] = GENERATE(table<std::string, std::string>({
+      {"GET", "/"},
+      {"GET", "/a/b?c=d&e=%20"},
+      {"POST", "/a:b@c!$&'()*+,;="},
+      {"GET", "http://a.example:8080/x?y"},
+      {"GET", "https://a.example"},
+      {"PUT", "coap+tcp://a/"},
+      {"OPTIONS", "*"},
+      {"OPTIONS", "/"},
+  }));
+  const std::string input = method + " " + target + " HTTP/1.1\r\nHost: a\r\n\r\n";
+  INFO(input);
+  const outcome o = parse(input);
+  REQUIRE(o.st == parse_state::done);
+  CHECK(o.target == target);
+}
+
+TEST_CASE("request_parser accepts a Host of RFC 3986's forms", "[http][parser]") {
+  const std::string host = GENERATE("a", "a.example", "a.example:8080", "127.0.0.1", "127.0.0.1:1", "[::1]",
+                                    "[::1]:443", "[2001:db8::7]", "[v1.fe:x]", "a-b_c~d", "%41b", "a!$&'()*+,;=",
+                                    "a:", "a:65535", "");
+  const std::string input = "GET / HTTP/1.1\r\nHost: " + host + "\r\n\r\n";
+  INFO(input);
+  CHECK(parse(input).st == parse_state::done);
 }
 
 TEST_CASE("request_parser accepts a head of exactly max_head_bytes", "[http][parser]") {
@@ -348,6 +378,45 @@ TEST_CASE("request_parser rejects every malformed head with its error and status
       {get("Transfer-Encoding:\r\n"), error::bad_transfer_encoding, 400},
       {get("Transfer-Encoding: identity, chunked\r\n"), error::unsupported_transfer_encoding, 501},
       {get("Transfer-Encoding: foo, chunked\r\n"), error::unsupported_transfer_encoding, 501},
+      {get("Transfer-Encoding: gzip, chunked\r\n"), error::unsupported_transfer_encoding, 501},
+      {get("Transfer-Encoding: gzip\r\nTransfer-Encoding: Chunked\r\n"), error::unsupported_transfer_encoding, 501},
+      {get("Transfer-Encoding: deflate,,chunked\r\n"), error::unsupported_transfer_encoding, 501},
+      {get("Transfer-Encoding: ,\r\n"), error::bad_transfer_encoding, 400},
+      // Host (RFC 9110 §7.2: uri-host [ ":" port ])
+      {"GET / HTTP/1.1\r\nHost: a/b c\r\n\r\n", error::bad_host, 400},
+      {"GET / HTTP/1.1\r\nHost: a/b\r\n\r\n", error::bad_host, 400},
+      {"GET / HTTP/1.1\r\nHost: a@b\r\n\r\n", error::bad_host, 400},
+      {"GET / HTTP/1.1\r\nHost: \"a\"\r\n\r\n", error::bad_host, 400},
+      {"GET / HTTP/1.1\r\nHost: <a>\r\n\r\n", error::bad_host, 400},
+      {"GET / HTTP/1.1\r\nHost: a b\r\n\r\n", error::bad_host, 400},
+      {"GET / HTTP/1.1\r\nHost: a:b\r\n\r\n", error::bad_host, 400},
+      {"GET / HTTP/1.1\r\nHost: a:1:2\r\n\r\n", error::bad_host, 400},
+      {"GET / HTTP/1.1\r\nHost: a:65536\r\n\r\n", error::bad_host, 400},
+      {"GET / HTTP/1.1\r\nHost: a:000080\r\n\r\n", error::bad_host, 400},
+      {"GET / HTTP/1.1\r\nHost: a%2\r\n\r\n", error::bad_host, 400},
+      {"GET / HTTP/1.1\r\nHost: a\\b\r\n\r\n", error::bad_host, 400},
+      {"GET / HTTP/1.1\r\nHost: [::1\r\n\r\n", error::bad_host, 400},
+      {"GET / HTTP/1.1\r\nHost: [::1]x\r\n\r\n", error::bad_host, 400},
+      {"GET / HTTP/1.1\r\nHost: [a.example]\r\n\r\n", error::bad_host, 400},
+      {"GET / HTTP/1.1\r\nHost: ::1\r\n\r\n", error::bad_host, 400},
+      {"GET / HTTP/1.1\r\nHost: a,b:1,c\r\n\r\n", error::bad_host, 400},
+      // request target (RFC 9112 §3.2)
+      {"GET a HTTP/1.1\r\nHost: a\r\n\r\n", error::bad_target, 400},
+      {"GET a/b HTTP/1.1\r\nHost: a\r\n\r\n", error::bad_target, 400},
+      {"GET * HTTP/1.1\r\nHost: a\r\n\r\n", error::bad_target, 400},
+      {"OPTIONS ** HTTP/1.1\r\nHost: a\r\n\r\n", error::bad_target, 400},
+      {"GET a.example:443 HTTP/1.1\r\nHost: a\r\n\r\n", error::bad_target, 400},
+      {"GET http:/x HTTP/1.1\r\nHost: a\r\n\r\n", error::bad_target, 400},
+      {"GET 1http://a/ HTTP/1.1\r\nHost: a\r\n\r\n", error::bad_target, 400},
+      {"GET ://a/ HTTP/1.1\r\nHost: a\r\n\r\n", error::bad_target, 400},
+      {"GET /a#b HTTP/1.1\r\nHost: a\r\n\r\n", error::bad_target, 400},
+      {"GET http://a/#b HTTP/1.1\r\nHost: a\r\n\r\n", error::bad_target, 400},
+      {"GET http://a:pe HTTP/1.0\r\n\r\n", error::bad_target, 400},
+      {"GET http://u@a/ HTTP/1.1\r\nHost: a\r\n\r\n", error::bad_target, 400},
+      {"GET http://a b/ HTTP/1.1\r\nHost: a\r\n\r\n", error::bad_request_line, 400},
+      {"GET http://<a>/ HTTP/1.1\r\nHost: a\r\n\r\n", error::bad_target, 400},
+      {"CONNECT a.example:443 HTTP/1.1\r\nHost: a.example:443\r\n\r\n", error::unsupported_method, 501},
+      {"CONNECT / HTTP/1.1\r\nHost: a\r\n\r\n", error::unsupported_method, 501},
   }));
   INFO(input);
   const outcome o = parse(input);

@@ -25,6 +25,9 @@ enum class error {
   bad_chunk,                             ///< chunked framing (size line, CRLF, extension or trailer) is malformed
   too_many_headers,                      ///< more than limits::max_headers field lines
   bad_status_line,                       ///< a response's status line is malformed or its status is outside 100–599
+  bad_target,                            ///< the request target is none of the forms its method allows (RFC 9112 §3.2)
+  bad_host,                              ///< Host is not `host [ ":" port ]` as RFC 3986 defines them
+  unsupported_method,                    ///< CONNECT: a reverse proxy opens no tunnels to arbitrary authorities
 };
 
 namespace detail {
@@ -51,6 +54,9 @@ public:
       case error::bad_chunk: return "malformed chunked body";
       case error::too_many_headers: return "too many header fields";
       case error::bad_status_line: return "malformed status line";
+      case error::bad_target: return "malformed request target";
+      case error::bad_host: return "malformed Host";
+      case error::unsupported_method: return "method not supported";
     }
     return "unknown bb.http error";
   }
@@ -81,7 +87,10 @@ inline int status_for(std::error_code ec) noexcept {
     case error::content_length_and_transfer_encoding:
     case error::bad_transfer_encoding:
     case error::bad_chunk:
+    case error::bad_target:
+    case error::bad_host:
       return 400;
+    case error::unsupported_method: return 501;
     case error::unsupported_version: return 505;
     case error::header_too_large: return 431;
     case error::too_many_headers: return 431;

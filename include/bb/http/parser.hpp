@@ -5,6 +5,7 @@
 
 #include "bb/http/error.hpp"
 #include "bb/http/message.hpp"
+#include "bb/http/target.hpp"
 
 #include <algorithm>
 #include <cstddef>
@@ -191,16 +192,10 @@ inline length_field content_length_of(const header_list& headers) {
 struct coding_list {
   bool present = false;
   bool malformed = false;  // an element that is not a bare token (parameters included)
-  bool unknown = false;    // a coding other than chunked that the registry does not define
+  unsigned others = 0;     // codings other than chunked
   unsigned chunked = 0;
   bool final_chunked = false;
 };
-
-/// True for the registered transfer codings besides chunked (RFC 9110 §18.7's registry).
-constexpr bool is_known_coding(std::string_view c) noexcept {
-  return iequals(c, "gzip") || iequals(c, "x-gzip") || iequals(c, "deflate") || iequals(c, "compress") ||
-         iequals(c, "x-compress");
-}
 
 /// Reads every Transfer-Encoding field as one comma list, skipping empty elements (RFC 9110 §5.6.1).
 inline coding_list transfer_codings_of(const header_list& headers) {
@@ -216,8 +211,8 @@ inline coding_list transfer_codings_of(const header_list& headers) {
       } else if (iequals(coding, "chunked")) {
         ++c.chunked;
         c.final_chunked = true;
-      } else if (!is_known_coding(coding)) {
-        c.unknown = true;
+      } else {
+        ++c.others;
       }
     });
   }
@@ -247,6 +242,7 @@ inline std::error_code frame_request(request_head& h, const limits& lim) {
   h.content_length = 0;
   const std::size_t hosts = count_headers(h.headers, "host");
   if (hosts > 1 || (hosts == 0 && h.ver == version::http11)) return error::bad_header;
+  if (hosts == 1 && !is_valid_host(*find_header(h.headers, "host"))) return error::bad_host;
   const coding_list te = transfer_codings_of(h.headers);
   const length_field cl = content_length_of(h.headers);
   if (te.present && cl.present) return error::content_length_and_transfer_encoding;
@@ -254,7 +250,9 @@ inline std::error_code frame_request(request_head& h, const limits& lim) {
     if (h.ver == version::http10 || te.malformed || te.chunked != 1 || !te.final_chunked) {
       return error::bad_transfer_encoding;
     }
-    if (te.unknown) return error::unsupported_transfer_encoding;
+    // Only chunked alone goes upstream (as exactly `chunked`): the proxy decodes no other
+    // coding, and a server that did would read a body the proxy framed differently.
+    if (te.others) return error::unsupported_transfer_encoding;
     h.body = body_kind::chunked;
   } else if (cl.present) {
     if (cl.ec) return cl.ec;
@@ -342,7 +340,8 @@ private:
     if (!detail::is_token(line.substr(0, sp1)) || target.empty() || !visible) return error::bad_request_line;
     method_size_ = sp1;
     target_size_ = target.size();
-    return detail::parse_request_version(line.substr(sp2 + 1), ver_);
+    if (const auto ec = detail::parse_request_version(line.substr(sp2 + 1), ver_)) return ec;
+    return check_target(line.substr(0, sp1), target);
   }
 
   std::error_code finish(std::string_view buffered, request_head& out) const {

@@ -12,6 +12,7 @@
 #include <initializer_list>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace bb::http {
 
@@ -98,16 +99,45 @@ inline bool dechunks_for(const response_head& h, version client_version) noexcep
   return client_version == version::http10 && h.body == body_kind::chunked;
 }
 
-/// Appends the request head forwarded upstream: HTTP/1.1, end-to-end fields, one merged
-/// X-Forwarded-For; Upgrade and `Connection: upgrade` too when the client wants_upgrade.
+namespace detail {
+
+/// True for the fields that frame a body (Content-Length, Transfer-Encoding).
+inline bool is_framing_field(std::string_view name) noexcept {
+  return iequals(name, "content-length") || iequals(name, "transfer-encoding");
+}
+
+/// Appends the one framing field `kind` and `length` call for, in canonical form:
+/// `Content-Length: N` (however many equal values came, RFC 9110 §8.6) or
+/// `Transfer-Encoding: chunked` (empty list elements dropped); nothing for no body.
+inline void append_canonical_framing(std::string& out, body_kind kind, std::uint64_t length) {
+  if (kind == body_kind::content_length) {
+    out.append("Content-Length: ");
+    append_number(out, length);
+    out.append("\r\n");
+  } else if (kind == body_kind::chunked) {
+    out.append("Transfer-Encoding: chunked\r\n");
+  }
+}
+
+}  // namespace detail
+
+/// Appends the request head forwarded upstream: HTTP/1.1, end-to-end fields, its framing
+/// as one canonical field where the first framing field was (see append_canonical_framing:
+/// any server reads the body the proxy frames, and only that), one merged X-Forwarded-For;
+/// Upgrade and `Connection: upgrade` too when the client wants_upgrade.
 inline void append_forwarded_request(std::string& out, const request_head& h, std::string_view client_ip, bool close) {
   out.append(h.method);
   out.push_back(' ');
   out.append(h.target);
   out.append(" HTTP/1.1\r\n");
   const bool upgrade = wants_upgrade(h);
+  bool framed = false;
   for (const header& f : h.headers) {
     if (iequals(f.name, "x-forwarded-for")) continue;
+    if (detail::is_framing_field(f.name)) {
+      if (!std::exchange(framed, true)) detail::append_canonical_framing(out, h.body, h.content_length);
+      continue;
+    }
     if (detail::is_hop_by_hop(h.headers, f.name) && !(upgrade && iequals(f.name, "upgrade"))) continue;
     detail::append_field(out, f.name, f.value);
   }
@@ -152,9 +182,16 @@ inline void append_forwarded_response(std::string& out, const response_head& h, 
   const bool drop_length = (h.body == body_kind::chunked || h.body == body_kind::until_close) && has_codings;
   const bool switching = h.status == 101;
   const bool recode = client_version == version::http10 && has_codings;
+  // A body framed by Content-Length goes with one `Content-Length: N`, however it came.
+  const bool canonical_length = h.body == body_kind::content_length;
+  bool length_sent = false;
   for (const header& f : h.headers) {
     if (detail::is_hop_by_hop(h.headers, f.name) && !(switching && iequals(f.name, "upgrade"))) continue;
     if (drop_length && iequals(f.name, "content-length")) continue;
+    if (canonical_length && iequals(f.name, "content-length")) {
+      if (!std::exchange(length_sent, true)) detail::append_canonical_framing(out, h.body, h.content_length);
+      continue;
+    }
     if (recode && iequals(f.name, "transfer-encoding")) continue;
     detail::append_field(out, f.name, f.value);
   }
