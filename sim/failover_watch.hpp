@@ -52,9 +52,9 @@ class failover_watch final : public transport_tap {
       : exec_(exec), inv_(inv), addresses_(std::move(addresses)), ups_(addresses_.size()) {
     using namespace std::chrono_literals;
     for (std::size_t i = 0; i < ups_.size(); ++i) ups_[i].name = sc.upstreams[i].name;
-    active_ = cfg.active_health_check_interval_s > 0;
+    active_ = cfg.health.active();
     if (active_) {
-      const duration interval = std::chrono::seconds(cfg.active_health_check_interval_s);
+      const duration interval = cfg.health.interval;
       const duration spread = std::min<duration>(interval / 10, 1s);
       detect_ = interval + spread + 50ms;
       const double gap_ns = 1e9 * static_cast<double>(ups_.size()) / std::max(sc.clients.rate, 1.0);

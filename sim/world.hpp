@@ -85,7 +85,7 @@ class world {
       cfg_.upstream_response_timeout = 10s;
       cfg_.body_idle_timeout = 10s;
       cfg_.max_connections = 0;  // thundering_herd opens 20,000 at once; the limit is tested apart
-      cfg_.active_health_check_interval_s = sc_.health_interval_s;
+      cfg_.health.interval = std::chrono::seconds(sc_.health_interval_s);
       std::vector<endpoint> addresses;
       for (auto& u : upstreams_) addresses.push_back(u->address());
       if (sc_.rate) {
@@ -111,8 +111,8 @@ class world {
       // Not the primary worker, so that the checker is the world's (see above); the
       // primary's other duty, reclaiming idle rate-limit entries, frees memory only.
       proxy_ = std::make_unique<proxy_type>(*proxy_transport_, *proxy_clock_, proxy_random, cfg_, log_, *shared_, false);
-      checker_ = std::make_unique<checker_type>(*check_transport_, *proxy_clock_, root_.split(), shared_->upstreams, cfg_,
-                                                log_);
+      checker_ = std::make_unique<checker_type>(*check_transport_, *proxy_clock_, root_.split(), shared_->upstreams,
+                                                cfg_.health, cfg_.limits, log_);
       entries.push_back(cfg_.bind);
     } else {
       for (auto& u : upstreams_) entries.push_back(u->address());

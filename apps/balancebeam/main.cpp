@@ -214,16 +214,16 @@ int main(int argc, char** argv) {
     config.balance = *policy;
   }
   config.ewma_decay = parse_seconds("ewma-decay", args["ewma-decay"].as<std::string>());
-  config.active_health_check_interval_s = static_cast<std::uint32_t>(
+  config.health.interval = std::chrono::seconds(
       parse_unsigned("active-health-check-interval", args["active-health-check-interval"].as<std::string>(), 86400));
-  config.active_health_check_path = args["active-health-check-path"].as<std::string>();
-  if (!config.active_health_check_path.starts_with('/'))
-    die(exit_usage, "invalid value for --active-health-check-path: '" + config.active_health_check_path +
+  config.health.path = args["active-health-check-path"].as<std::string>();
+  if (!config.health.path.starts_with('/'))
+    die(exit_usage, "invalid value for --active-health-check-path: '" + config.health.path +
                         "' (expected a path starting with /)");
-  config.health_rise = static_cast<std::uint32_t>(parse_unsigned("health-rise", args["health-rise"].as<std::string>(), 1000));
-  config.health_fall = static_cast<std::uint32_t>(parse_unsigned("health-fall", args["health-fall"].as<std::string>(), 1000));
-  if (config.health_rise == 0 || config.health_fall == 0)
-    die(exit_usage, std::string("invalid value for --") + (config.health_rise ? "health-fall" : "health-rise") +
+  config.health.rise = static_cast<std::uint32_t>(parse_unsigned("health-rise", args["health-rise"].as<std::string>(), 1000));
+  config.health.fall = static_cast<std::uint32_t>(parse_unsigned("health-fall", args["health-fall"].as<std::string>(), 1000));
+  if (config.health.rise == 0 || config.health.fall == 0)
+    die(exit_usage, std::string("invalid value for --") + (config.health.rise ? "health-fall" : "health-rise") +
                         ": '0' (expected at least 1)");
   config.upstream_connect_timeout =
       parse_seconds("upstream-connect-timeout", args["upstream-connect-timeout"].as<std::string>());

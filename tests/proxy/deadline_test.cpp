@@ -49,7 +49,7 @@ struct rig {
     net.jitter_fraction = 0;
     config.bind = bb::endpoint{proxy_host.ip, 80};
     config.upstreams.push_back({"up1", upstream.address()});
-    config.active_health_check_interval_s = 0;  // no checks: the upstream sees only the test's requests
+    config.health.interval = {};  // no checks: the upstream sees only the test's requests
   }
 
   /// Runs `client` against the proxy, then drains the proxy and stops the upstream.

@@ -14,9 +14,11 @@
 #include <bb/core/task.hpp>
 #include <bb/core/timeout.hpp>
 #include <bb/core/transport.hpp>
+#include <bb/core/error.hpp>
+#include <bb/health/check_result.hpp>
+#include <bb/health/config.hpp>
 #include <bb/health/threshold.hpp>
 #include <bb/http/parser.hpp>
-#include <bb/proxy/config.hpp>
 #include <bb/upstream/cluster.hpp>
 
 #include <array>
@@ -30,18 +32,18 @@ namespace bb {
 template <transport Transport, clock Clock>
 class health_checker {
 public:
-  health_checker(Transport& t, Clock& c, rng r, cluster& hosts, const proxy_config& cfg, const logger& log)
-      : transport_(t), clock_(c), random_(r), hosts_(hosts), cfg_(cfg), log_(log),
-        thresholds_(hosts.size(), health_threshold(cfg.health_rise, cfg.health_fall)),
-        generations_(hosts.size(), 0) {}
+  /// Checks `hosts` over `t` as `cfg` says, parsing answers within `limits`; `cfg` and
+  /// `log` must outlive it.
+  health_checker(Transport& t, Clock& c, rng r, cluster& hosts, const health_config& cfg, http::limits limits,
+                 const logger& log)
+      : transport_(t), clock_(c), random_(r), hosts_(hosts), cfg_(cfg), limits_(limits), log_(log),
+        thresholds_(hosts.size(), health_threshold(cfg.rise, cfg.fall)), generations_(hosts.size(), 0) {}
 
   /// The interval between rounds (0: checks are off).
-  [[nodiscard]] std::chrono::nanoseconds interval() const noexcept {
-    return std::chrono::seconds(cfg_.active_health_check_interval_s);
-  }
+  [[nodiscard]] std::chrono::nanoseconds interval() const noexcept { return cfg_.interval; }
   /// How long one check may take: the configured timeout, or the smaller of the interval and 2 s.
   [[nodiscard]] std::chrono::nanoseconds timeout() const noexcept {
-    if (cfg_.health_check_timeout.count() > 0) return cfg_.health_check_timeout;
+    if (cfg_.timeout.count() > 0) return cfg_.timeout;
     return std::min<std::chrono::nanoseconds>(interval(), std::chrono::seconds(2));
   }
 
@@ -71,55 +73,54 @@ private:
     const auto verdict = co_await with_timeout(clock_, timeout(), probe(i));
     const auto token = co_await get_cancel_token();
     if (token.stop_requested()) co_return;
-    record(i, verdict ? *verdict : std::string("timed out"));
+    record(i, verdict ? *verdict : check_result{check_step::none, errc::timed_out, 0});
   }
 
-  /// One check; an empty string for success, else why it failed.
-  task<std::string> probe(std::size_t i) {
+  /// One check of host `i`.
+  task<check_result> probe(std::size_t i) {
     const auto& host = hosts_.at(i);
     auto conn = co_await transport_.connect(host.address);
-    if (!conn) co_return "connect: " + conn.error().message();
+    if (!conn) co_return check_result{check_step::connect, conn.error(), 0};
     auto& s = conn.value();
-    std::string req = "GET " + cfg_.active_health_check_path + " HTTP/1.1\r\nHost: " + host.name +
+    std::string req = "GET " + cfg_.path + " HTTP/1.1\r\nHost: " + host.name +
                       "\r\nUser-Agent: balancebeam-health-check\r\nConnection: close\r\n\r\n";
     const_buffer out[] = {{req.data(), req.size()}};
     if (auto w = co_await s.write(out); w.ec) {
       s.close();
-      co_return "send: " + w.ec.message();
+      co_return check_result{check_step::send, w.ec, 0};
     }
     std::string buf;
-    http::response_parser parser(cfg_.limits);
+    http::response_parser parser(limits_);
     http::response_head head;
     std::array<char, 4096> chunk;
     for (;;) {
       auto [ec, n] = co_await s.read_some(chunk);
       if (ec) {
         s.close();
-        co_return "receive: " + ec.message();
+        co_return check_result{check_step::receive, ec, 0};
       }
       buf.append(chunk.data(), n);
       auto r = parser.feed(buf, head, false);
       if (r.st == http::parse_state::need_more) continue;
       s.close();
-      if (r.st == http::parse_state::failed) co_return "bad response: " + r.ec.message();
-      if (head.status != 200) co_return "status " + std::to_string(head.status);
-      co_return std::string();
+      if (r.st == http::parse_state::failed) co_return check_result{check_step::response, r.ec, 0};
+      if (head.status != 200) co_return check_result{check_step::response, check_errc::bad_status, head.status};
+      co_return check_result{};
     }
   }
 
-  void record(std::size_t i, const std::string& failure) {
+  void record(std::size_t i, const check_result& result) {
     auto& h = hosts_.health(i);
     const auto gen = h.generation.load(std::memory_order_relaxed);
     if (gen != generations_[i]) {  // a passive ejection since the last check: count anew
       generations_[i] = gen;
       thresholds_[i].reset();
     }
-    const bool ok = failure.empty();
-    const auto change = thresholds_[i].observe(ok, h.up.load(std::memory_order_relaxed));
+    const auto change = thresholds_[i].observe(result.passed(), h.up.load(std::memory_order_relaxed));
     if (!change || !hosts_.set_up(i, *change)) return;
     log_.log(*change ? log_level::info : log_level::warn,
-             (line{} << "upstream " << hosts_.at(i).name << " is " << (*change ? "up" : "down")
-                     << ": active check " << (ok ? std::string_view("passed") : std::string_view(failure)))
+             (line{} << "upstream " << hosts_.at(i).name << " is " << (*change ? "up" : "down") << ": active check "
+                     << result.describe())
                  .s);
   }
 
@@ -127,7 +128,8 @@ private:
   Clock& clock_;
   rng random_;
   cluster& hosts_;
-  const proxy_config& cfg_;
+  const health_config& cfg_;
+  http::limits limits_;
   const logger& log_;
   std::vector<health_threshold> thresholds_;
   std::vector<std::uint32_t> generations_;

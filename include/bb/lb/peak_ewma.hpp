@@ -38,7 +38,7 @@
 /// replays exactly on one platform but could, on a near tie, pick differently on another.
 
 #include <bb/lb/detail/hosts.hpp>
-#include <bb/limit/detail/spinlock.hpp>
+#include <bb/core/detail/spinlock.hpp>
 
 #include <algorithm>
 #include <atomic>

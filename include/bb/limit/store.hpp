@@ -28,7 +28,7 @@
 #include <bb/limit/algorithm.hpp>
 #include <bb/limit/decision.hpp>
 #include <bb/limit/detail/key_table.hpp>
-#include <bb/limit/detail/spinlock.hpp>
+#include <bb/core/detail/spinlock.hpp>
 #include <bb/limit/key.hpp>
 #include <bb/limit/limiter.hpp>
 #include <bb/limit/ready.hpp>

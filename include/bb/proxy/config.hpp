@@ -3,9 +3,11 @@
 
 #include <bb/core/log.hpp>
 #include <bb/core/net.hpp>
+#include <bb/health/config.hpp>
 #include <bb/http/parser.hpp>
 #include <bb/lb/balance_policy.hpp>
 #include <bb/limit/decision.hpp>
+#include <bb/upstream/config.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -13,15 +15,6 @@
 #include <vector>
 
 namespace bb {
-
-/// One upstream server: the name it was configured by (sent as Host by health checks and
-/// hashed by consistent-hash), the address the transport connects to, and its share of
-/// the traffic relative to the others (`--upstream host:port,weight=N`).
-struct upstream_config {
-  std::string name;
-  endpoint address;
-  std::uint32_t weight = 1;
-};
 
 /// The proxy's settings; defaults are those of the balancebeam command line.
 struct proxy_config {
@@ -68,19 +61,8 @@ struct proxy_config {
   /// After drain(): how long in-flight requests may take before they are cut.
   std::chrono::nanoseconds shutdown_grace = std::chrono::seconds(10);
 
-  /// Seconds between active health checks; 0 turns them off (and passive backoff on).
-  std::uint32_t active_health_check_interval_s = 10;
-  /// The path active checks request; 200 is healthy.
-  std::string active_health_check_path = "/";
-  /// Consecutive successes that bring a down upstream up, failures that take it down.
-  std::uint32_t health_rise = 1;
-  std::uint32_t health_fall = 1;
-  /// How long one active check may take; zero means the smaller of the interval and 2 s.
-  std::chrono::nanoseconds health_check_timeout{0};
-  /// With active checks off, a dead upstream is tried again after this backoff, doubled
-  /// per consecutive ejection up to the cap.
-  std::chrono::nanoseconds passive_backoff = std::chrono::seconds(10);
-  std::chrono::nanoseconds passive_backoff_max = std::chrono::minutes(5);
+  /// Active and passive health checking of the upstreams.
+  health_config health;
   /// Requests per window per client (the CLI's --max-requests-per-minute); 0 = unlimited.
   std::uint32_t max_requests_per_minute = 0;
   /// How the limit is applied.

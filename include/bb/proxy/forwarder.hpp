@@ -79,7 +79,7 @@ public:
     // ejected (the passive check) and the request moves on, since nothing was sent.
     // After bytes went out, only an idempotent request without a body moves on, and only
     // while the client has seen nothing of a response.
-    const bool passive_retry = ctx_.config.active_health_check_interval_s == 0;
+    const bool passive_retry = !ctx_.config.health.active();
     tried_set tried(ctx_.upstreams.size());
     bool stale_retried = false;
     bool keep = false;
@@ -422,7 +422,7 @@ private:
   void eject(std::error_code ec) {
     ++ctx_.stats.upstream_errors;
     attempt_ok_ = false;
-    if (!ctx_.upstreams.eject(upstream_, now_ns(), ctx_.config.passive_backoff, ctx_.config.passive_backoff_max)) return;
+    if (!ctx_.upstreams.eject(upstream_, now_ns(), ctx_.config.health.passive_backoff, ctx_.config.health.passive_backoff_max)) return;
     ctx_.pool.drop(upstream_);
     log_state(false, (line{} << "connect failed: " << ec.message()).s);
   }

@@ -33,7 +33,7 @@ public:
       : own_shared_(std::make_unique<shared_state>(checked(config), random())),
         ctx_(t, c, random, config, log, *own_shared_),
         primary_(true),
-        checker_(std::in_place, t, c, ctx_.random.split(), own_shared_->upstreams, config, log) {}
+        checker_(std::in_place, t, c, ctx_.random.split(), own_shared_->upstreams, config.health, config.limits, log) {}
 
   /// One worker of several: upstream health and rate limits live in `shared`, which every
   /// worker uses and which must outlive them. Exactly one worker should be `primary`: it
@@ -41,7 +41,7 @@ public:
   proxy(Transport& t, Clock& c, rng random, const proxy_config& config, const logger& log, shared_state& shared,
         bool primary)
       : ctx_(t, c, random, checked(config), log, shared), primary_(primary) {
-    if (primary) checker_.emplace(t, c, ctx_.random.split(), shared.upstreams, config, log);
+    if (primary) checker_.emplace(t, c, ctx_.random.split(), shared.upstreams, config.health, config.limits, log);
   }
 
   /// Binds the configured address; the error when that fails.

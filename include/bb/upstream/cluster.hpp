@@ -6,7 +6,7 @@
 /// host may be tried again. Writers are the passive checks of any worker and the one
 /// active checker; they publish with plain stores, so there is no lock anywhere.
 
-#include <bb/proxy/config.hpp>
+#include <bb/upstream/config.hpp>
 
 #include <algorithm>
 #include <atomic>
