@@ -81,7 +81,7 @@ class world {
     if (sc_.through_proxy) {
       cfg_.bind = endpoint{proxy_host_->ip, 80};
       for (auto& u : upstreams_) cfg_.upstreams.push_back({u->spec().name, u->address(), u->spec().weight});
-      cfg_.balance = sc_.balance;
+      cfg_.balance.policy = sc_.balance;
       cfg_.upstream_response_timeout = 10s;
       cfg_.body_idle_timeout = 10s;
       cfg_.max_connections = 0;  // thundering_herd opens 20,000 at once; the limit is tested apart
@@ -254,10 +254,10 @@ class world {
   void configure_rate() {
     using namespace std::chrono_literals;
     const auto& q = sc_.rate->params;
-    cfg_.max_requests_per_minute = q.n;
-    cfg_.rate_limit_algorithm = q.algorithm;
-    cfg_.rate_limit_window = q.window;
-    cfg_.rate_limit_burst = sc_.rate->default_burst ? -1 : std::int64_t{q.burst};
+    cfg_.rate_limit.limit = q.n;
+    cfg_.rate_limit.algorithm = q.algorithm;
+    cfg_.rate_limit.window = q.window;
+    cfg_.rate_limit.burst = sc_.rate->default_burst ? -1 : std::int64_t{q.burst};
     std::vector<ip_address> ips;
     for (std::size_t i = 0; i < sc_.rate->plans.size(); ++i) {
       const auto ip = ip_address::v4(10, 2, static_cast<std::uint8_t>(i / 250), static_cast<std::uint8_t>(i % 250 + 1));

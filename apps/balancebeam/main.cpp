@@ -211,9 +211,9 @@ int main(int argc, char** argv) {
     if (!policy)
       die(exit_usage, "invalid value for --balance: '" + name +
                           "' (expected random, round-robin, least-requests, p2c, consistent-hash or peak-ewma)");
-    config.balance = *policy;
+    config.balance.policy = *policy;
   }
-  config.ewma_decay = parse_seconds("ewma-decay", args["ewma-decay"].as<std::string>());
+  config.balance.ewma_decay = parse_seconds("ewma-decay", args["ewma-decay"].as<std::string>());
   config.health.interval = std::chrono::seconds(
       parse_unsigned("active-health-check-interval", args["active-health-check-interval"].as<std::string>(), 86400));
   config.health.path = args["active-health-check-path"].as<std::string>();
@@ -239,23 +239,23 @@ int main(int argc, char** argv) {
   if (config.limits.max_body_bytes == 0) config.limits.max_body_bytes = UINT64_MAX;
   config.max_connections = static_cast<std::uint32_t>(
       parse_unsigned("max-connections", args["max-connections"].as<std::string>(), 1u << 24));
-  config.max_requests_per_minute = static_cast<std::uint32_t>(
+  config.rate_limit.limit = static_cast<std::uint32_t>(
       parse_unsigned("max-requests-per-minute", args["max-requests-per-minute"].as<std::string>(), 1u << 30));
   {
     const auto algo = args["rate-limit"].as<std::string>();
-    if (algo == "fixed-window") config.rate_limit_algorithm = bb::rate_limit_algorithm::fixed_window;
-    else if (algo == "sliding-window") config.rate_limit_algorithm = bb::rate_limit_algorithm::sliding_window;
-    else if (algo == "gcra") config.rate_limit_algorithm = bb::rate_limit_algorithm::gcra;
+    if (algo == "fixed-window") config.rate_limit.algorithm = bb::rate_limit_algorithm::fixed_window;
+    else if (algo == "sliding-window") config.rate_limit.algorithm = bb::rate_limit_algorithm::sliding_window;
+    else if (algo == "gcra") config.rate_limit.algorithm = bb::rate_limit_algorithm::gcra;
     else die(exit_usage, "invalid value for --rate-limit: '" + algo + "' (expected fixed-window, sliding-window or gcra)");
   }
   if (args.count("rate-limit-burst"))
-    config.rate_limit_burst =
+    config.rate_limit.burst =
         static_cast<std::int64_t>(parse_unsigned("rate-limit-burst", args["rate-limit-burst"].as<std::string>(), 1u << 30));
   if (args.count("trusted-proxy"))
     for (const auto& t : args["trusted-proxy"].as<std::vector<std::string>>()) {
       auto ip = bb::ip_address::parse(t);
       if (!ip) die(exit_usage, "invalid value for --trusted-proxy: '" + t + "' (expected an IP address)");
-      config.trusted_proxies.push_back(*ip);
+      config.clients.trusted_proxies.push_back(*ip);
     }
   const auto threads = parse_unsigned("threads", args["threads"].as<std::string>(), 1024);
   if (threads == 0) die(exit_usage, "invalid value for --threads: '0' (expected at least 1)");
@@ -304,7 +304,7 @@ int main(int argc, char** argv) {
   }
   log.log(bb::log_level::info, (bb::line{} << "balancebeam listening on " << workers[0]->proxy->local_endpoint().to_string()
                                            << " with " << config.upstreams.size() << " upstream(s), balance "
-                                           << bb::to_string(config.balance) << ", " << threads
+                                           << bb::to_string(config.balance.policy) << ", " << threads
                                            << " thread(s), seed " << seed)
                                    .s);
 

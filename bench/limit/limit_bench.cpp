@@ -21,8 +21,8 @@ using namespace std::chrono_literals;
 using ns = std::chrono::nanoseconds;
 using wall = std::chrono::steady_clock;
 
-bb::limit_key key_of(std::uint32_t i) {
-  return bb::limit_key_of(bb::ip_address::v4(static_cast<std::uint8_t>(i >> 24), static_cast<std::uint8_t>(i >> 16),
+bb::client_key key_of(std::uint32_t i) {
+  return bb::client_key_of(bb::ip_address::v4(static_cast<std::uint8_t>(i >> 24), static_cast<std::uint8_t>(i >> 16),
                                              static_cast<std::uint8_t>(i >> 8), static_cast<std::uint8_t>(i)));
 }
 
@@ -146,7 +146,7 @@ int main() {
   std::printf(
       "slot sizes: gcra %zu B, fixed_window %zu B, sliding_window %zu B; a table is rebuilt 50%% full when it would "
       "pass 75%% or drops under 12.5%%\n",
-      sizeof(bb::limit_key) + sizeof(bb::gcra::state_type),
-      sizeof(bb::limit_key) + sizeof(bb::fixed_window::state_type),
-      sizeof(bb::limit_key) + sizeof(bb::sliding_window::state_type));
+      sizeof(bb::client_key) + sizeof(bb::gcra::state_type),
+      sizeof(bb::client_key) + sizeof(bb::fixed_window::state_type),
+      sizeof(bb::client_key) + sizeof(bb::sliding_window::state_type));
 }

@@ -301,3 +301,46 @@ TEST_CASE("tcp_stream waits for the answer to what it wrote, and sees a reset fr
   REQUIRE(r);
   CHECK_THAT(*r, Catch::StartsWith("error: "));
 }
+
+TEST_CASE("a tcp_stream whose bytes never run out still lets the event loop serve other sockets",
+          "[asio][tcp_stream]") {
+  // 64 KiB wait on socket A and are read one byte at a time, so every read could complete
+  // without the event loop; B's reader waits in the loop for one byte sent meanwhile. B must
+  // be served long before A is drained (the inline-read budget), not after.
+  asio::io_context io;
+  tcp_transport transport{io};
+  steady_clock clock{io};
+  auto acceptor = transport.listen(*bb::endpoint::parse("127.0.0.1:0"));
+  REQUIRE(acceptor);
+  const auto at = acceptor->local_endpoint();
+  constexpr std::size_t total = 64 * 1024;
+  std::size_t a_read = 0;
+  std::optional<std::size_t> a_read_when_b_served;
+  bb::asio_rt::run(io, [](tcp_transport& t, steady_clock& clk, bb::asio_rt::tcp_acceptor& acc, bb::endpoint to,
+                          std::size_t& a_count, std::optional<std::size_t>& b_seen_at) -> bb::task<void> {
+    auto a_client = co_await t.connect(to);
+    auto a_server = co_await acc.accept();
+    auto b_client = co_await t.connect(to);
+    auto b_server = co_await acc.accept();
+    REQUIRE((a_client && a_server && b_client && b_server));
+    co_await send(a_client.value(), std::string(total, 'a'));
+    co_await clk.sleep_for(50ms);  // A's bytes are all in its receive buffer
+    bb::scope s;
+    s.spawn([](tcp_stream& b, const std::size_t& a_so_far, std::optional<std::size_t>& b_at) -> bb::task<void> {
+      const auto got = co_await read_some(b, 1);
+      CHECK(got == "x");
+      b_at = a_so_far;
+    }(b_server.value().stream, a_count, b_seen_at));
+    co_await send(b_client.value(), "x");
+    char c;
+    while (a_count < total) {
+      const auto r = co_await a_server.value().stream.read_some(std::span<char>(&c, 1));
+      REQUIRE_FALSE(r.ec);
+      a_count += r.bytes;
+    }
+    co_await s.join();
+  }(transport, clock, *acceptor, at, a_read, a_read_when_b_served));
+  REQUIRE(a_read_when_b_served);
+  INFO("A had read " << *a_read_when_b_served << " of " << total << " bytes when B was served");
+  CHECK(*a_read_when_b_served < 1024);
+}

@@ -1,5 +1,5 @@
 #include <bb/limit/decision.hpp>
-#include <bb/limit/key.hpp>
+#include <bb/core/client_key.hpp>
 #include <catch2/catch.hpp>
 #include <cstdint>
 #include <string>
@@ -21,7 +21,7 @@ TEST_CASE("whole_seconds_up keeps whole seconds and rounds any remainder up", "[
   CHECK(bb::whole_seconds_up(ns) == seconds);
 }
 
-TEST_CASE("limit_key_of keys IPv4 by address and IPv6 by prefix", "[limit][key]") {
+TEST_CASE("client_key_of keys IPv4 by address and IPv6 by prefix", "[limit][key]") {
   auto [a, b, prefix, same] = GENERATE(table<std::string, std::string, unsigned, bool>({
       {"10.0.0.1", "10.0.0.1", 64, true},
       {"10.0.0.1", "10.0.0.2", 64, false},
@@ -46,11 +46,11 @@ TEST_CASE("limit_key_of keys IPv4 by address and IPv6 by prefix", "[limit][key]"
   const auto ia = bb::ip_address::parse(a), ib = bb::ip_address::parse(b);
   REQUIRE(ia);
   REQUIRE(ib);
-  CHECK((bb::limit_key_of(*ia, prefix) == bb::limit_key_of(*ib, prefix)) == same);
+  CHECK((bb::client_key_of(*ia, prefix) == bb::client_key_of(*ib, prefix)) == same);
 }
 
-TEST_CASE("limit_key_of gives IPv4 its mapped IPv6 form", "[limit][key]") {
-  const auto k = bb::limit_key_of(bb::ip_address::v4(192, 0, 2, 7));
+TEST_CASE("client_key_of gives IPv4 its mapped IPv6 form", "[limit][key]") {
+  const auto k = bb::client_key_of(bb::ip_address::v4(192, 0, 2, 7));
   CHECK(k.hi == 0);
   CHECK(k.lo == 0x0000'ffff'c000'0207);
 }

@@ -16,8 +16,8 @@ namespace {
 using namespace std::chrono_literals;
 using ns = std::chrono::nanoseconds;
 
-bb::limit_key v4_key(std::uint32_t i) {
-  return bb::limit_key_of(bb::ip_address::v4(static_cast<std::uint8_t>(i >> 24), static_cast<std::uint8_t>(i >> 16),
+bb::client_key v4_key(std::uint32_t i) {
+  return bb::client_key_of(bb::ip_address::v4(static_cast<std::uint8_t>(i >> 24), static_cast<std::uint8_t>(i >> 16),
                                              static_cast<std::uint8_t>(i >> 8), static_cast<std::uint8_t>(i)));
 }
 }  // namespace
@@ -36,9 +36,9 @@ TEST_CASE("memory_store keeps one limit per client key", "[limit][store]") {
 
 TEST_CASE("memory_store counts every address of one IPv6 /64 as one client", "[limit][store]") {
   bb::memory_store store(bb::gcra(1, 1, 1s));
-  const auto x = bb::limit_key_of(*bb::ip_address::parse("2001:db8:0:1::1"));
-  const auto y = bb::limit_key_of(*bb::ip_address::parse("2001:db8:0:1:dead:beef::2"));
-  const auto z = bb::limit_key_of(*bb::ip_address::parse("2001:db8:0:2::1"));
+  const auto x = bb::client_key_of(*bb::ip_address::parse("2001:db8:0:1::1"));
+  const auto y = bb::client_key_of(*bb::ip_address::parse("2001:db8:0:1:dead:beef::2"));
+  const auto z = bb::client_key_of(*bb::ip_address::parse("2001:db8:0:2::1"));
   CHECK(store.decide_now(x, 0s).allowed);
   CHECK(store.decide_now(y, 0s).allowed);
   CHECK_FALSE(store.decide_now(x, 0s).allowed);

@@ -22,7 +22,7 @@
 
 #include <bb/core/net.hpp>
 #include <bb/lb/detail/hosts.hpp>
-#include <bb/limit/key.hpp>
+#include <bb/core/client_key.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -103,7 +103,7 @@ class consistent_hash_balancer {
 
   /// The 64-bit ring position of a client.
   static std::uint64_t client_hash(const ip_address& client) noexcept {
-    const limit_key k = limit_key_of(client, 64);
+    const client_key k = client_key_of(client, 64);
     return mix(mix(k.hi ^ 0x6a09e667f3bcc909) ^ k.lo);
   }
 

@@ -8,7 +8,7 @@
 
 #include <bb/core/awaitable.hpp>
 #include <bb/limit/decision.hpp>
-#include <bb/limit/key.hpp>
+#include <bb/core/client_key.hpp>
 #include <chrono>
 
 namespace bb {
@@ -17,7 +17,7 @@ namespace bb {
 /// its rate_decision. `now` is the caller's clock's time_since_epoch(); a store with its own
 /// clock (Redis `TIME`) may ignore it. It may be called from any thread at once.
 template <class L>
-concept rate_limiter = requires(L& l, const limit_key& key, std::chrono::nanoseconds now) {
+concept rate_limiter = requires(L& l, const client_key& key, std::chrono::nanoseconds now) {
   { l.decide(key, now) } -> awaitable_of<rate_decision>;
 };
 

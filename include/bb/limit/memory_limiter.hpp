@@ -5,7 +5,7 @@
 #include <bb/limit/decision.hpp>
 #include <bb/limit/fixed_window.hpp>
 #include <bb/limit/gcra.hpp>
-#include <bb/limit/key.hpp>
+#include <bb/core/client_key.hpp>
 #include <bb/limit/limiter.hpp>
 #include <bb/limit/ready.hpp>
 #include <bb/limit/sliding_window.hpp>
@@ -30,10 +30,10 @@ class memory_limiter {
       : store_(make(algorithm, limit, window, burst, shard_count, seed)) {}
 
   /// Decides one request of client `key` at `now`; always ready (the rate_limiter seam).
-  ready<rate_decision> decide(const limit_key& key, std::chrono::nanoseconds now) { return {decide_now(key, now)}; }
+  ready<rate_decision> decide(const client_key& key, std::chrono::nanoseconds now) { return {decide_now(key, now)}; }
 
   /// The same decision as a plain value.
-  rate_decision decide_now(const limit_key& key, std::chrono::nanoseconds now) {
+  rate_decision decide_now(const client_key& key, std::chrono::nanoseconds now) {
     return std::visit([&](auto& s) { return s.decide_now(key, now); }, store_);
   }
 

@@ -29,7 +29,7 @@
 #include <bb/limit/decision.hpp>
 #include <bb/limit/detail/key_table.hpp>
 #include <bb/core/detail/spinlock.hpp>
-#include <bb/limit/key.hpp>
+#include <bb/core/client_key.hpp>
 #include <bb/limit/limiter.hpp>
 #include <bb/limit/ready.hpp>
 #include <bit>
@@ -62,7 +62,7 @@ class memory_store {
 
   /// Decides one request of client `key` at `now` (the caller's clock's time_since_epoch)
   /// and returns the decision as a plain value. Safe from any thread.
-  rate_decision decide_now(const limit_key& key, std::chrono::nanoseconds now) {
+  rate_decision decide_now(const client_key& key, std::chrono::nanoseconds now) {
     const std::uint64_t h = detail::hash_key(key, seed_);
     shard& s = shards_[h & (shard_count_ - 1)];
     auto expired = [&](const state_type& st) { return algorithm_.expires_at(st) <= now; };
@@ -79,7 +79,7 @@ class memory_store {
   }
 
   /// decide_now as an always-ready awaitable: the rate_limiter seam.
-  ready<rate_decision> decide(const limit_key& key, std::chrono::nanoseconds now) { return {decide_now(key, now)}; }
+  ready<rate_decision> decide(const client_key& key, std::chrono::nanoseconds now) { return {decide_now(key, now)}; }
 
   /// Erases every state expired at `now` and shrinks mostly empty shards; returns how many
   /// states were reclaimed. Takes one shard lock at a time.

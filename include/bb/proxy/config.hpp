@@ -1,12 +1,12 @@
 #pragma once
 /// bb::proxy_config: everything a proxy instance is told at start-up.
 
-#include <bb/core/log.hpp>
+#include <bb/core/client_key.hpp>
 #include <bb/core/net.hpp>
 #include <bb/health/config.hpp>
 #include <bb/http/parser.hpp>
-#include <bb/lb/balance_policy.hpp>
-#include <bb/limit/decision.hpp>
+#include <bb/lb/config.hpp>
+#include <bb/limit/config.hpp>
 #include <bb/upstream/config.hpp>
 
 #include <chrono>
@@ -20,10 +20,8 @@ namespace bb {
 struct proxy_config {
   endpoint bind = *endpoint::parse("0.0.0.0:1100");
   std::vector<upstream_config> upstreams;
-  /// How an upstream is chosen for each request (`--balance`).
-  balance_policy balance = balance_policy::random;
-  /// peak-ewma: the time constant of its latency average (`--ewma-decay`).
-  std::chrono::nanoseconds ewma_decay = std::chrono::seconds(10);
+  /// How an upstream is chosen for each request.
+  balance_config balance;
 
   /// Bounds on request heads and bodies (`--max-header-bytes`, `--max-headers`,
   /// `--max-body-bytes`); the head bounds apply to upstream response heads as well.
@@ -63,17 +61,10 @@ struct proxy_config {
 
   /// Active and passive health checking of the upstreams.
   health_config health;
-  /// Requests per window per client (the CLI's --max-requests-per-minute); 0 = unlimited.
-  std::uint32_t max_requests_per_minute = 0;
-  /// How the limit is applied.
-  bb::rate_limit_algorithm rate_limit_algorithm = bb::rate_limit_algorithm::fixed_window;
-  /// GCRA's burst; negative means the default, limit - 1 (so the limit is the limit).
-  std::int64_t rate_limit_burst = -1;
-  std::chrono::nanoseconds rate_limit_window = std::chrono::minutes(1);
-  /// IPv6 clients are limited by this prefix of their address (a host usually owns a /64).
-  unsigned rate_limit_ipv6_prefix = 64;
-  /// Peers whose X-Forwarded-For is believed when finding the client a limit applies to.
-  std::vector<ip_address> trusted_proxies;
+  /// The per-client rate limit.
+  rate_limit_config rate_limit;
+  /// Who a request's client is, for the rate limit and consistent hashing.
+  client_identity_config clients;
 };
 
 }  // namespace bb

@@ -11,7 +11,7 @@
 #include <bb/http/error.hpp>
 #include <bb/http/parser.hpp>
 #include <bb/http/serialize.hpp>
-#include <bb/limit/key.hpp>
+#include <bb/core/client_key.hpp>
 #include <bb/proxy/context.hpp>
 #include <bb/proxy/io_buffer.hpp>
 
@@ -241,7 +241,7 @@ private:
   /// and never reaches an upstream. Every response then carries the X-RateLimit headers.
   task<admission> admit() {
     const auto now = std::chrono::nanoseconds(ctx_.clock.now().time_since_epoch());
-    const auto d = co_await ctx_.limiter->decide(limit_key_of(limited_client(), ctx_.config.rate_limit_ipv6_prefix), now);
+    const auto d = co_await ctx_.limiter->decide(client_key_of(limited_client(), ctx_.config.clients.ipv6_prefix), now);
     auto& rate_headers = x_->rate_headers;
     rate_headers.clear();
     line h{std::move(rate_headers)};
@@ -266,7 +266,7 @@ private:
   /// The address a rate limit applies to: the peer, or, when the peer is a trusted proxy,
   /// the right-most X-Forwarded-For address that is not itself a trusted proxy.
   ip_address limited_client() const {
-    const auto& trusted = ctx_.config.trusted_proxies;
+    const auto& trusted = ctx_.config.clients.trusted_proxies;
     auto is_trusted = [&](const ip_address& a) { return std::find(trusted.begin(), trusted.end(), a) != trusted.end(); };
     if (trusted.empty() || !is_trusted(peer_)) return peer_;
     ip_address who = peer_;

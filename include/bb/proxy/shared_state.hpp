@@ -23,11 +23,10 @@ struct shared_state {
   /// Built from `config`; `seed` seeds the limiter's hashing. Throws std::invalid_argument
   /// for balancing or rate-limit parameters the policy or algorithm rejects.
   shared_state(const proxy_config& config, std::uint64_t seed)
-      : upstreams(config.upstreams), balance(config.balance, weights_of(config), options_of(config)) {
-    if (config.max_requests_per_minute == 0) return;
-    const std::int64_t n = config.max_requests_per_minute;
-    limiter.emplace(config.rate_limit_algorithm, n, config.rate_limit_window,
-                    config.rate_limit_burst >= 0 ? config.rate_limit_burst : n - 1, 64, seed);
+      : upstreams(config.upstreams), balance(config.balance.policy, weights_of(config), options_of(config)) {
+    const auto& rl = config.rate_limit;
+    if (!rl.enabled()) return;
+    limiter.emplace(rl.algorithm, std::int64_t{rl.limit}, rl.window, rl.effective_burst(), 64, seed);
   }
 
   cluster upstreams;
@@ -47,7 +46,7 @@ private:
   static balancer_options options_of(const proxy_config& c) {
     balancer_options o;
     for (const auto& u : c.upstreams) o.host_keys.push_back(u.name);
-    o.ewma.decay = c.ewma_decay;
+    o.ewma.decay = c.balance.ewma_decay;
     return o;
   }
 };

@@ -11,7 +11,7 @@
 
 #include <algorithm>
 #include <bb/limit/detail/time_math.hpp>
-#include <bb/limit/key.hpp>
+#include <bb/core/client_key.hpp>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -19,7 +19,7 @@
 namespace bb::detail {
 
 /// A 64-bit hash of a key under a seed; a bijection of either half when the other is zero.
-inline std::uint64_t hash_key(const limit_key& k, std::uint64_t seed) noexcept {
+inline std::uint64_t hash_key(const client_key& k, std::uint64_t seed) noexcept {
   std::uint64_t x = k.lo ^ seed ^ k.hi * 0x9e3779b97f4a7c15;
   x ^= x >> 33;  // murmur3's fmix64
   x *= 0xff51afd7ed558ccd;
@@ -35,7 +35,7 @@ class key_table {
  public:
   /// One entry; vacant when `state == State{}`.
   struct slot {
-    limit_key key;
+    client_key key;
     State state;
   };
 
@@ -47,7 +47,7 @@ class key_table {
   /// The caller must leave a non-fresh state in it or erase it before anyone else probes.
   /// Inserting may rebuild the table, dropping expired entries; references die then.
   template <class Expired>
-  slot& find_or_insert(const limit_key& k, std::uint64_t h, const Expired& expired) {
+  slot& find_or_insert(const client_key& k, std::uint64_t h, const Expired& expired) {
     std::size_t i = home(h);
     for (; !vacant(slots_[i]); i = next(i))
       if (slots_[i].key == k) return slots_[i];
