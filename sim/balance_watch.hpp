@@ -15,7 +15,8 @@
 /// upstream's share of the run against weight / total weight.
 
 #include <algorithm>
-#include <bb/proxy/shared_state.hpp>
+#include <bb/lb/policy.hpp>
+#include <bb/upstream/cluster.hpp>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -64,11 +65,11 @@ struct balance_report {
 
 class balance_watch final : public transport_tap {
  public:
-  /// Watches the proxy whose shared state is `shared`, its upstreams at `addresses` (as in
-  /// `sc`); everything the tap sees goes on to `next` (when not null).
-  balance_watch(executor& exec, invariants& inv, const scenario& sc, const shared_state& shared,
+  /// Watches the proxy balancing with `balance` over `hosts`, its upstreams at `addresses`
+  /// (as in `sc`); everything the tap sees goes on to `next` (when not null).
+  balance_watch(executor& exec, invariants& inv, const scenario& sc, const cluster& hosts, const balancer& balance,
                 std::vector<endpoint> addresses, bool passive_retry, transport_tap* next)
-      : exec_(exec), inv_(inv), shared_(shared), addresses_(std::move(addresses)), passive_retry_(passive_retry),
+      : exec_(exec), inv_(inv), hosts_(hosts), balance_(balance), addresses_(std::move(addresses)), passive_retry_(passive_retry),
         next_(next) {
     if (addresses_.size() > pick_state::max_hosts) throw std::invalid_argument("balance_watch: too many upstreams");
     rep_.policy = sc.balance;
@@ -195,10 +196,10 @@ class balance_watch final : public transport_tap {
   /// The balancer's state now, less the attempt on `chosen` that the pick just counted.
   [[nodiscard]] pick_state snapshot(std::size_t chosen) const {
     pick_state s;
-    const auto now_ns = exec_.now().count();
+    const auto now = exec_.now();
     for (std::size_t i = 0; i < addresses_.size(); ++i) {
-      if (shared_.upstreams.live(i, now_ns, passive_retry_)) s.live |= 1u << i;
-      s.in_flight[i] = shared_.balance.in_flight(i) - (i == chosen ? 1 : 0);
+      if (hosts_.live(i, now, passive_retry_)) s.live |= 1u << i;
+      s.in_flight[i] = balance_.in_flight(i) - (i == chosen ? 1 : 0);
     }
     return s;
   }
@@ -219,7 +220,8 @@ class balance_watch final : public transport_tap {
 
   executor& exec_;
   invariants& inv_;
-  const shared_state& shared_;
+  const cluster& hosts_;
+  const balancer& balance_;
   std::vector<endpoint> addresses_;
   bool passive_retry_;
   transport_tap* next_;

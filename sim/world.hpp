@@ -101,8 +101,8 @@ class world {
       if (sc_.balancing) {
         std::vector<endpoint> where;
         for (auto& u : upstreams_) where.push_back(u->address());
-        balance_watch_ = std::make_unique<balance_watch>(exec_, inv_, sc_, *shared_, std::move(where),
-                                                         sc_.health_interval_s == 0, tap);
+        balance_watch_ = std::make_unique<balance_watch>(exec_, inv_, sc_, shared_->upstreams, shared_->balance,
+                                                         std::move(where), sc_.health_interval_s == 0, tap);
         tap = balance_watch_.get();
       }
       proxy_transport_->set_tap(tap);

@@ -17,7 +17,7 @@ constexpr std::uint32_t keys = 10'000;
 
 std::vector<std::size_t> map_all(const bb::consistent_hash_balancer& b, const bb::cluster& c) {
   std::vector<std::size_t> out;
-  for (std::uint32_t k = 0; k < keys; ++k) out.push_back(*b.pick(c, client(k), 0, false, bb::tried_set(c.size())));
+  for (std::uint32_t k = 0; k < keys; ++k) out.push_back(*b.pick(lb_test::ctx(c, client(k), 0, false, bb::tried_set(c.size()))));
   return out;
 }
 
@@ -32,18 +32,18 @@ TEST_CASE("consistent_hash_balancer maps a client to the same host every time", 
   auto c = make_cluster(5);
   bb::consistent_hash_balancer b({1, 1, 1, 1, 1}, names(5));
   const auto ip = *bb::ip_address::parse("192.0.2.7");
-  const auto home = *b.pick(c, ip, 0, false, bb::tried_set(5));
-  for (int k = 0; k < 20; ++k) CHECK(*b.pick(c, ip, 0, false, bb::tried_set(5)) == home);
-  CHECK(*bb::consistent_hash_balancer({1, 1, 1, 1, 1}, names(5)).pick(c, ip, 0, false, bb::tried_set(5)) == home);
+  const auto home = *b.pick(lb_test::ctx(c, ip, 0, false, bb::tried_set(5)));
+  for (int k = 0; k < 20; ++k) CHECK(*b.pick(lb_test::ctx(c, ip, 0, false, bb::tried_set(5))) == home);
+  CHECK(*bb::consistent_hash_balancer({1, 1, 1, 1, 1}, names(5)).pick(lb_test::ctx(c, ip, 0, false, bb::tried_set(5))) == home);
   // The ring follows host names, not positions: listing the hosts reversed keeps the client on its host.
   auto reversed = names(5);
   std::reverse(reversed.begin(), reversed.end());
-  CHECK(*bb::consistent_hash_balancer({1, 1, 1, 1, 1}, reversed).pick(c, ip, 0, false, bb::tried_set(5)) == 4 - home);
+  CHECK(*bb::consistent_hash_balancer({1, 1, 1, 1, 1}, reversed).pick(lb_test::ctx(c, ip, 0, false, bb::tried_set(5))) == 4 - home);
   // An IPv6 client is its /64, and an IPv4-mapped address is the IPv4 client.
   const auto v6a = *bb::ip_address::parse("2001:db8:1:2::1"), v6b = *bb::ip_address::parse("2001:db8:1:2:ffff::9");
-  CHECK(bb::consistent_hash_balancer::client_hash(v6a) == bb::consistent_hash_balancer::client_hash(v6b));
-  CHECK(bb::consistent_hash_balancer::client_hash(*bb::ip_address::parse("::ffff:192.0.2.7")) ==
-        bb::consistent_hash_balancer::client_hash(ip));
+  CHECK(bb::consistent_hash_balancer::client_hash(lb_test::key(v6a)) == bb::consistent_hash_balancer::client_hash(lb_test::key(v6b)));
+  CHECK(bb::consistent_hash_balancer::client_hash(lb_test::key(*bb::ip_address::parse("::ffff:192.0.2.7"))) ==
+        bb::consistent_hash_balancer::client_hash(lb_test::key(ip)));
 }
 
 TEST_CASE("consistent_hash_balancer moves only the leaving host's clients, and moves them back", "[lb][consistent-hash]") {
@@ -90,21 +90,21 @@ TEST_CASE("consistent_hash_balancer bounds the load a hot client puts on its hos
   const auto hot = *bb::ip_address::parse("198.51.100.1");
   SECTION("with the default factor 1.25 no host exceeds ceil(1.25 x average)") {
     bb::consistent_hash_balancer b({1, 1, 1, 1}, names(4));
-    const auto home = *b.pick(c, hot, 0, false, bb::tried_set(4));
+    const auto home = *b.pick(lb_test::ctx(c, hot, 0, false, bb::tried_set(4)));
     for (int m = 0; m < 100; ++m) {
-      const auto i = *b.pick(c, hot, 0, false, bb::tried_set(4));
+      const auto i = *b.pick(lb_test::ctx(c, hot, 0, false, bb::tried_set(4)));
       b.on_start(i);
       const auto cap = static_cast<std::int64_t>(std::ceil(1.25 * (m + 1) / 4));
       for (std::size_t h = 0; h < 4; ++h) REQUIRE(b.in_flight(h) <= cap);
     }
     CHECK(b.in_flight(home) == 32);  // filled to its cap, ceil(1.25 x 100 / 4), first
-    b.on_finish(home, 0, true, 0);
-    CHECK(*b.pick(c, hot, 0, false, bb::tried_set(4)) == home);  // room again: back home
+    b.on_finish(home, lb_test::result(0, true, 0));
+    CHECK(*b.pick(lb_test::ctx(c, hot, 0, false, bb::tried_set(4))) == home);  // room again: back home
   }
   SECTION("with the bound off every request goes home") {
     bb::consistent_hash_balancer b({1, 1, 1, 1}, names(4), 0);
-    const auto home = *b.pick(c, hot, 0, false, bb::tried_set(4));
-    for (int m = 0; m < 100; ++m) b.on_start(*b.pick(c, hot, 0, false, bb::tried_set(4)));
+    const auto home = *b.pick(lb_test::ctx(c, hot, 0, false, bb::tried_set(4)));
+    for (int m = 0; m < 100; ++m) b.on_start(*b.pick(lb_test::ctx(c, hot, 0, false, bb::tried_set(4))));
     CHECK(b.in_flight(home) == 100);
   }
   CHECK_THROWS_AS(bb::consistent_hash_balancer({1, 1}, {}, 0.5), std::invalid_argument);
@@ -115,12 +115,12 @@ TEST_CASE("consistent_hash_balancer skips dead and tried hosts and says when non
   bb::consistent_hash_balancer b({1, 1, 1});
   const auto ip = client(77);
   bb::tried_set tried(3);
-  const auto first = *b.pick(c, ip, 0, false, tried);
+  const auto first = *b.pick(lb_test::ctx(c, ip, 0, false, tried));
   tried.add(first);
-  const auto second = *b.pick(c, ip, 0, false, tried);
+  const auto second = *b.pick(lb_test::ctx(c, ip, 0, false, tried));
   CHECK(second != first);
   lb_test::kill(c, 3 - first - second);
   tried.add(second);
-  CHECK_FALSE(b.pick(c, ip, 0, false, tried));
-  CHECK(*b.pick(c, ip, 0, false, bb::tried_set(3)) == first);
+  CHECK_FALSE(b.pick(lb_test::ctx(c, ip, 0, false, tried)));
+  CHECK(*b.pick(lb_test::ctx(c, ip, 0, false, bb::tried_set(3))) == first);
 }

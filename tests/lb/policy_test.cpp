@@ -28,7 +28,7 @@ TEST_CASE("balancer with random and equal weights draws one uniform number per p
   auto c = make_cluster(5);
   bb::balancer b(bb::balance_policy::random, {1, 1, 1, 1, 1});
   bb::rng r1(99), r2(99);
-  for (int k = 0; k < 200; ++k) REQUIRE(*b.pick(c, r1, 0, false, bb::tried_set(5), client(0)) == r2.below(5));
+  for (int k = 0; k < 200; ++k) REQUIRE(*b.pick(lb_test::ctx(c, r1, 0, false, bb::tried_set(5), client(0))) == r2.below(5));
 }
 
 TEST_CASE("balancer shares an idle cluster by weight under every policy", "[lb][policy]") {
@@ -42,9 +42,9 @@ TEST_CASE("balancer shares an idle cluster by weight under every policy", "[lb][
   int counts[3] = {};
   for (std::uint32_t k = 0; k < 6000; ++k) {
     const auto now = static_cast<std::int64_t>(k) * 1'000'000;
-    const auto i = *b.pick(c, r, now, false, bb::tried_set(3), client(k));
+    const auto i = *b.pick(lb_test::ctx(c, r, now, false, bb::tried_set(3), client(k)));
     b.on_start(i);
-    b.on_finish(i, 1'000'000, true, now);
+    b.on_finish(i, lb_test::result(1'000'000, true, now));
     ++counts[i];
   }
   CHECK(counts[0] == Approx(3000).margin(300));
@@ -65,13 +65,13 @@ TEST_CASE("balancer skips dead and tried hosts and says when none is left under 
   lb_test::kill(c, 3);
   bb::tried_set tried(4);
   tried.add(1);
-  for (std::uint32_t k = 0; k < 50; ++k) REQUIRE(*b.pick(c, r, 0, false, tried, client(k)) == 2);
+  for (std::uint32_t k = 0; k < 50; ++k) REQUIRE(*b.pick(lb_test::ctx(c, r, 0, false, tried, client(k))) == 2);
   tried.add(2);
-  CHECK_FALSE(b.pick(c, r, 0, false, tried, client(1)));
+  CHECK_FALSE(b.pick(lb_test::ctx(c, r, 0, false, tried, client(1))));
   // A dead host whose passive backoff ran out is live again for a passive retry.
   bb::tried_set only0(4);
   for (std::size_t i = 1; i < 4; ++i) only0.add(i);
-  CHECK(*b.pick(c, r, 301'000'000'000, true, only0, client(1)) == 0);
+  CHECK(*b.pick(lb_test::ctx(c, r, 301'000'000'000, true, only0, client(1))) == 0);
 }
 
 TEST_CASE("balancer refuses a bad configuration at construction", "[lb][policy]") {
@@ -95,10 +95,10 @@ TEST_CASE("balancer is shared by worker threads without losing in-flight counts"
       bb::rng r(t);
       for (std::uint32_t k = 0; k < 20'000; ++k) {
         const auto now = static_cast<std::int64_t>(k) * 10'000;
-        const auto i = b.pick(c, r, now, false, bb::tried_set(4), client(k));
+        const auto i = b.pick(lb_test::ctx(c, r, now, false, bb::tried_set(4), client(k)));
         if (!i) continue;
         b.on_start(*i);
-        b.on_finish(*i, 50'000 + static_cast<std::int64_t>(r.below(100'000)), r.chance(0.99), now);
+        b.on_finish(*i, lb_test::result(50'000 + static_cast<std::int64_t>(r.below(100'000)), r.chance(0.99), now));
         picked.fetch_add(1, std::memory_order_relaxed);
       }
     });

@@ -1,58 +1,51 @@
 #include <bb/lb/weighted_random.hpp>
 #include <bb/upstream/cluster.hpp>
 
+#include "lb_support.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <chrono>
 #include <string>
 #include <vector>
 
-namespace {
-bb::cluster make_cluster(std::size_t n) {
-  std::vector<bb::upstream_config> u;
-  for (std::size_t i = 0; i < n; ++i) {
-    auto ep = *bb::endpoint::parse("10.0.0." + std::to_string(i + 1) + ":80");
-    u.push_back({ep.to_string(), ep});
-  }
-  return bb::cluster(u);
-}
+using lb_test::make_cluster;
 using namespace std::chrono_literals;
-}  // namespace
 
 TEST_CASE("random balancing with equal weights spreads picks evenly over live hosts", "[lb][random]") {
   auto c = make_cluster(3);
   bb::rng r(42);
   bb::tried_set none(3);
   int counts[3] = {};
-  for (int i = 0; i < 3000; ++i) ++counts[*bb::weighted_random_balancer({1, 1, 1}).pick(c, r, 0, false, none)];
+  for (int i = 0; i < 3000; ++i) ++counts[*bb::weighted_random_balancer({1, 1, 1}).pick(lb_test::ctx(c, r, 0, false, none))];
   for (int n : counts) CHECK(n == Approx(1000).margin(150));
 }
 
 TEST_CASE("random balancing skips dead and tried hosts and says when none is left", "[lb][random]") {
   auto c = make_cluster(3);
   bb::rng r(1);
-  c.eject(1, 0, 10s, 300s);
+  c.eject(1, lb_test::at(0), 10s, 300s);
   bb::tried_set tried(3);
   tried.add(0);
-  for (int i = 0; i < 50; ++i) CHECK(*bb::weighted_random_balancer({1, 1, 1}).pick(c, r, 0, false, tried) == 2);
+  for (int i = 0; i < 50; ++i) CHECK(*bb::weighted_random_balancer({1, 1, 1}).pick(lb_test::ctx(c, r, 0, false, tried)) == 2);
   tried.add(2);
-  CHECK_FALSE(bb::weighted_random_balancer({1, 1, 1}).pick(c, r, 0, false, tried));
+  CHECK_FALSE(bb::weighted_random_balancer({1, 1, 1}).pick(lb_test::ctx(c, r, 0, false, tried)));
 }
 
 TEST_CASE("cluster passive backoff doubles per consecutive ejection up to its cap", "[lb][cluster]") {
   auto c = make_cluster(1);
   const std::int64_t s = 1'000'000'000;
-  CHECK(c.eject(0, 0, 10s, 25s));  // was up
-  CHECK_FALSE(c.live(0, 10 * s - 1, true));
-  CHECK(c.live(0, 10 * s, true));
-  CHECK_FALSE(c.live(0, 10 * s, false));  // with active checks on, only a check revives it
-  CHECK_FALSE(c.eject(0, 10 * s, 10s, 25s));  // second ejection: 20 s
-  CHECK_FALSE(c.live(0, 30 * s - 1, true));
-  CHECK(c.live(0, 30 * s, true));
-  c.eject(0, 30 * s, 10s, 25s);  // third: 40 s, capped at 25 s
-  CHECK(c.live(0, 55 * s, true));
+  CHECK(c.eject(0, lb_test::at(0), 10s, 25s));  // was up
+  CHECK_FALSE(c.live(0, lb_test::at(10 * s - 1), true));
+  CHECK(c.live(0, lb_test::at(10 * s), true));
+  CHECK_FALSE(c.live(0, lb_test::at(10 * s), false));  // with active checks on, only a check revives it
+  CHECK_FALSE(c.eject(0, lb_test::at(10 * s), 10s, 25s));  // second ejection: 20 s
+  CHECK_FALSE(c.live(0, lb_test::at(30 * s - 1), true));
+  CHECK(c.live(0, lb_test::at(30 * s), true));
+  c.eject(0, lb_test::at(30 * s), 10s, 25s);  // third: 40 s, capped at 25 s
+  CHECK(c.live(0, lb_test::at(55 * s), true));
   CHECK(c.restore(0));  // it answered: up, and the backoff starts over
-  CHECK(c.live(0, 0, false));
-  c.eject(0, 100 * s, 10s, 25s);
-  CHECK(c.live(0, 110 * s, true));
+  CHECK(c.live(0, lb_test::at(0), false));
+  c.eject(0, lb_test::at(100 * s), 10s, 25s);
+  CHECK(c.live(0, lb_test::at(110 * s), true));
 }

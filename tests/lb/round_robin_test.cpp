@@ -12,7 +12,7 @@ using lb_test::make_cluster;
 namespace {
 std::string sequence(const bb::round_robin_balancer& b, const bb::cluster& c, int n, const bb::tried_set& tried) {
   std::string s;
-  for (int k = 0; k < n; ++k) s += static_cast<char>('a' + *b.pick(c, 0, false, tried));
+  for (int k = 0; k < n; ++k) s += static_cast<char>('a' + *b.pick(lb_test::ctx(c, 0, false, tried)));
   return s;
 }
 }  // namespace
@@ -35,7 +35,7 @@ TEST_CASE("round_robin_balancer shares by weight among the live hosts when one i
   lb_test::kill(c, 0);
   bb::round_robin_balancer b({1, 3, 2});
   int counts[3] = {};
-  for (int k = 0; k < 600; ++k) ++counts[*b.pick(c, 0, false, bb::tried_set(3))];
+  for (int k = 0; k < 600; ++k) ++counts[*b.pick(lb_test::ctx(c, 0, false, bb::tried_set(3)))];
   CHECK(counts[0] == 0);
   CHECK(counts[1] == 360);
   CHECK(counts[2] == 240);
@@ -47,9 +47,9 @@ TEST_CASE("round_robin_balancer skips dead and tried hosts and says when none is
   lb_test::kill(c, 1);
   bb::tried_set tried(3);
   tried.add(0);
-  for (int k = 0; k < 20; ++k) CHECK(*b.pick(c, 0, false, tried) == 2);
+  for (int k = 0; k < 20; ++k) CHECK(*b.pick(lb_test::ctx(c, 0, false, tried)) == 2);
   tried.add(2);
-  CHECK_FALSE(b.pick(c, 0, false, tried));
+  CHECK_FALSE(b.pick(lb_test::ctx(c, 0, false, tried)));
 }
 
 TEST_CASE("round_robin_balancer refuses a zero weight and an empty host list", "[lb][round-robin]") {

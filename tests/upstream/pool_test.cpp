@@ -77,17 +77,18 @@ TEST_CASE("connection_pool reuses the newest idle connection and caps idle ones"
 
 TEST_CASE("connection_pool closes connections idle past the timeout, oldest first", "[upstream][pool]") {
   pool_rig rig(2, 4);
-  rig.pool.give_back(0, rig.open(1), 100);
-  rig.pool.give_back(0, rig.open(2), 300);
-  rig.pool.give_back(1, rig.open(3), 200);
-  CHECK(rig.pool.expire(399, 200) == 1);  // 299 idle: the first only
+  using ns = std::chrono::nanoseconds;
+  rig.pool.give_back(0, rig.open(1), ns(100));
+  rig.pool.give_back(0, rig.open(2), ns(300));
+  rig.pool.give_back(1, rig.open(3), ns(200));
+  CHECK(rig.pool.expire(ns(399), ns(200)) == 1);  // 299 idle: the first only
   CHECK(rig.wire(1).closed);
   CHECK_FALSE(rig.wire(2).closed);
   CHECK(rig.pool.idle(0) == 1);
-  CHECK(rig.pool.expire(500, 300) == 1);  // upstream 1's, idle exactly 300
+  CHECK(rig.pool.expire(ns(500), ns(300)) == 1);  // upstream 1's, idle exactly 300
   CHECK(rig.wire(3).closed);
   CHECK(rig.pool.idle(1) == 0);
-  CHECK(rig.pool.expire(500, 300) == 0);
+  CHECK(rig.pool.expire(ns(500), ns(300)) == 0);
   auto s = rig.pool.take(0);
   REQUIRE(s);
   CHECK(s->id() == 2);
@@ -97,13 +98,13 @@ TEST_CASE("connection_pool closes connections idle past the timeout, oldest firs
 
 TEST_CASE("connection_pool never reuses a connection from before the host came back", "[upstream][pool]") {
   pool_rig rig(1, 4);
-  rig.pool.give_back(0, rig.open(1), 0, 7);
-  rig.pool.give_back(0, rig.open(2), 0, 7);
+  rig.pool.give_back(0, rig.open(1), {}, 7);
+  rig.pool.give_back(0, rig.open(2), {}, 7);
   CHECK_FALSE(rig.pool.take(0, 8));  // the host went down and came back since: both closed
   CHECK(rig.wire(1).closed);
   CHECK(rig.wire(2).closed);
   CHECK(rig.pool.idle(0) == 0);
-  rig.pool.give_back(0, rig.open(3), 0, 8);
+  rig.pool.give_back(0, rig.open(3), {}, 8);
   auto s = rig.pool.take(0, 8);
   REQUIRE(s);
   CHECK(s->id() == 3);

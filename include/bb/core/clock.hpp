@@ -4,6 +4,10 @@
 ///
 /// Library code takes its clock as a parameter and never asks the operating system for
 /// the time, so the simulator can run the same code against virtual time.
+///
+/// Time crosses module boundaries in one form: std::chrono::nanoseconds since the epoch of
+/// the clock that told it (since_epoch), for instants and durations alike. Only code that
+/// holds the clock (the proxy, the session, the checker) keeps its time_point type.
 
 #include <bb/core/awaitable.hpp>
 #include <chrono>
@@ -28,5 +32,12 @@ concept clock = requires(C& c, typename C::time_point tp, typename C::duration d
   { c.sleep_until(tp) } -> awaitable_of<std::error_code>;
   { c.sleep_for(d) } -> awaitable_of<std::error_code>;
 };
+
+/// The instant `tp` as the library passes instants between modules: nanoseconds since
+/// its clock's epoch.
+template <class TimePoint>
+constexpr std::chrono::nanoseconds since_epoch(TimePoint tp) noexcept {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(tp.time_since_epoch());
+}
 
 }  // namespace bb

@@ -21,6 +21,7 @@
 /// atomics, one cache line per host; a pick writes nothing.
 
 #include <bb/core/net.hpp>
+#include <bb/lb/balancing_policy.hpp>
 #include <bb/lb/detail/hosts.hpp>
 #include <bb/core/client_key.hpp>
 
@@ -64,19 +65,18 @@ class consistent_hash_balancer {
               [](const point& a, const point& b) { return a.hash != b.hash ? a.hash < b.hash : a.host < b.host; });
   }
 
-  /// The host for the client at `client`, or nullopt when no live, untried host is left.
-  std::optional<std::size_t> pick(const cluster& c, const ip_address& client, std::int64_t now_ns, bool passive_retry,
-                                  const tried_set& tried) const {
+  /// The host for the context's client, or nullopt when no live, untried host is left.
+  std::optional<std::size_t> pick(const pick_context& ctx) const {
     std::int64_t in_flight = 0;
     std::uint64_t weight = 0;
-    for (std::size_t i = 0; i < c.size(); ++i) {
-      if (!detail::eligible(c, i, now_ns, passive_retry, tried)) continue;
+    for (std::size_t i = 0; i < ctx.size(); ++i) {
+      if (!ctx.eligible(i)) continue;
       in_flight += std::max<std::int64_t>(loads_.in_flight(i), 0);
       weight += weights_[i];
     }
     if (weight == 0) return std::nullopt;
     const double per_weight = load_factor_ * static_cast<double>(in_flight + 1) / static_cast<double>(weight);
-    const std::uint64_t h = client_hash(client);
+    const std::uint64_t h = client_hash(ctx.client);
     const auto start = static_cast<std::size_t>(
         std::lower_bound(ring_.begin(), ring_.end(), h, [](const point& p, std::uint64_t x) { return p.hash < x; }) -
         ring_.begin());
@@ -85,7 +85,7 @@ class consistent_hash_balancer {
     std::optional<std::size_t> first;
     for (std::size_t k = 0; k < ring_.size(); ++k) {
       const std::size_t i = ring_[(start + k) % ring_.size()].host;
-      if (!detail::eligible(c, i, now_ns, passive_retry, tried)) continue;
+      if (!ctx.eligible(i)) continue;
       if (!first) first = i;
       if (load_factor_ == 0 || static_cast<double>(loads_.in_flight(i)) < std::ceil(per_weight * weights_[i]))
         return i;
@@ -96,16 +96,14 @@ class consistent_hash_balancer {
   /// Counts a request that was sent to host `i`.
   void on_start(std::size_t i) noexcept { loads_.start(i); }
   /// Counts host `i`'s request as done (latency, outcome and time are not used here).
-  void on_finish(std::size_t i, std::int64_t, bool, std::int64_t) noexcept { loads_.finish(i); }
+  void on_finish(std::size_t i, const attempt_result&) noexcept { loads_.finish(i); }
 
   /// Requests in flight on host `i`.
   [[nodiscard]] std::int64_t in_flight(std::size_t i) const noexcept { return loads_.in_flight(i); }
 
-  /// The 64-bit ring position of a client.
-  static std::uint64_t client_hash(const ip_address& client) noexcept {
-    const client_key k = client_key_of(client, 64);
-    return mix(mix(k.hi ^ 0x6a09e667f3bcc909) ^ k.lo);
-  }
+  /// The 64-bit ring position of a client (keyed as its rate limit is: client_key_of with
+  /// the configured IPv6 prefix).
+  static std::uint64_t client_hash(const client_key& k) noexcept { return mix(mix(k.hi ^ 0x6a09e667f3bcc909) ^ k.lo); }
 
  private:
   struct point {
@@ -135,5 +133,7 @@ class consistent_hash_balancer {
   double load_factor_;
   std::vector<point> ring_;
 };
+
+static_assert(balancing_policy<consistent_hash_balancer>);
 
 }  // namespace bb

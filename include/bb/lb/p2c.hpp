@@ -10,6 +10,7 @@
 /// weight. Thread safety: relaxed atomic in-flight counts, one cache line per host; a pick
 /// reads two of them and writes nothing.
 
+#include <bb/lb/balancing_policy.hpp>
 #include <bb/lb/detail/hosts.hpp>
 
 #include <cstddef>
@@ -27,9 +28,8 @@ class p2c_balancer {
   explicit p2c_balancer(std::vector<std::uint32_t> weights) : weights_(std::move(weights)), loads_(weights_.size()) {}
 
   /// The host for the next attempt, or nullopt when no live, untried host is left.
-  std::optional<std::size_t> pick(const cluster& c, rng& r, std::int64_t now_ns, bool passive_retry,
-                                  const tried_set& tried) const {
-    const auto [a, b] = detail::pick_two(c, weights_, r, now_ns, passive_retry, tried);
+  std::optional<std::size_t> pick(const pick_context& ctx) const {
+    const auto [a, b] = detail::pick_two(ctx, weights_);
     if (!b) return a;
     return better(*a, *b);
   }
@@ -42,7 +42,7 @@ class p2c_balancer {
   /// Counts a request that was sent to host `i`.
   void on_start(std::size_t i) noexcept { loads_.start(i); }
   /// Counts host `i`'s request as done (latency, outcome and time are not used here).
-  void on_finish(std::size_t i, std::int64_t, bool, std::int64_t) noexcept { loads_.finish(i); }
+  void on_finish(std::size_t i, const attempt_result&) noexcept { loads_.finish(i); }
 
   /// Requests in flight on host `i`.
   [[nodiscard]] std::int64_t in_flight(std::size_t i) const noexcept { return loads_.in_flight(i); }
@@ -51,5 +51,7 @@ class p2c_balancer {
   detail::weight_table weights_;
   detail::load_table loads_;
 };
+
+static_assert(balancing_policy<p2c_balancer>);
 
 }  // namespace bb

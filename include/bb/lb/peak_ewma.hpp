@@ -37,6 +37,7 @@
 /// Determinism: std::exp may differ in its last bit between C libraries, so a seeded run
 /// replays exactly on one platform but could, on a near tie, pick differently on another.
 
+#include <bb/lb/balancing_policy.hpp>
 #include <bb/lb/detail/hosts.hpp>
 #include <bb/core/detail/spinlock.hpp>
 
@@ -78,18 +79,18 @@ class peak_ewma_balancer {
   }
 
   /// The host for the next attempt, or nullopt when no live, untried host is left.
-  std::optional<std::size_t> pick(const cluster& c, rng& r, std::int64_t now_ns, bool passive_retry,
-                                  const tried_set& tried) const {
-    const auto [a, b] = detail::pick_two(c, weights_, r, now_ns, passive_retry, tried);
+  std::optional<std::size_t> pick(const pick_context& ctx) const {
+    const auto [a, b] = detail::pick_two(ctx, weights_);
     if (!b) return a;
-    forget_if_back(c, *a);
-    forget_if_back(c, *b);
-    return cost(*b, now_ns) < cost(*a, now_ns) ? *b : *a;
+    forget_if_back(ctx.hosts, *a);
+    forget_if_back(ctx.hosts, *b);
+    return cost(*b, ctx.now) < cost(*a, ctx.now) ? *b : *a;
   }
 
-  /// Host `i`'s latency estimate at `now_ns`, in nanoseconds (`default_latency` before any
+  /// Host `i`'s latency estimate at `now`, in nanoseconds (`default_latency` before any
   /// answer).
-  [[nodiscard]] double estimate_ns(std::size_t i, std::int64_t now_ns) const noexcept {
+  [[nodiscard]] double estimate_ns(std::size_t i, std::chrono::nanoseconds now) const noexcept {
+    const std::int64_t now_ns = now.count();
     const auto& h = hosts_[i];
     const auto stamp = h.stamp_ns.load(std::memory_order_relaxed);
     const auto ewma = std::bit_cast<double>(h.ewma_bits.load(std::memory_order_relaxed));
@@ -98,18 +99,21 @@ class peak_ewma_balancer {
 
   /// What a pick weighs host `i` by: estimate x (in flight + 1); for a host never observed,
   /// default_latency x in flight.
-  [[nodiscard]] double cost(std::size_t i, std::int64_t now_ns) const noexcept {
+  [[nodiscard]] double cost(std::size_t i, std::chrono::nanoseconds now) const noexcept {
     const auto& h = hosts_[i];
     const auto pending = static_cast<double>(std::max<std::int64_t>(h.in_flight.load(std::memory_order_relaxed), 0));
     if (h.stamp_ns.load(std::memory_order_relaxed) == never) return default_ns_ * pending;
-    return estimate_ns(i, now_ns) * (pending + 1);
+    return estimate_ns(i, now) * (pending + 1);
   }
 
   /// Counts a request that was sent to host `i`.
   void on_start(std::size_t i) noexcept { hosts_[i].in_flight.fetch_add(1, std::memory_order_relaxed); }
 
-  /// Counts host `i`'s request as done at `now_ns` after `latency_ns`, and learns from it.
-  void on_finish(std::size_t i, std::int64_t latency_ns, bool ok, std::int64_t now_ns) noexcept {
+  /// Counts host `i`'s request as done, and learns from its latency and outcome.
+  void on_finish(std::size_t i, const attempt_result& r) noexcept {
+    const std::int64_t latency_ns = r.latency.count();
+    const std::int64_t now_ns = r.now.count();
+    const bool ok = r.ok;
     auto& h = hosts_[i];
     h.in_flight.fetch_sub(1, std::memory_order_relaxed);
     double seen = static_cast<double>(std::max<std::int64_t>(latency_ns, 0));
@@ -165,5 +169,7 @@ class peak_ewma_balancer {
   double default_ns_;
   std::int64_t hold_ns_;
 };
+
+static_assert(balancing_policy<peak_ewma_balancer>);
 
 }  // namespace bb

@@ -11,8 +11,8 @@
 /// call on_start(i) once, and on_finish(i, ...) exactly once when the attempt ends, on
 /// every path (answer, error, timeout, client gone), or in-flight counts drift upward.
 
-#include <bb/core/net.hpp>
 #include <bb/lb/balance_policy.hpp>
+#include <bb/lb/balancing_policy.hpp>
 #include <bb/lb/consistent_hash.hpp>
 #include <bb/lb/least_requests.hpp>
 #include <bb/lb/p2c.hpp>
@@ -25,7 +25,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <type_traits>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -52,22 +51,10 @@ class balancer {
 
   [[nodiscard]] balance_policy policy() const noexcept { return policy_; }
 
-  /// The host for the next attempt of a request from `client`, or nullopt when no live,
-  /// untried host is left. `passive_retry`: dead hosts whose backoff has run out count as
-  /// live. `client` matters to consistent-hash only.
-  std::optional<std::size_t> pick(const cluster& c, rng& r, std::int64_t now_ns, bool passive_retry,
-                                  const tried_set& tried, const ip_address& client) const {
-    return std::visit(
-        [&](const auto& b) -> std::optional<std::size_t> {
-          using policy = std::decay_t<decltype(b)>;
-          if constexpr (std::is_same_v<policy, round_robin_balancer>)
-            return b.pick(c, now_ns, passive_retry, tried);
-          else if constexpr (std::is_same_v<policy, consistent_hash_balancer>)
-            return b.pick(c, client, now_ns, passive_retry, tried);
-          else
-            return b.pick(c, r, now_ns, passive_retry, tried);
-        },
-        impl_);
+  /// The host for the next attempt, or nullopt when no live, untried host is left (see
+  /// pick_context).
+  std::optional<std::size_t> pick(const pick_context& ctx) const {
+    return std::visit([&](const auto& b) { return b.pick(ctx); }, impl_);
   }
 
   /// Requests in flight on host `i` as the policy counts them; 0 for random and round-robin,
@@ -88,11 +75,9 @@ class balancer {
     std::visit([i](auto& b) { b.on_start(i); }, impl_);
   }
 
-  /// Records that the attempt on host `i` ended at `now_ns` after `latency_ns` (from
-  /// sending the request to the end of the response head, or to the failure); `ok` false
-  /// for a connect error, timeout, reset or 5xx.
-  void on_finish(std::size_t i, std::int64_t latency_ns, bool ok, std::int64_t now_ns) noexcept {
-    std::visit([&](auto& b) { b.on_finish(i, latency_ns, ok, now_ns); }, impl_);
+  /// Records how the attempt on host `i` ended.
+  void on_finish(std::size_t i, const attempt_result& r) noexcept {
+    std::visit([&](auto& b) { b.on_finish(i, r); }, impl_);
   }
 
  private:

@@ -12,6 +12,7 @@
 /// cycle, and the skipped slots are consumed with it, so the live hosts keep sharing in
 /// proportion to their weights (nginx drops a dead peer from its rotation the same way).
 
+#include <bb/lb/balancing_policy.hpp>
 #include <bb/lb/detail/hosts.hpp>
 
 #include <atomic>
@@ -61,20 +62,19 @@ class round_robin_balancer {
   }
 
   /// The host for the next attempt, or nullopt when no live, untried host is left.
-  std::optional<std::size_t> pick(const cluster& c, std::int64_t now_ns, bool passive_retry,
-                                  const tried_set& tried) const {
+  std::optional<std::size_t> pick(const pick_context& ctx) const {
     const std::size_t len = schedule_.size();
     const auto pos = next_->fetch_add(1, std::memory_order_relaxed);
     const std::size_t start = static_cast<std::size_t>(pos % len);
-    if (detail::eligible(c, schedule_[start], now_ns, passive_retry, tried)) return schedule_[start];
+    if (ctx.eligible(schedule_[start])) return schedule_[start];
     // Count before walking so that a cluster with no eligible host costs O(hosts), not a
     // walk over the whole cycle.
     bool any = false;
-    for (std::size_t i = 0; i < c.size() && !any; ++i) any = detail::eligible(c, i, now_ns, passive_retry, tried);
+    for (std::size_t i = 0; i < ctx.size() && !any; ++i) any = ctx.eligible(i);
     if (!any) return std::nullopt;
     for (std::size_t k = 1; k < len; ++k) {
       const std::size_t i = schedule_[(start + k) % len];
-      if (detail::eligible(c, i, now_ns, passive_retry, tried)) {
+      if (ctx.eligible(i)) {
         next_->fetch_add(k, std::memory_order_relaxed);
         return i;
       }
@@ -84,7 +84,7 @@ class round_robin_balancer {
 
   /// Round robin keeps no per-request state.
   void on_start(std::size_t) noexcept {}
-  void on_finish(std::size_t, std::int64_t, bool, std::int64_t) noexcept {}
+  void on_finish(std::size_t, const attempt_result&) noexcept {}
 
   /// The precomputed cycle of host indices (for tests and diagnostics).
   [[nodiscard]] const std::vector<std::uint32_t>& schedule() const noexcept { return schedule_; }
@@ -93,5 +93,7 @@ class round_robin_balancer {
   std::vector<std::uint32_t> schedule_;
   std::unique_ptr<std::atomic<std::uint64_t>> next_;  ///< held by pointer so the balancer moves
 };
+
+static_assert(balancing_policy<round_robin_balancer>);
 
 }  // namespace bb

@@ -12,7 +12,9 @@
 #include <bb/core/scope.hpp>
 #include <bb/core/timeout.hpp>
 #include <bb/http/body.hpp>
+#include <bb/lb/pick_context.hpp>
 #include <bb/lb/tried_set.hpp>
+#include <bb/proxy/retry.hpp>
 #include <bb/proxy/session.hpp>
 #include <bb/proxy/splice.hpp>
 
@@ -20,6 +22,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace bb {
 
@@ -56,8 +59,7 @@ public:
     const bool idempotent = is_idempotent(req.method);
     // consistent-hash keys on the client a rate limit would apply to (read while the head
     // is still in the buffer); the other policies never look at it.
-    const ip_address client =
-        ctx_.balance.policy() == balance_policy::consistent_hash ? s_.limited_client() : ip_address{};
+    const client_key client = ctx_.balance.policy() == balance_policy::consistent_hash ? s_.request_client() : client_key{};
     const bool expect_continue = req.expect_continue && has_body_;
     body_ = http::body_framer::for_head(req.body, req.content_length, ctx_.config.limits.max_body_bytes);
     if (ctx_.log.enabled(log_level::info)) (request_line_ = req.method) += ' ', request_line_ += req.target;
@@ -76,73 +78,93 @@ public:
     }
 
     // Each attempt goes to a live host not tried yet; a host whose connect fails is
-    // ejected (the passive check) and the request moves on, since nothing was sent.
-    // After bytes went out, only an idempotent request without a body moves on, and only
-    // while the client has seen nothing of a response.
+    // ejected (the passive check). Whether a failed attempt moves on, retries fresh, or
+    // ends in 502/504 is decide_retry's call (proxy/retry.hpp), from the facts below.
     const bool passive_retry = !ctx_.config.health.active();
     tried_set tried(ctx_.upstreams.size());
-    bool stale_retried = false;
+    attempt_facts facts;
+    facts.idempotent = idempotent;
+    facts.has_body = has_body_;
+    facts.budget = retry_budget(ctx_.upstreams.size());
+    facts.attempts = 0;
+    std::optional<std::size_t> fresh_on;  // the next attempt's host, on a new connection
     bool keep = false;
     for (;;) {
       finish_attempt();
-      const auto pick = ctx_.balance.pick(ctx_.upstreams, ctx_.random, now_ns(), passive_retry, tried, client);
-      if (!pick) {
-        keep = co_await fail(502, "no live upstream", errc::no_upstream);
-        break;
+      if (fresh_on) {
+        upstream_ = *std::exchange(fresh_on, std::nullopt);
+        facts.reused = false;
+      } else {
+        const auto pick = ctx_.balance.pick(pick_context{ctx_.upstreams, ctx_.random, now(), passive_retry, tried, client});
+        if (!pick) {
+          keep = co_await fail(502, "no live upstream", errc::no_upstream);
+          break;
+        }
+        upstream_ = *pick;
+        facts.reused = false;
+        if (auto pooled = ctx_.pool.take(upstream_, ctx_.upstreams.comebacks(upstream_))) {
+          attach(std::move(*pooled));
+          facts.reused = true;
+        }
       }
-      upstream_ = *pick;
       start_attempt();
-      bool reused = false;
-      if (auto pooled = ctx_.pool.take(upstream_, ctx_.upstreams.comebacks(upstream_))) {
-        attach(std::move(*pooled));
-        reused = true;
-      } else if (auto ec = co_await connect()) {
-        eject(ec);
-        tried.add(upstream_);
-        continue;
+      ++facts.attempts;
+      std::optional<attempt_failure> failure;
+      if (!conn_) {
+        if (auto ec = co_await connect()) {
+          eject(ec);
+          error_ = ec;
+          failure = attempt_failure::connect_failed;
+        }
       }
-      const auto got = co_await send_request();
-      if (got == outcome::client_gone) break;
-      if (got == outcome::client_timeout) {  // the body stalled: nothing of a response went out
-        drop_upstream();
-        status_ = 408;
-        co_await s_.time_out_request("request body timed out");
-        break;
+      if (!failure) {
+        const auto got = co_await send_request();
+        if (got == outcome::client_gone) break;
+        if (got == outcome::client_timeout) {  // the body stalled: nothing of a response went out
+          drop_upstream();
+          status_ = 408;
+          co_await s_.time_out_request("request body timed out");
+          break;
+        }
+        if (got == outcome::bad_body) {
+          ++ctx_.stats.bad_requests;
+          status_ = http::status_for(error_);
+          s_.linger_ = true;  // the client may still be sending the rest of that body
+          co_await s_.answer(status_, error_.message(), true);
+          break;
+        }
+        if (got == outcome::ok) {
+          head_arrived();
+          if (passive_retry && ctx_.upstreams.restore(upstream_)) log_state(true, "answered a request");
+          keep = co_await relay_response();
+          // An early answer ended the upload: what the client still sends is not read.
+          if (!body_.done()) s_.linger_ = true;
+          break;
+        }
+        // A deadline that passed closed the connection under us: that is the failure.
+        failure = got == outcome::unsent  ? attempt_failure::unsent
+                  : s_.timed_out_         ? attempt_failure::timed_out
+                  : got == outcome::stale ? attempt_failure::closed_early
+                                          : attempt_failure::broken;
       }
-      if (got == outcome::unsent) {  // not a byte went out: any request may go elsewhere
-        drop_upstream();
-        if (!reused) tried.add(upstream_);
-        continue;
-      }
-      if (got == outcome::bad_body) {
-        ++ctx_.stats.bad_requests;
-        status_ = http::status_for(error_);
-        s_.linger_ = true;  // the client may still be sending the rest of that body
-        co_await s_.answer(status_, error_.message(), true);
-        break;
-      }
-      if (got == outcome::ok) {
-        head_arrived();
-        if (passive_retry && ctx_.upstreams.restore(upstream_)) log_state(true, "answered a request");
-        keep = co_await relay_response();
-        // An early answer ended the upload: what the client still sends is not read.
-        if (!body_.done()) s_.linger_ = true;
-        break;
-      }
-      if (got == outcome::client_gone) break;
       drop_upstream();
-      if (got != outcome::stale) attempt_ok_ = false;  // a stale pooled connection is nobody's fault
-      const bool replayable = idempotent && !has_body_ && !sent_to_client_ && !s_.timed_out_;
-      if (got == outcome::stale && reused && !stale_retried && replayable) {
-        stale_retried = true;  // the pooled connection was closed under us: try a fresh one
+      // A pooled connection found closed, or one that took nothing, is nobody's fault.
+      if (*failure == attempt_failure::broken || *failure == attempt_failure::timed_out) attempt_ok_ = false;
+      facts.failure = *failure;
+      facts.client_saw_response = sent_to_client_;
+      const auto next = decide_retry(facts);
+      if (next == retry_action::same_host_fresh) {
+        facts.fresh_retry_used = true;
+        fresh_on = upstream_;
         continue;
       }
-      if (replayable) {
-        ++ctx_.stats.upstream_errors;
+      if (next == retry_action::other_host) {
+        if (*failure == attempt_failure::closed_early || *failure == attempt_failure::broken) ++ctx_.stats.upstream_errors;
         tried.add(upstream_);
         continue;
       }
-      if (s_.timed_out_) keep = co_await fail(504, "upstream timed out", errc::timed_out);
+      if (next == retry_action::answer_504) keep = co_await fail(504, "upstream timed out", errc::timed_out);
+      else if (*failure == attempt_failure::connect_failed) keep = co_await fail(502, "connect failed", error_);
       else keep = co_await fail(502, "bad response from upstream", error_ ? error_ : errc::upstream_closed);
       break;
     }
@@ -375,7 +397,7 @@ private:
     }
     // Pooled only in step: the request went whole, the response came whole, nothing after.
     if (upstream_keep && body.done() && buf.empty() && body_.done()) {
-      ctx_.pool.give_back(upstream_, std::move(*conn_), now_ns(), ctx_.upstreams.comebacks(upstream_));
+      ctx_.pool.give_back(upstream_, std::move(*conn_), now(), ctx_.upstreams.comebacks(upstream_));
       conn_.reset();
       s_.upstream_ = nullptr;
     }
@@ -422,7 +444,8 @@ private:
   void eject(std::error_code ec) {
     ++ctx_.stats.upstream_errors;
     attempt_ok_ = false;
-    if (!ctx_.upstreams.eject(upstream_, now_ns(), ctx_.config.health.passive_backoff, ctx_.config.health.passive_backoff_max)) return;
+    const auto& h = ctx_.config.health;
+    if (!ctx_.upstreams.eject(upstream_, now(), h.passive_backoff, h.passive_backoff_max)) return;
     ctx_.pool.drop(upstream_);
     log_state(false, (line{} << "connect failed: " << ec.message()).s);
   }
@@ -434,7 +457,8 @@ private:
                      .s);
   }
 
-  std::int64_t now_ns() const { return std::chrono::nanoseconds(ctx_.clock.now().time_since_epoch()).count(); }
+  /// The proxy clock's time, in the form it crosses module boundaries (core/clock.hpp).
+  std::chrono::nanoseconds now() const { return since_epoch(ctx_.clock.now()); }
 
   /// Tells the balancer an attempt on upstream_ begins (it counts as in flight from here,
   /// connecting included).
@@ -442,13 +466,13 @@ private:
     ctx_.balance.on_start(upstream_);
     attempt_ = true;
     attempt_ok_ = true;
-    attempt_start_ns_ = now_ns();
-    attempt_latency_ns_ = -1;
+    attempt_start_ = now();
+    attempt_latency_.reset();
   }
 
   /// The response head came: the latency the balancer learns, and whether it was a 5xx.
   void head_arrived() {
-    attempt_latency_ns_ = now_ns() - attempt_start_ns_;
+    attempt_latency_ = now() - attempt_start_;
     attempt_ok_ = s_.x_->resp_head.status < 500;
   }
 
@@ -458,9 +482,8 @@ private:
   void finish_attempt() noexcept {
     if (!attempt_) return;
     attempt_ = false;
-    const auto now = now_ns();
-    ctx_.balance.on_finish(upstream_, attempt_latency_ns_ >= 0 ? attempt_latency_ns_ : now - attempt_start_ns_,
-                           attempt_ok_, now);
+    const auto t = now();
+    ctx_.balance.on_finish(upstream_, attempt_result{attempt_latency_.value_or(t - attempt_start_), attempt_ok_, t});
   }
 
   /// Makes `s` the connection of this exchange, where the session's deadlines can cut it.
@@ -512,8 +535,8 @@ private:
   std::error_code error_;
   std::size_t upstream_ = 0;
   std::size_t resp_head_size_ = 0;
-  std::int64_t attempt_start_ns_ = 0;
-  std::int64_t attempt_latency_ns_ = -1;  // to the response head; -1 until it came
+  std::chrono::nanoseconds attempt_start_{0};
+  std::optional<std::chrono::nanoseconds> attempt_latency_;  // to the response head, once it came
   bool attempt_ = false;  // an attempt on upstream_ is counted by the balancer
   bool attempt_ok_ = true;
   int status_ = 0;

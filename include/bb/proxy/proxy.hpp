@@ -142,7 +142,7 @@ private:
       if (n % ticks_per_buffer_trim == 0) ctx_.buffers.trim();
       if (n % ticks_per_pool_sweep == 0) sweep_pool(now);
       if (primary_ && ctx_.limiter && n % ticks_per_limiter_sweep == 0)
-        ctx_.limiter->sweep(std::chrono::nanoseconds(now.time_since_epoch()));
+        ctx_.limiter->sweep(since_epoch(now));
       const bool grace_over = ctx_.draining && now >= drain_deadline_;
       ctx_.sessions.for_each([&](auto* l) {
         if (grace_over || now >= l->deadline_) {
@@ -160,7 +160,7 @@ private:
   void sweep_pool(typename Clock::time_point now) {
     for (std::size_t i = 0; i < ctx_.upstreams.size(); ++i)
       if (!ctx_.upstreams.health(i).up.load(std::memory_order_relaxed)) ctx_.pool.drop(i);
-    ctx_.pool.expire(std::chrono::nanoseconds(now.time_since_epoch()).count(), ctx_.config.upstream_idle_timeout.count());
+    ctx_.pool.expire(since_epoch(now), ctx_.config.upstream_idle_timeout);
   }
 
   std::unique_ptr<shared_state> own_shared_;  // set when this proxy is not one of several workers

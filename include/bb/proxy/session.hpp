@@ -5,13 +5,14 @@
 /// are answered in order by construction. Each request goes to the upstream the balancer
 /// picks; the forwarder (forwarder.hpp) streams it there and the response back.
 
+#include <bb/core/client_key.hpp>
 #include <bb/core/error.hpp>
 #include <bb/core/task.hpp>
 #include <bb/core/with_cancel.hpp>
 #include <bb/http/error.hpp>
+#include <bb/http/forwarded_for.hpp>
 #include <bb/http/parser.hpp>
 #include <bb/http/serialize.hpp>
-#include <bb/core/client_key.hpp>
 #include <bb/proxy/context.hpp>
 #include <bb/proxy/io_buffer.hpp>
 
@@ -240,8 +241,8 @@ private:
   /// Asks the rate limiter about the parsed request; a refused one is answered 429 here
   /// and never reaches an upstream. Every response then carries the X-RateLimit headers.
   task<admission> admit() {
-    const auto now = std::chrono::nanoseconds(ctx_.clock.now().time_since_epoch());
-    const auto d = co_await ctx_.limiter->decide(client_key_of(limited_client(), ctx_.config.clients.ipv6_prefix), now);
+    const auto now = since_epoch(ctx_.clock.now());
+    const auto d = co_await ctx_.limiter->decide(request_client(), now);
     auto& rate_headers = x_->rate_headers;
     rate_headers.clear();
     line h{std::move(rate_headers)};
@@ -263,28 +264,12 @@ private:
     co_return sent && keep ? admission::refused_keep : admission::refused_close;
   }
 
-  /// The address a rate limit applies to: the peer, or, when the peer is a trusted proxy,
-  /// the right-most X-Forwarded-For address that is not itself a trusted proxy.
-  ip_address limited_client() const {
-    const auto& trusted = ctx_.config.clients.trusted_proxies;
-    auto is_trusted = [&](const ip_address& a) { return std::find(trusted.begin(), trusted.end(), a) != trusted.end(); };
-    if (trusted.empty() || !is_trusted(peer_)) return peer_;
-    ip_address who = peer_;
-    // Walk the X-Forwarded-For headers from the last one, each list from its right end.
-    for (auto h = x_->req.headers.rbegin(); h != x_->req.headers.rend(); ++h) {
-      if (!http::iequals(h->name, "X-Forwarded-For")) continue;
-      std::string_view list = h->value;
-      while (!list.empty()) {
-        const auto comma = list.rfind(',');
-        const auto item = http::detail::trim_ows(comma == std::string_view::npos ? list : list.substr(comma + 1));
-        list = comma == std::string_view::npos ? std::string_view{} : list.substr(0, comma);
-        const auto a = ip_address::parse(item);
-        if (!a) return who;  // garbage in the chain: stop at what is known
-        who = *a;
-        if (!is_trusted(who)) return who;
-      }
-    }
-    return who;
+  /// The client of the parsed request as the rate limit and consistent hashing key it:
+  /// the peer, or whom a trusted proxy's X-Forwarded-For names (http/forwarded_for.hpp),
+  /// IPv6 cut to the configured prefix.
+  client_key request_client() const {
+    const auto& ids = ctx_.config.clients;
+    return client_key_of(http::client_address(peer_, x_->req.headers, ids.trusted_proxies), ids.ipv6_prefix);
   }
 
   /// Sends one of the proxy's own responses.

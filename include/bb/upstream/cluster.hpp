@@ -54,17 +54,20 @@ public:
   [[nodiscard]] const upstream_host& at(std::size_t i) const noexcept { return hosts_[i]; }
   [[nodiscard]] host_health& health(std::size_t i) noexcept { return health_[i]; }
 
-  /// Whether host `i` may take a request at `now_ns`: it is up, or passive backoff (used
-  /// only when active checks are off) says it is time to try it again.
-  [[nodiscard]] bool live(std::size_t i, std::int64_t now_ns, bool passive_retry) const noexcept {
+  /// Whether host `i` may take a request at `now` (the proxy clock's time since its
+  /// epoch): it is up, or passive backoff (used only when active checks are off) says it
+  /// is time to try it again.
+  [[nodiscard]] bool live(std::size_t i, std::chrono::nanoseconds now, bool passive_retry) const noexcept {
     const auto& h = health_[i];
     if (h.up.load(std::memory_order_relaxed)) return true;
-    return passive_retry && now_ns >= h.retry_at_ns.load(std::memory_order_relaxed);
+    return passive_retry && now.count() >= h.retry_at_ns.load(std::memory_order_relaxed);
   }
 
-  /// Records a failed connect to host `i` at `now_ns`; the backoff before a retry doubles
+  /// Records a failed connect to host `i` at `now`; the backoff before a retry doubles
   /// with each consecutive ejection from `base` up to `cap`. True when the host was up.
-  bool eject(std::size_t i, std::int64_t now_ns, std::chrono::nanoseconds base, std::chrono::nanoseconds cap) noexcept {
+  bool eject(std::size_t i, std::chrono::nanoseconds now, std::chrono::nanoseconds base,
+             std::chrono::nanoseconds cap) noexcept {
+    const std::int64_t now_ns = now.count();
     auto& h = health_[i];
     const auto n = std::min<std::uint32_t>(h.ejections.fetch_add(1, std::memory_order_relaxed), 30);
     const auto backoff = std::min<std::int64_t>(base.count() << std::min<std::uint32_t>(n, 20), cap.count());

@@ -29,6 +29,7 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -116,9 +117,9 @@ class connection_pool {
     return std::nullopt;
   }
 
-  /// Keeps `s` for reuse, pooled at `now_ns` in the host's `epoch`, and watches it; or
-  /// closes it when the pool for `i` is full.
-  void give_back(std::size_t i, Stream s, std::int64_t now_ns = 0, std::uint32_t epoch = 0) {
+  /// Keeps `s` for reuse, pooled at `now` in the host's `epoch`, and watches it; or closes
+  /// it when the pool for `i` is full.
+  void give_back(std::size_t i, Stream s, std::chrono::nanoseconds now = {}, std::uint32_t epoch = 0) {
     auto& v = idle_[i];
     if (v.size() >= max_idle_) {
       s.close();
@@ -126,7 +127,7 @@ class connection_pool {
       return;
     }
     ++counters_[i].pooled;
-    auto e = std::make_unique<entry>(std::move(s), now_ns, epoch);
+    auto e = std::make_unique<entry>(std::move(s), now, epoch);
     v.push_back(e.get());
     const auto token = e->stop.token();
     // NOTE: the watch starts inline and may end inline (input already there): `e` is the
@@ -145,13 +146,13 @@ class connection_pool {
     v.clear();
   }
 
-  /// Closes the connections pooled before `now_ns - idle_ns`; how many it closed.
-  std::size_t expire(std::int64_t now_ns, std::int64_t idle_ns) {
+  /// Closes the connections pooled before `now - idle`; how many it closed.
+  std::size_t expire(std::chrono::nanoseconds now, std::chrono::nanoseconds idle) {
     std::size_t closed = 0;
     for (std::size_t i = 0; i < idle_.size(); ++i) {
       auto& v = idle_[i];
       std::size_t n = 0;  // the oldest are at the front
-      while (n < v.size() && now_ns - v[n]->since_ns >= idle_ns) {
+      while (n < v.size() && now - v[n]->since >= idle) {
         v[n]->stop.request_stop();
         v[n]->stream.close();
         if (!v[n]->dead) ++counters_[i].expired;
@@ -181,9 +182,10 @@ class connection_pool {
 
  private:
   struct entry {
-    entry(Stream&& s, std::int64_t since, std::uint32_t ep) : stream(std::move(s)), since_ns(since), epoch(ep) {}
+    entry(Stream&& s, std::chrono::nanoseconds pooled_at, std::uint32_t ep)
+        : stream(std::move(s)), since(pooled_at), epoch(ep) {}
     Stream stream;
-    std::int64_t since_ns;
+    std::chrono::nanoseconds since;
     std::uint32_t epoch;
     cancel_source stop;  ///< stopped when the pool lets go of the entry (taken, dropped, expired)
     bool dead = false;   ///< became readable: it will be closed, never handed out

@@ -3,8 +3,7 @@
 /// host weights, per-host in-flight counters, and the two-candidate draw of P2C.
 
 #include <bb/core/random.hpp>
-#include <bb/lb/tried_set.hpp>
-#include <bb/upstream/cluster.hpp>
+#include <bb/lb/pick_context.hpp>
 
 #include <algorithm>
 #include <atomic>
@@ -18,12 +17,6 @@
 #include <vector>
 
 namespace bb::detail {
-
-/// Whether host `i` may take this attempt: live and not tried for this request yet.
-inline bool eligible(const cluster& c, std::size_t i, std::int64_t now_ns, bool passive_retry,
-                     const tried_set& tried) noexcept {
-  return !tried.contains(i) && c.live(i, now_ns, passive_retry);
-}
 
 /// Checks start-up weights (one per host, each at least 1) and returns them divided by
 /// their greatest common divisor, so {2,4} schedules and hashes exactly like {1,2}.
@@ -112,10 +105,10 @@ class weight_table {
 /// Two distinct eligible hosts, each drawn in proportion to weight (the second among the
 /// rest); only `first` when a single host is eligible, neither when none is. Draws first
 /// and checks after, so with every host live (the usual case) two draws suffice.
-inline std::pair<std::optional<std::size_t>, std::optional<std::size_t>> pick_two(
-    const cluster& c, const weight_table& w, rng& r, std::int64_t now_ns, bool passive_retry,
-    const tried_set& tried) {
-  auto ok = [&](std::size_t i) { return eligible(c, i, now_ns, passive_retry, tried); };
+inline std::pair<std::optional<std::size_t>, std::optional<std::size_t>> pick_two(const pick_context& ctx,
+                                                                               const weight_table& w) {
+  auto& r = ctx.random;
+  auto ok = [&](std::size_t i) { return ctx.eligible(i); };
   if (w.size() >= 2) {
     const auto a = w.draw_any(r);
     const auto b = w.draw_any(r, a);
