@@ -6,7 +6,8 @@
 /// keep-alive and pipelining and check every response against the invariants as it
 /// arrives. A sweep per host enforces the client's own deadlines and closes idle
 /// connections. Requests are GET /r/<id>/<n> (the body is known from id and n) or POST
-/// /r/<id> with a body to be echoed, so every 2xx body can be checked by checksum.
+/// /r/<id> with a body to be echoed, so every 2xx body can be checked by checksum, and
+/// every response from an upstream names the request it answers.
 
 #include <algorithm>
 #include <bb/core/random.hpp>
@@ -130,8 +131,8 @@ class client_fleet {
     }
   }
 
-  void resolve_failed(client_host& ch, request& r, outcome o) {
-    inv_.fail(r.id, ch.h.id, o);
+  void resolve_failed(client_host& ch, request& r, outcome o, std::uint64_t behind = 0) {
+    inv_.fail(r.id, ch.h.id, o, behind);
     if (r.done) r.done->notify();
   }
 
@@ -223,17 +224,19 @@ class client_fleet {
       w.deadline = ch.clock.now().time_since_epoch() + opt_.request_timeout;
       w.active = &*conn;
       std::size_t unanswered = n;  // from here on, after a response that announced close
+      std::uint64_t broke = 0;     // the request whose response broke the connection
       for (std::size_t i = 0; i < n; ++i) {
         auto& q = batch[i];
         if (i >= unanswered) continue;
         if (!dead) {
           if (auto ec = co_await rd.read(*conn, true, m)) {
             dead = true;
-            if (ec == std::errc::bad_message) inv_.violate(broken::bad_response, q.id, "unparsable response bytes");
+            broke = q.id;
+            if (ec == std::errc::bad_message) inv_.unparsable(q.id);
           }
         }
         if (dead) {
-          resolve_failed(ch, q, w.timed_out ? outcome::timeout : outcome::conn_error);
+          resolve_failed(ch, q, w.timed_out ? outcome::timeout : outcome::conn_error, broke == q.id ? 0 : broke);
           continue;
         }
         const auto sum = checksum(m.body);
@@ -241,7 +244,7 @@ class client_fleet {
         bool in_order = true;
         for (std::size_t j = i + 1; j < n && !body_ok; ++j)
           if (batch[j].expect == sum) in_order = false;
-        inv_.respond(q.id, ch.h.id, m.status, body_ok, in_order);
+        inv_.respond(q.id, ch.h.id, m.status, body_ok, in_order, m.answers);
         if (latencies_) {
           const auto issued = inv_.issued_at(q.id);
           latencies_->push_back({issued, ch.clock.now().time_since_epoch() - issued});

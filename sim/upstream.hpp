@@ -9,6 +9,9 @@
 /// waits in one FIFO queue (over all connections) for a free worker, then holds it for
 /// its service time, so an overloaded server builds a queue and its latency grows with
 /// it. slow_down() multiplies every service time from then on (a host that degrades).
+///
+/// Every response to a request for /r/<id> names it in X-Sim-Answers; health checks (any
+/// other target) get none.
 
 #include <algorithm>
 #include <bb/core/net.hpp>
@@ -29,7 +32,7 @@ namespace bb::sim {
 
 /// How an upstream answers.
 enum class behaviour : std::uint8_t {
-  echo,             ///< 200: POST bodies echoed, GET /r/<id>/<n> gets payload(id, n)
+  echo,             ///< 200: POST bodies echoed, GET /r/<id>/<n> gets payload(id, n), HEAD its head
   always_500,       ///< 500 to everything
   slow,             ///< echo after an exponentially distributed service time (see workers)
   hang,             ///< accepts and reads, never answers
@@ -107,18 +110,20 @@ class upstream_server {
       if (co_await rd.read(s, false, m)) break;
       if (spec_.kind == behaviour::hang) continue;
       if (spec_.kind == behaviour::slow && !co_await serve_slowly()) break;
+      const auto target = http_lite::parse_target(m.target);
+      const std::uint64_t id = target.first;
+      const std::size_t size = target.second;
       out.clear();
       if (spec_.kind == behaviour::always_500) {
         constexpr std::string_view why = "upstream error\n";
-        http_lite::append_response_head(out, 500, why.size(), m.close);
-        out.append(why);
+        http_lite::append_response_head(out, 500, why.size(), m.close, id);
+        if (m.method != "HEAD") out.append(why);
       } else if (m.method == "POST") {
-        http_lite::append_response_head(out, 200, m.body.size(), m.close);
+        http_lite::append_response_head(out, 200, m.body.size(), m.close, id);
         out.append(m.body);
       } else {
-        auto [id, size] = http_lite::parse_target(m.target);
-        http_lite::append_response_head(out, 200, size, m.close);
-        http_lite::append_payload(out, id, size);
+        http_lite::append_response_head(out, 200, size, m.close, id);
+        if (m.method != "HEAD") http_lite::append_payload(out, id, size);
       }
       if (spec_.kind == behaviour::half_then_close) {
         co_await http_lite::write_all(s, std::string_view(out).substr(0, out.size() / 2));
