@@ -184,9 +184,10 @@ class world {
   [[nodiscard]] const scenario& spec() const noexcept { return sc_; }
 
  private:
-  /// True when some upstream writes unasked bytes.
+  /// True when some upstream writes unasked bytes, from the start or from a fault on.
   [[nodiscard]] bool misbehaving() const {
-    return std::any_of(sc_.upstreams.begin(), sc_.upstreams.end(), [](const upstream_spec& u) { return u.unsolicited.any(); });
+    return std::any_of(sc_.upstreams.begin(), sc_.upstreams.end(), [](const upstream_spec& u) { return u.unsolicited.any(); }) ||
+           std::any_of(sc_.faults.begin(), sc_.faults.end(), [](const fault& f) { return f.what == fault::kind::misbehave; });
   }
 
   /// The seed's generator past the draw that make_scenario split off for the parameters.
@@ -228,7 +229,7 @@ class world {
   task<void> fault_driver(scope& owner) {
     for (const auto& f : sc_.faults) {
       if (co_await fault_clock_->sleep_until(virtual_clock::time_point(f.at))) co_return;
-      apply(owner, f.what, f.target);
+      apply(owner, f.what, f.target, f.plan);
     }
     if (sc_.flap_target) {
       auto draw = [&](duration mean) {
@@ -244,7 +245,7 @@ class world {
     }
   }
 
-  void apply(scope& owner, fault::kind what, std::size_t target) {
+  void apply(scope& owner, fault::kind what, std::size_t target, const misbehaviour& plan = {}) {
     auto& u = *upstreams_[target];
     switch (what) {
       case fault::kind::crash:
@@ -262,6 +263,9 @@ class world {
         break;
       case fault::kind::slow_down:
         u.slow_down(sc_.balancing ? sc_.balancing->slowdown : 10);
+        break;
+      case fault::kind::misbehave:
+        u.misbehave(plan);
         break;
     }
   }
