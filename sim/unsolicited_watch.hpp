@@ -211,6 +211,8 @@ class unsolicited_watch final : public transport_tap, public upstream_log {
     if (misled_by(c.id)) return ++tallies_[failure_excused], true;
     const bool cut = c.what == outcome::conn_error || c.what == outcome::timeout;
     if (cut && c.behind && misled_by(c.behind)) return ++tallies_[behind_excused], true;
+    if (const auto it = links_.find(last_conn(c.id)); it != links_.end() && it->second.idle_at.count() >= 0)
+      inv_.note("on its connection " + idle_bytes(it->second));
     return false;
   }
 
@@ -227,13 +229,17 @@ class unsolicited_watch final : public transport_tap, public upstream_log {
     if (it == links_.end()) return "its head never went to an upstream";
     const auto& l = it->second;
     std::string what = "its head last went to " + names_[l.upstream] + " on connection " + std::to_string(conn);
-    if (l.idle_at.count() >= 0)
-      what += ", where " + describe(l.idle_piece) + " had arrived idle at " + std::to_string(l.idle_at.count() / 1000) +
-              " us (not to be used again)";
+    if (l.idle_at.count() >= 0) what += ", where " + idle_bytes(l);
     if (const auto* m = misled_by(id))
       what += "; the race there excuses only " +
               (m->by.names ? "the answer to #" + std::to_string(m->by.names) : std::string("failures"));
     return what;
+  }
+
+  /// What arrived on `l` while no request waited, and when.
+  static std::string idle_bytes(const link& l) {
+    return describe(l.idle_piece) + " had arrived idle at " + std::to_string(l.idle_at.count() / 1000) +
+           " us (not to be used again)";
   }
 
   static std::string describe(const piece& p) {
