@@ -17,7 +17,6 @@
 #include <algorithm>
 #include <bb/lb/policy.hpp>
 #include <bb/upstream/cluster.hpp>
-#include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <memory>
@@ -27,6 +26,7 @@
 #include <sim/connection.hpp>
 #include <sim/executor.hpp>
 #include <sim/hash_watch.hpp>
+#include <sim/http_lite.hpp>
 #include <sim/invariants.hpp>
 #include <sim/scenario.hpp>
 #include <span>
@@ -108,11 +108,8 @@ class balance_watch final : public transport_tap {
     const auto i = index_of(to);
     if (i >= addresses_.size() || bufs.empty()) return;
     const std::string_view head(bufs[0].data(), bufs[0].size());
-    const bool post = head.starts_with("POST /r/");
-    if (!post && !head.starts_with("GET /r/")) return;  // body bytes that follow a head
-    const auto digits = head.substr(post ? 8 : 7);
-    std::uint64_t id = 0;
-    if (std::from_chars(digits.data(), digits.data() + digits.size(), id).ec != std::errc{} || id == 0) return;
+    const auto id = http_lite::request_of(head).id;
+    if (id == 0) return;  // body bytes that follow a head
     const auto now = exec_.now();
     ++rep_.total[i];
     if (now >= rep_.setup.at) ++rep_.after[i];

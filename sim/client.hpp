@@ -5,8 +5,11 @@
 /// queue requests on a client host; that host's connection workers send them with
 /// keep-alive and pipelining and check every response against the invariants as it
 /// arrives. A sweep per host enforces the client's own deadlines and closes idle
-/// connections. Requests are GET /r/<id>/<n> (the body is known from id and n) or POST
-/// /r/<id> with a body to be echoed, so every 2xx body can be checked by checksum.
+/// connections. Requests are GET /r/<id>/<n> (the body is known from id and n), HEAD
+/// /r/<id>/<n> (no body) or POST /r/<id> with a body to be echoed, so every 2xx body can be
+/// checked by checksum, and every response from an upstream names the request it answers.
+/// Some POSTs may trickle their body in three writes with pauses between (an upload the
+/// upstream can answer before it is whole); such a POST goes alone on its connection.
 
 #include <algorithm>
 #include <bb/core/random.hpp>
@@ -39,6 +42,9 @@ struct client_options {
   duration connect_timeout = std::chrono::seconds(5);
   double post_fraction = 0.5;
   std::size_t max_body = 256;
+  double head_fraction = 0;         ///< of the requests without a body, the share sent as HEAD
+  double slow_upload_fraction = 0;  ///< of the POSTs of 3 bytes or more, the share sent in 3 parts
+  duration upload_pause = std::chrono::milliseconds(20);  ///< the longest pause between those parts
 };
 
 /// One answered request as its client saw it: when it was issued and how long the
@@ -77,6 +83,8 @@ class client_fleet {
   struct request {
     std::uint64_t id;
     bool post;
+    bool head;  // HEAD: the answer has no body
+    bool slow;  // a POST whose body trickles in three parts
     std::size_t size;
     std::uint64_t expect;  // checksum of the body a 2xx must carry
     std::string body;
@@ -114,8 +122,11 @@ class client_fleet {
     } else {
       sum = 0;
     }
+    // Drawn only when asked for, so that loads without them draw the very same requests.
+    if (!r.post && opt_.head_fraction > 0) r.head = random_.chance(opt_.head_fraction);
+    if (r.post && r.size >= 3 && opt_.slow_upload_fraction > 0) r.slow = random_.chance(opt_.slow_upload_fraction);
     r.id = inv_.issue(ch.h.id, sum);
-    r.expect = r.post ? sum : http_lite::payload_checksum(r.id, r.size);
+    r.expect = r.post ? sum : http_lite::payload_checksum(r.id, r.head ? 0 : r.size);
     return r;
   }
 
@@ -130,9 +141,29 @@ class client_fleet {
     }
   }
 
-  void resolve_failed(client_host& ch, request& r, outcome o) {
-    inv_.fail(r.id, ch.h.id, o);
+  void resolve_failed(client_host& ch, request& r, outcome o, std::uint64_t behind = 0) {
+    inv_.fail(r.id, ch.h.id, o, behind);
     if (r.done) r.done->notify();
+  }
+
+  /// Writes one request whose body (its last `body` bytes of `wire`) goes out in three
+  /// parts, the head with the first, pausing up to upload_pause before each other; false
+  /// when a write failed or the load was cancelled.
+  task<bool> trickle(client_host& ch, stream& conn, std::string_view wire, std::size_t body) {
+    const std::size_t head = wire.size() - body;
+    const std::size_t cuts[] = {head + body / 3, head + 2 * body / 3, wire.size()};
+    std::size_t at = 0;
+    for (const std::size_t to : cuts) {
+      if (at > 0) {
+        const auto span = std::max<std::int64_t>(1, (opt_.upload_pause - std::chrono::milliseconds(1)).count());
+        const auto pause = std::chrono::milliseconds(1) +
+                           duration(static_cast<std::int64_t>(random_.below(static_cast<std::uint64_t>(span))));
+        if (co_await ch.clock.sleep_for(pause)) co_return false;
+      }
+      if (co_await http_lite::write_all(conn, wire.substr(at, to - at))) co_return false;
+      at = to;
+    }
+    co_return true;
   }
 
   void stop_generating() {
@@ -203,7 +234,9 @@ class client_fleet {
         ++connections_;
       }
       batch.clear(), wire.clear();
-      const std::size_t n = std::min({opt_.pipeline, opt_.max_requests_per_conn - served, ch.queue.size()});
+      std::size_t n = std::min({opt_.pipeline, opt_.max_requests_per_conn - served, ch.queue.size()});
+      for (std::size_t i = 0; i < n; ++i)
+        if (ch.queue[i].slow) n = std::max<std::size_t>(i, 1);  // a trickling upload goes alone
       for (std::size_t i = 0; i < n; ++i) {
         batch.push_back(std::move(ch.queue.front()));
         ch.queue.pop_front();
@@ -215,33 +248,41 @@ class client_fleet {
         target.assign("/r/");
         http_lite::append_number(target, q.id);
         if (!q.post) target += '/', http_lite::append_number(target, q.size);
-        http_lite::append_request(wire, q.post ? "POST" : "GET", target, q.body, last && i + 1 == n);
+        http_lite::append_request(wire, q.post ? "POST" : q.head ? "HEAD" : "GET", target, q.body, last && i + 1 == n);
       }
-      const const_buffer bufs[] = {{wire.data(), wire.size()}};
-      bool dead = static_cast<bool>((co_await conn->write(bufs)).ec);
+      bool dead;
+      if (n > 0 && batch[0].slow) {  // n is 0 when other workers took the queue while this one connected
+        dead = !co_await trickle(ch, *conn, wire, batch[0].body.size());
+      } else {
+        const const_buffer bufs[] = {{wire.data(), wire.size()}};
+        dead = static_cast<bool>((co_await conn->write(bufs)).ec);
+      }
       w.timed_out = false;
       w.deadline = ch.clock.now().time_since_epoch() + opt_.request_timeout;
       w.active = &*conn;
       std::size_t unanswered = n;  // from here on, after a response that announced close
+      std::uint64_t broke = 0;     // the request whose response broke the connection
       for (std::size_t i = 0; i < n; ++i) {
         auto& q = batch[i];
         if (i >= unanswered) continue;
         if (!dead) {
-          if (auto ec = co_await rd.read(*conn, true, m)) {
+          if (auto ec = co_await rd.read(*conn, http_lite::reader::framing{true, q.head}, m)) {
             dead = true;
-            if (ec == std::errc::bad_message) inv_.violate(broken::bad_response, q.id, "unparsable response bytes");
+            broke = q.id;
+            if (ec == std::errc::bad_message) inv_.unparsable(q.id);
           }
         }
         if (dead) {
-          resolve_failed(ch, q, w.timed_out ? outcome::timeout : outcome::conn_error);
+          resolve_failed(ch, q, w.timed_out ? outcome::timeout : outcome::conn_error, broke == q.id ? 0 : broke);
           continue;
         }
         const auto sum = checksum(m.body);
-        const bool body_ok = sum == q.expect;
+        // A 204 from the upstream asked has no content, like an answer to HEAD.
+        const bool body_ok = q.head || (m.status == 204 && !q.post && m.answers == q.id) ? m.body.empty() : sum == q.expect;
         bool in_order = true;
         for (std::size_t j = i + 1; j < n && !body_ok; ++j)
           if (batch[j].expect == sum) in_order = false;
-        inv_.respond(q.id, ch.h.id, m.status, body_ok, in_order);
+        inv_.respond(q.id, ch.h.id, m.status, body_ok, in_order, m.answers);
         if (latencies_) {
           const auto issued = inv_.issued_at(q.id);
           latencies_->push_back({issued, ch.clock.now().time_since_epoch() - issued});

@@ -25,6 +25,7 @@
 #include <sim/connection.hpp>
 #include <sim/executor.hpp>
 #include <sim/host.hpp>
+#include <sim/http_lite.hpp>
 #include <sim/invariants.hpp>
 #include <sim/scenario.hpp>
 #include <span>
@@ -68,7 +69,7 @@ class failover_watch final : public transport_tap {
              {"detect: 500s→last 500 at a client", {}, 0, {}},
              {"recover: restart→first request", {}, 0, recover_},
              {"all down: request→502", {}, 0, error_}};
-    inv_.set_judge([this](std::uint64_t id, outcome o, int status) { return judge(id, o, status); });
+    inv_.set_judge([this](const claim& c) { return judge(c.id, c.what, c.status); });
   }
   failover_watch(const failover_watch&) = delete;
   failover_watch& operator=(const failover_watch&) = delete;
@@ -82,13 +83,10 @@ class failover_watch final : public transport_tap {
   void wrote(const connection& c, const endpoint& to, std::span<const const_buffer> bufs) override {
     const auto i = index_of(to);
     if (i >= ups_.size() || bufs.empty()) return;
-    // A request head starts the first buffer: "GET /r/<id>/<n> " or "POST /r/<id> ".
-    const std::string_view head(bufs[0].data(), bufs[0].size());
-    const bool post = head.starts_with("POST /r/");
-    if (!post && !head.starts_with("GET /r/")) return;  // body bytes that follow a head
-    const auto digits = head.substr(post ? 8 : 7);
-    std::uint64_t id = 0;
-    if (std::from_chars(digits.data(), digits.data() + digits.size(), id).ec != std::errc{} || id == 0) return;
+    // A request head starts the first buffer (http_lite::request_of); body bytes have none.
+    const auto [method, id] = http_lite::request_of(std::string_view(bufs[0].data(), bufs[0].size()));
+    if (id == 0) return;
+    const bool post = method == "POST";
     traffic(i, true);
     if (id >= sent_.size()) sent_.resize(std::max<std::size_t>(id + 1, sent_.size() * 2), 0);
     sent_[id] = c.id | static_cast<std::uint64_t>(i) << 56 | std::uint64_t{post} << 61 |
@@ -262,7 +260,7 @@ class failover_watch final : public transport_tap {
     if (!(sent >> 63))
       what += "its head was never sent to an upstream";
     else
-      what += std::string(sent >> 61 & 1 ? "a POST" : "a GET") + " last sent to " + ups_[sent >> 56 & 31].name +
+      what += std::string(sent >> 61 & 1 ? "a POST" : "a GET or HEAD") + " last sent to " + ups_[sent >> 56 & 31].name +
               " on connection " + std::to_string(sent & ((std::uint64_t{1} << 56) - 1)) +
               (crashed_conns_.contains(sent & ((std::uint64_t{1} << 56) - 1)) ? ", which a crash reset" : "");
     inv_.note(what);

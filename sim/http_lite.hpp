@@ -3,7 +3,9 @@
 ///
 /// Deliberately independent of bb/http (the code under test): it writes requests and
 /// responses framed by Content-Length and reads back exactly what it and the proxy send.
-/// Anything else is "bad", which the invariants then report.
+/// Anything else is "bad", which the invariants then report. Every response a simulated
+/// upstream writes names the request it answers in X-Sim-Answers (the id in /r/<id>), so a
+/// client can tell its own answer from another's; the proxy's own answers carry none.
 
 #include <bb/core/task.hpp>
 #include <algorithm>
@@ -28,6 +30,8 @@ struct message {
   std::string target;  // requests
   std::uint64_t content_length = 0;
   bool close = false;  // Connection: close, or HTTP/1.0
+  /// Responses: the request named by X-Sim-Answers; 0 when absent (the proxy's own answers).
+  std::uint64_t answers = 0;
   std::string body;
   /// Responses: X-RateLimit-Limit, -Remaining, -Reset and Retry-After; -1 when absent.
   std::int64_t rate_limit = -1, rate_remaining = -1, rate_reset = -1, retry_after = -1;
@@ -62,21 +66,29 @@ inline std::string make_request(std::string_view method, std::string_view target
   return out;
 }
 
-/// Appends a status line, Content-Length and a blank line: the head of a `length`-byte body.
-inline void append_response_head(std::string& out, int status, std::size_t length, bool close) {
+/// The name of the field in which an upstream names the request it answers.
+inline constexpr std::string_view answers_field = "X-Sim-Answers";
+
+/// True for a status whose response has no body whatever its head says (RFC 9112 §6.3).
+constexpr bool bodiless_status(int status) noexcept { return status < 200 || status == 204 || status == 304; }
+
+/// Appends a status line, Content-Length (none for a bodiless status), X-Sim-Answers when
+/// `answers` is not 0, and a blank line: the head of a `length`-byte body.
+inline void append_response_head(std::string& out, int status, std::size_t length, bool close,
+                                 std::uint64_t answers = 0) {
   out.append("HTTP/1.1 "), append_number(out, static_cast<std::uint64_t>(status));
-  out.append(status < 400 ? " OK\r\nContent-Length: " : " Error\r\nContent-Length: ");
-  append_number(out, length);
-  out.append("\r\n");
+  out.append(status < 400 ? " OK\r\n" : " Error\r\n");
+  if (!bodiless_status(status)) out.append("Content-Length: "), append_number(out, length), out.append("\r\n");
+  if (answers) out.append(answers_field).append(": "), append_number(out, answers), out.append("\r\n");
   if (close) field(out, "Connection", "close");
   out.append("\r\n");
 }
 
-/// A status line, Content-Length and the body.
-inline std::string make_response(int status, std::string_view body, bool close) {
+/// A status line, Content-Length, X-Sim-Answers when `answers` is not 0, and the body.
+inline std::string make_response(int status, std::string_view body, bool close, std::uint64_t answers = 0) {
   std::string out;
   out.reserve(80 + body.size());
-  append_response_head(out, status, body.size(), close);
+  append_response_head(out, status, body.size(), close, answers);
   out.append(body);
   return out;
 }
@@ -143,6 +155,24 @@ inline std::uint64_t payload_checksum(std::uint64_t id, std::size_t size) {
   return f.h;
 }
 
+/// What a request head at the start of some bytes is: its method and the request id in its
+/// target ("GET /r/<id>/<n> ", "HEAD /r/<id>/<n> ", "POST /r/<id> "); id 0 for anything else.
+struct request_line {
+  std::string_view method;
+  std::uint64_t id = 0;
+};
+
+/// The request line at the start of `bytes` (see request_line); what the taps read of a write.
+inline request_line request_of(std::string_view bytes) noexcept {
+  request_line r;
+  for (std::string_view m : {std::string_view("GET"), std::string_view("HEAD"), std::string_view("POST")})
+    if (bytes.size() > m.size() + 4 && bytes.starts_with(m) && bytes.substr(m.size()).starts_with(" /r/")) r.method = m;
+  if (r.method.empty()) return r;
+  const auto digits = bytes.substr(r.method.size() + 4);
+  std::from_chars(digits.data(), digits.data() + digits.size(), r.id);
+  return r;
+}
+
 /// The request id and body size named by a target "/r/<id>/<size>"; {0, 0} otherwise.
 inline std::pair<std::uint64_t, std::size_t> parse_target(std::string_view t) {
   std::uint64_t id = 0;
@@ -160,8 +190,19 @@ class reader {
  public:
   enum class state { need_more, done, bad };
 
+  /// How much of the next message a read takes.
+  struct framing {
+    bool response = true;
+    bool head_request = false;  ///< a response to HEAD: no body, whatever its head says
+    bool head_only = false;     ///< stop after the head: the body stays buffered for a later read
+  };
+
   /// Parses one message from the buffered bytes into `m`.
-  state parse(bool response, message& m) {
+  state parse(bool response, message& m) { return parse(framing{response}, m); }
+
+  /// Parses one message, or its head only, from the buffered bytes into `m`.
+  state parse(framing how, message& m) {
+    const bool response = how.response;
     const std::string_view all(buf_.data() + pos_, buf_.size() - pos_);
     const auto end = all.find("\r\n\r\n");
     if (end == std::string_view::npos) return all.size() > 65536 ? state::bad : state::need_more;
@@ -196,14 +237,21 @@ class reader {
           return state::bad;
       } else if (detail::iequals(name, "connection") && detail::iequals(value, "close")) {
         m.close = true;
+      } else if (response && detail::iequals(name, answers_field)) {
+        if (m.answers != 0) return state::bad;  // twice: not what an upstream sends
+        const auto r = std::from_chars(value.data(), value.data() + value.size(), m.answers);
+        if (r.ec != std::errc{} || r.ptr != value.data() + value.size() || m.answers == 0) return state::bad;
       } else if (response && !name.empty() && (name[0] == 'x' || name[0] == 'X' || name[0] == 'r' || name[0] == 'R')) {
         if (!rate_field(name, value, m)) return state::bad;
       }
     }
+    if (how.head_only) return state::done;
+    // Content-Length stays as announced; the body's framing knows better.
+    const std::uint64_t length = response && (how.head_request || bodiless_status(m.status)) ? 0 : m.content_length;
     const std::size_t head_size = end + 4;
-    if (all.size() - head_size < m.content_length) return state::need_more;
-    m.body.assign(all.data() + head_size, m.content_length);
-    pos_ += head_size + m.content_length;
+    if (all.size() - head_size < length) return state::need_more;
+    m.body.assign(all.data() + head_size, length);
+    pos_ += head_size + length;
     if (pos_ == buf_.size()) buf_.clear(), pos_ = 0;
     return state::done;
   }
@@ -225,8 +273,14 @@ class reader {
   /// bad_message when the bytes are not a message this reader knows.
   template <class Stream>
   task<std::error_code> read(Stream& s, bool response, message& m) {
+    return read(s, framing{response}, m);
+  }
+
+  /// Reads the next message (or its head only) as `f` says; as read() above.
+  template <class Stream>
+  task<std::error_code> read(Stream& s, framing how, message& m) {
     for (;;) {
-      switch (parse(response, m)) {
+      switch (parse(how, m)) {
         case state::done: co_return std::error_code{};
         case state::bad: co_return err(std::errc::bad_message);
         case state::need_more: break;

@@ -2,9 +2,10 @@
 /// bb::sim::invariants: what must hold in every run, checked as each event happens.
 ///
 /// Every request gets exactly one outcome: a response (in request order on its
-/// connection, body intact) or a failure the scenario allows. At the end, no request is
-/// unresolved and nothing (connection, listener, timer, task) is left behind. The first
-/// violation is kept with its time, for the report and the replay command.
+/// connection, body intact, answering that very request) or a failure the scenario allows.
+/// At the end, no request is unresolved and nothing (connection, listener, timer, task) is
+/// left behind. The first violation is kept with its time, for the report and the replay
+/// command.
 
 #include <array>
 #include <cstdint>
@@ -32,6 +33,15 @@ constexpr std::string_view to_string(outcome o) noexcept {
   return names[static_cast<int>(o)];
 }
 
+/// How one request ended, as its client saw it: what a judge decides on.
+struct claim {
+  std::uint64_t id = 0;
+  outcome what = outcome::ok;
+  int status = 0;             ///< the response's status; 0 for a failure
+  std::uint64_t answers = 0;  ///< the request the response names (X-Sim-Answers); 0: none
+  std::uint64_t behind = 0;   ///< a failure: the request whose response broke the connection first (0: its own)
+};
+
 /// Which invariant broke; the number goes into the trace.
 enum class broken : std::uint8_t {
   two_outcomes = 1,     ///< a request resolved twice
@@ -46,13 +56,14 @@ enum class broken : std::uint8_t {
   late_error,           ///< a 502 for lack of upstreams came later than the bound
   misbalanced,          ///< shares of requests off what the balancing policy promises
   key_moved,            ///< consistent hashing moved a client it had no cause to move
+  wrong_answer,         ///< a response answered another request: bytes of one exchange reached another
 };
 
 constexpr std::string_view to_string(broken b) noexcept {
   constexpr std::string_view names[] = {"",          "two_outcomes", "out_of_order", "corrupt_body",
                                         "disallowed_outcome", "unresolved", "left_behind", "bad_response",
                                         "late_detection",     "late_recovery", "late_error",
-                                        "misbalanced",        "key_moved"};
+                                        "misbalanced",        "key_moved",     "wrong_answer"};
   return names[static_cast<int>(b)];
 }
 
@@ -64,13 +75,21 @@ class invariants {
   void allow(outcome o) noexcept { allowed_ |= 1u << static_cast<int>(o); }
   [[nodiscard]] bool allowed(outcome o) const noexcept { return allowed_ & (1u << static_cast<int>(o)); }
 
-  /// Says whether request `id` may end in `o` (`status`: the response's, 0 for none)
-  /// although the scenario does not allow `o` in general; it may record violations itself.
-  using judge_type = std::function<bool(std::uint64_t id, outcome o, int status)>;
+  /// Says whether a request may end as `c` says although the scenario does not allow its
+  /// outcome in general; it may record violations itself.
+  using judge_type = std::function<bool(const claim& c)>;
   /// Consults `j` for every outcome that is not allowed outright.
   void set_judge(judge_type j) { judge_ = std::move(j); }
-  /// Lets a judge that refuses say why; the text goes into the violation it causes.
-  void note(std::string why) { note_ = std::move(why); }
+  /// The judge consulted now (to chain a new one in front of it).
+  [[nodiscard]] const judge_type& judge() const noexcept { return judge_; }
+  /// Says whether the client of request `id` may see the answer to request `named` instead
+  /// (`named` 0: bytes that do not parse as a response); it may note why not.
+  using answer_judge_type = std::function<bool(std::uint64_t id, std::uint64_t named)>;
+  /// Consults `j` for every response that answers another request, and every unparsable one.
+  void set_answer_judge(answer_judge_type j) { answer_judge_ = std::move(j); }
+  /// Lets a judge that refuses say why; the text goes into the violation it causes (judges
+  /// in a chain each add theirs).
+  void note(std::string_view why) { note_.append(note_.empty() ? "" : "; ").append(why); }
 
   /// A new request from `client` whose body (sent or expected) has checksum `sum`.
   std::uint64_t issue(std::uint32_t client, std::uint64_t sum) {
@@ -81,24 +100,48 @@ class invariants {
     return id;
   }
 
-  /// Request `id` got a response with `status`; `body_ok` and `in_order` as the client saw.
-  void respond(std::uint64_t id, std::uint32_t client, int status, bool body_ok, bool in_order) {
+  /// Request `id` got a response with `status` naming request `answers` (0: it names none,
+  /// as the proxy's own do); `body_ok` and `in_order` as the client saw.
+  void respond(std::uint64_t id, std::uint32_t client, int status, bool body_ok, bool in_order,
+               std::uint64_t answers = 0) {
     trace_.add(exec_.now(), ev::response, client, 0, id, static_cast<std::uint64_t>(status));
     const outcome o = status >= 500 ? outcome::server_error
                       : status >= 400 ? outcome::client_error
                       : status >= 200 ? outcome::ok
                                       : outcome::server_error;
-    if (!resolve(id, o, status)) return;
+    if (answers != 0 && answers != id) {
+      // Another request's answer: its status and body say nothing about this request, so
+      // the answer judge alone decides (a race excuses the outcome with the answer).
+      if (!resolve({id, o, status, answers, 0}, false)) return;
+      ++checks_;
+      if (!(answer_judge_ && answer_judge_(id, answers)))
+        violate(broken::wrong_answer, id,
+                "a " + std::to_string(status) + " answering #" + std::to_string(answers) + " reached its client" +
+                    (note_.empty() ? "" : ": " + note_));
+      note_.clear();
+      return;
+    }
+    if (!resolve({id, o, status, answers, 0})) return;
     ++checks_;
     if (!in_order) violate(broken::out_of_order, id, "response " + std::to_string(status) + " out of request order");
     ++checks_;
     if (o == outcome::ok && !body_ok) violate(broken::corrupt_body, id, "body checksum mismatch");
   }
 
-  /// Request `id` failed without a response.
-  void fail(std::uint64_t id, std::uint32_t client, outcome o) {
+  /// Request `id` failed without a response; `behind`: the request whose response broke
+  /// the connection first, when that was not this one's (a pipelined request behind it).
+  void fail(std::uint64_t id, std::uint32_t client, outcome o, std::uint64_t behind = 0) {
     trace_.add(exec_.now(), ev::failure, client, 0, id, static_cast<std::uint64_t>(o));
-    resolve(id, o, 0);
+    resolve({id, o, 0, 0, behind});
+  }
+
+  /// The client of request `id` read bytes that do not parse as a response (it then fails
+  /// the request): a violation unless the answer judge excuses it.
+  void unparsable(std::uint64_t id) {
+    ++checks_;
+    if (!(answer_judge_ && answer_judge_(id, 0)))
+      violate(broken::bad_response, id, "unparsable response bytes" + (note_.empty() ? "" : ": " + note_));
+    note_.clear();
   }
 
   /// Records a violation found by the world (bad bytes, leftovers).
@@ -134,7 +177,10 @@ class invariants {
   [[nodiscard]] duration first_time() const noexcept { return first_time_; }
 
  private:
-  bool resolve(std::uint64_t id, outcome o, int status) {
+  bool resolve(const claim& c, bool judged = true) {
+    const auto id = c.id;
+    const auto o = c.what;
+    const int status = c.status;
     ++checks_;
     if (id == 0 || id > resolved_.size() || resolved_[id - 1]) {
       violate(broken::two_outcomes, id, "a second outcome: " + std::string(to_string(o)));
@@ -142,8 +188,9 @@ class invariants {
     }
     resolved_[id - 1] = 1;
     ++by_outcome_[static_cast<int>(o)];
+    if (!judged) return true;
     ++checks_;
-    if (!allowed(o) && !(judge_ && judge_(id, o, status)))
+    if (!allowed(o) && !(judge_ && judge_(c)))
       violate(broken::disallowed_outcome, id,
               "outcome " + std::string(to_string(o)) + (status ? " (" + std::to_string(status) + ")" : "") +
                   " not allowed" + (note_.empty() ? "" : ": " + note_));
@@ -157,6 +204,7 @@ class invariants {
   std::vector<std::uint8_t> resolved_;
   std::vector<duration> issued_;
   judge_type judge_;
+  answer_judge_type answer_judge_;
   std::string note_;
   std::array<std::uint64_t, outcome_count> by_outcome_{};
   std::uint64_t checks_ = 0;

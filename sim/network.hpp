@@ -195,9 +195,8 @@ class network {
   void close_side(connection* c, int s) {
     side& me = c->sides[s];
     if (me.closed) return;
-    if (me.readable() > 0)
-      reset_side(c, s);
-    else if (!me.aborted && !me.rst_in && !me.rst_out && !me.fin_out && me.established)
+    if (me.readable() > 0) return reset_side(c, s);  // it finishes the side itself
+    if (!me.aborted && !me.rst_in && !me.rst_out && !me.fin_out && me.established)
       send(c, s, segment::fin, {});
     else if (!me.established && !me.aborted && !me.rst_out && !me.rst_in && s == 0)
       send(c, s, segment::rst, {});  // a connect given up: let the server side learn

@@ -128,7 +128,7 @@ class rate_fleet {
     if (!ec) ec = co_await k.rd.read(*k.s, true, m);
     k.last = now();
     if (ec) {
-      if (ec == std::errc::bad_message) inv_.violate(broken::bad_response, id, "unparsable response bytes");
+      if (ec == std::errc::bad_message) inv_.unparsable(id);
       inv_.fail(id, c.h.id, outcome::conn_error);
       k.s.reset();
       co_return 0;
@@ -136,7 +136,7 @@ class rate_fleet {
     if (c.plan.what == rate_plan::kind::well_behaved) latencies_.push_back(now() - sent);
     watch_.answered(id, m);
     const std::uint64_t expect = post ? checksum(body) : http_lite::payload_checksum(id, size);
-    inv_.respond(id, c.h.id, m.status, checksum(m.body) == expect, true);
+    inv_.respond(id, c.h.id, m.status, checksum(m.body) == expect, true, m.answers);
     if (m.status == 200) ++c.ok;
     if (m.status == 429) ++c.refused;
     if (retry_after) *retry_after = m.retry_after;

@@ -43,7 +43,7 @@ class rate_watch final : public transport_tap {
       : exec_(exec), inv_(inv), p_(p), model_(p), proxy_(proxy), ips_(std::move(clients)), states_(ips_.size()),
         admitted_(ips_.size()) {
     for (const auto& ip : ips_) ip_text_.push_back(ip.to_string());
-    inv_.set_judge([this](std::uint64_t id, outcome o, int status) { return judge(id, o, status); });
+    inv_.set_judge([this](const claim& c) { return judge(c.id, c.what, c.status); });
   }
   rate_watch(const rate_watch&) = delete;
   rate_watch& operator=(const rate_watch&) = delete;

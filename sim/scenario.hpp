@@ -13,6 +13,7 @@
 #include <optional>
 #include <sim/client.hpp>
 #include <sim/invariants.hpp>
+#include <sim/misbehaviour.hpp>
 #include <sim/rate_client.hpp>
 #include <sim/rate_model.hpp>
 #include <sim/upstream.hpp>
@@ -31,14 +32,16 @@ struct fault {
     restart,     ///< the process is started again
     answer_500,  ///< the process starts answering 500 to everything (health checks too)
     slow_down,   ///< the process's service times grow by the scenario's slowdown factor
+    misbehave,   ///< the process starts writing unasked bytes as `plan` says
   };
   kind what;
   std::size_t target;
   duration at;
+  misbehaviour plan{};  ///< misbehave: what it does
 };
 
 constexpr std::string_view to_string(fault::kind k) noexcept {
-  constexpr std::string_view names[] = {"crash", "restart", "answer_500", "slow_down"};
+  constexpr std::string_view names[] = {"crash", "restart", "answer_500", "slow_down", "misbehave"};
   return names[static_cast<int>(k)];
 }
 
@@ -111,6 +114,10 @@ struct scenario {
     p.emplace_back("max_requests_per_conn", std::to_string(clients.max_requests_per_conn));
     p.emplace_back("max_body", std::to_string(clients.max_body));
     p.emplace_back("post_fraction", std::to_string(clients.post_fraction).substr(0, 4));
+    if (clients.head_fraction > 0) p.emplace_back("head_fraction", std::to_string(clients.head_fraction).substr(0, 4));
+    if (clients.slow_upload_fraction > 0)
+      p.emplace_back("slow_uploads", std::to_string(clients.slow_upload_fraction).substr(0, 4) + " of POSTs, pauses 1-" +
+                                         ms(clients.upload_pause));
     p.emplace_back("health_interval", health_interval_s ? std::to_string(health_interval_s) + "s" : "off (passive)");
     p.emplace_back("balance", std::string(to_string(balance)));
     if (balancing) balance_parameters(p);
@@ -119,6 +126,13 @@ struct scenario {
     for (auto& f : faults)
       fs += (fs.empty() ? "" : ", ") + upstreams[f.target].name + " " + std::string(to_string(f.what)) + " at " + ms(f.at);
     if (!fs.empty()) p.emplace_back("faults", fs);
+    std::string mis;
+    for (const auto& u : upstreams)
+      if (u.unsolicited.any()) mis += (mis.empty() ? "" : "; ") + u.name + " " + describe(u.unsolicited);
+    for (const auto& f : faults)
+      if (f.what == fault::kind::misbehave)
+        mis += (mis.empty() ? "" : "; ") + upstreams[f.target].name + " from " + ms(f.at) + " " + describe(f.plan);
+    if (!mis.empty()) p.emplace_back("unsolicited", mis);
     if (flap_target)
       p.emplace_back("flap", upstreams[*flap_target].name + " up~" + ms(flap_up_mean) + " down~" + ms(flap_down_mean));
     std::string allow;
@@ -179,6 +193,7 @@ inline std::vector<std::pair<std::string_view, std::string_view>> scenario_list(
       {"passive_failover", "one of 2 upstreams crashes, active checks off: zero errors but POSTs cut by the crash"},
       {"active_restore", "upstreams crash and restart: traffic returns within an interval of the restart"},
       {"http_500", "one upstream starts answering 500: it loses its traffic within an interval, then no 500s"},
+      {"unsolicited", "upstreams write unasked bytes after answers (late bodies, poisoned responses, garbage) and answer uploads early; no answer reaches another request"},
       {"all_down", "every upstream crashes: fast 502s; one restarts: service resumes within an interval"},
       {"rate_limit_fixed_window", "clients at many rates against N per aligned window; 429s exactly as the model says"},
       {"rate_limit_sliding_window", "the same against the sliding-window counter"},
@@ -202,6 +217,17 @@ inline bool is_balance_scenario(std::string_view name) noexcept {
 namespace detail {
 inline duration between(rng& r, duration lo, duration hi) {
   return lo + duration(static_cast<std::int64_t>(r.below(static_cast<std::uint64_t>((hi - lo).count()) + 1)));
+}
+
+/// A misbehaviour drawn from `r`: a non-empty set of kinds, 5 to 30 % of answers, unasked
+/// bytes within 0 to 200 ms of their answer.
+inline misbehaviour draw_misbehaviour(rng& r) {
+  using namespace std::chrono_literals;
+  misbehaviour m;
+  m.kinds = static_cast<std::uint8_t>(1 + r.below((1u << misbehaviour::kind_count) - 1));
+  m.rate = static_cast<double>(5 + r.below(26)) / 100.0;
+  m.max_delay = between(r, 0ms, 200ms);
+  return m;
 }
 }  // namespace detail
 
@@ -240,6 +266,17 @@ inline scenario make_scenario(std::string_view name, std::uint64_t seed, std::op
   } else if (name == "upstream_crash" || name == "active_restore" || name == "http_500" || name == "all_down") {
     s.length = 60s;
     s.health_interval_s = interval;
+  } else if (name == "unsolicited") {
+    // One to three of the upstreams misbehave, each its own way; clients also send HEADs
+    // (a bodiless answer whose body may come late) and trickle some uploads (which the
+    // upstream may answer before they are whole).
+    s.length = 60s;
+    s.health_interval_s = interval;
+    const auto count = 1 + r.below(n), first = r.below(n);
+    for (std::size_t k = 0; k < count; ++k) s.upstreams[(first + k) % n].unsolicited = detail::draw_misbehaviour(r);
+    s.clients.head_fraction = static_cast<double>(10 + r.below(31)) / 100.0;
+    s.clients.slow_upload_fraction = static_cast<double>(10 + r.below(41)) / 100.0;
+    s.clients.upload_pause = detail::between(r, 5ms, 40ms);
   } else if (name == "upstream_flap") {
     s.length = 120s;
     s.clients.rate = 1000;  // the speed benchmark's load: open loop only
@@ -278,8 +315,16 @@ inline scenario make_scenario(std::string_view name, std::uint64_t seed, std::op
       s.faults.push_back({fk::crash, i, at});
     }
     s.faults.push_back({fk::restart, r.below(n), last + detail::between(r, 2s, 5s)});
-    std::stable_sort(s.faults.begin(), s.faults.end(), [](const fault& a, const fault& b) { return a.at < b.at; });
   }
+  // Where upstreams fail, one also starts writing unasked bytes (drawn last, so that the
+  // other faults are those the seed drew before): in http_500 and upstream_crash one that
+  // keeps serving, so that its bytes meet traffic.
+  if (name == "http_500" || name == "upstream_crash" || name == "active_restore") {
+    const auto target = name == "active_restore" ? r.below(n) : (s.faults.front().target + 1 + r.below(n - 1)) % n;
+    const auto at = detail::between(r, L / 8, L / 2);
+    s.faults.push_back({fk::misbehave, target, at, detail::draw_misbehaviour(r)});
+  }
+  std::stable_sort(s.faults.begin(), s.faults.end(), [](const fault& a, const fault& b) { return a.at < b.at; });
   return s;
 }
 

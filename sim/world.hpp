@@ -29,6 +29,7 @@
 #include <sim/scenario.hpp>
 #include <sim/trace.hpp>
 #include <sim/transport.hpp>
+#include <sim/unsolicited_watch.hpp>
 #include <sim/upstream.hpp>
 #include <algorithm>
 #include <stdexcept>
@@ -105,6 +106,14 @@ class world {
                                                          std::move(where), sc_.health_interval_s == 0, tap);
         tap = balance_watch_.get();
       }
+      if (watch_ && misbehaving()) {
+        std::vector<std::string> names;
+        std::vector<endpoint> where;
+        for (auto& u : upstreams_) names.push_back(u->spec().name), where.push_back(u->address());
+        unsolicited_ = std::make_unique<unsolicited_watch>(exec_, inv_, std::move(names), std::move(where), tap);
+        for (auto& u : upstreams_) u->set_log(unsolicited_.get());
+        tap = unsolicited_.get();
+      }
       proxy_transport_->set_tap(tap);
       check_transport_ = std::make_unique<transport>(net_, *proxy_host_);
       proxy_clock_ = std::make_unique<virtual_clock>(exec_, *proxy_host_);
@@ -160,6 +169,8 @@ class world {
       r.figures = watch_->figures();
       r.tallies = watch_->tallies();
     }
+    if (unsolicited_)
+      for (auto& t : unsolicited_->tallies()) r.tallies.push_back(std::move(t));
     if (rate_watch_) rate_report(r);
     if (balance_watch_) {
       r.balance = balance_watch_->report();
@@ -173,6 +184,12 @@ class world {
   [[nodiscard]] const scenario& spec() const noexcept { return sc_; }
 
  private:
+  /// True when some upstream writes unasked bytes, from the start or from a fault on.
+  [[nodiscard]] bool misbehaving() const {
+    return std::any_of(sc_.upstreams.begin(), sc_.upstreams.end(), [](const upstream_spec& u) { return u.unsolicited.any(); }) ||
+           std::any_of(sc_.faults.begin(), sc_.faults.end(), [](const fault& f) { return f.what == fault::kind::misbehave; });
+  }
+
   /// The seed's generator past the draw that make_scenario split off for the parameters.
   static rng after_parameters(std::uint64_t seed) {
     rng r(seed);
@@ -212,7 +229,7 @@ class world {
   task<void> fault_driver(scope& owner) {
     for (const auto& f : sc_.faults) {
       if (co_await fault_clock_->sleep_until(virtual_clock::time_point(f.at))) co_return;
-      apply(owner, f.what, f.target);
+      apply(owner, f.what, f.target, f.plan);
     }
     if (sc_.flap_target) {
       auto draw = [&](duration mean) {
@@ -228,7 +245,7 @@ class world {
     }
   }
 
-  void apply(scope& owner, fault::kind what, std::size_t target) {
+  void apply(scope& owner, fault::kind what, std::size_t target, const misbehaviour& plan = {}) {
     auto& u = *upstreams_[target];
     switch (what) {
       case fault::kind::crash:
@@ -246,6 +263,9 @@ class world {
         break;
       case fault::kind::slow_down:
         u.slow_down(sc_.balancing ? sc_.balancing->slowdown : 10);
+        break;
+      case fault::kind::misbehave:
+        u.misbehave(plan);
         break;
     }
   }
@@ -307,6 +327,7 @@ class world {
   logger log_;
   std::unique_ptr<failover_watch> watch_;
   std::unique_ptr<balance_watch> balance_watch_;
+  std::unique_ptr<unsolicited_watch> unsolicited_;
   std::vector<host*> rate_hosts_;
   std::unique_ptr<rate_watch> rate_watch_;
   std::optional<rate_fleet> rate_clients_;

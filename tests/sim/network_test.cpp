@@ -221,3 +221,30 @@ TEST_CASE("network pause holds a host's coroutines while its kernel keeps accept
   CHECK(h.promise().take() == "hello, world");
   h.destroy();
 }
+
+namespace {
+/// Closes the client's end while bytes from the server sit unread in it; the reset the
+/// peer then reads, with the network's count of open ends at the close.
+bb::task<std::pair<std::error_code, std::size_t>> close_with_unread(sim::network& net, sim::transport& ta,
+                                                                    sim::transport& tb, bb::endpoint ep,
+                                                                    sim::virtual_clock& clock) {
+  auto acc = tb.listen(ep);
+  auto c = co_await ta.connect(ep);
+  auto s = co_await acc->accept();
+  bb::const_buffer out[] = {std::string_view("unasked")};
+  co_await s->stream.write(out);
+  co_await clock.sleep_for(10ms);  // delivered, never read
+  c->close();
+  const auto open = net.open_ends();
+  co_return std::pair{co_await read_error(s->stream), open};
+}
+}  // namespace
+
+TEST_CASE("network resets an end closed with unread bytes and counts it closed once", "[sim][network]") {
+  net_fixture f;
+  const auto [ec, open] = sim::run(f.ex, close_with_unread(f.net, f.ta, f.tb, f.server_ep, f.clock));
+  CHECK(ec == std::errc::connection_reset);
+  CHECK(open == 1);  // the server's end only
+  CHECK(f.net.open_ends() == 0);
+  CHECK(f.net.live_connections() == 0);
+}
