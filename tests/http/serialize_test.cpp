@@ -143,6 +143,11 @@ TEST_CASE("append_forwarded_response fills an empty reason and drops Content-Len
   CHECK(out == expected);
 }
 
+TEST_CASE("make_error_response answers a HEAD request without a body", "[http][serialize]") {
+  CHECK(bb::http::make_error_response(502, "upstream unavailable", true, {}, true) ==
+        "HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/plain\r\nContent-Length: 21\r\nConnection: close\r\n\r\n");
+}
+
 TEST_CASE("make_error_response writes the proxy's own answers byte for byte", "[http][serialize]") {
   CHECK(bb::http::make_error_response(502, "upstream unavailable", true) ==
         "HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/plain\r\nContent-Length: 21\r\nConnection: close\r\n\r\n"

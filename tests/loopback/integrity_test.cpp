@@ -249,3 +249,41 @@ TEST_CASE("balancebeam sends the whole body to an upstream that answers 200 earl
   CHECK(eventually([&] { return got == body.size() + 2; }));
   stop_cleanly(proxy);
 }
+
+TEST_CASE("balancebeam retries a GET that got garbage on another upstream, with none of the garbage",
+          "[loopback][balancebeam][integrity]") {
+  // One upstream answers every request with bytes that are no response; the other is fine.
+  // An idempotent request that met the first goes to the second, which must be parsed
+  // fresh: the garbage stays with the connection it came on.
+  test_server broken([](int fd) {
+    wire_reader in(fd);
+    while (in.read_through("\r\n\r\n")) send_all(fd, "NOT HTTP AT ALL\r\n\r\n");
+  });
+  test_server fine([](int fd) {
+    wire_reader in(fd);
+    while (in.read_through("\r\n\r\n")) send_all(fd, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+  });
+  auto proxy = start_balancebeam({broken.address(), fine.address()},
+                                 {"--threads", "1", "--active-health-check-interval", "0", "--balance", "round-robin"});
+  http_client c(proxy.port());
+  for (int i = 0; i < 6; ++i) {
+    const auto r = c.get("/x" + std::to_string(i));
+    CHECK(r.status == 200);
+    CHECK(r.body == "ok");
+  }
+  stop_cleanly(proxy);
+}
+
+TEST_CASE("balancebeam answers a HEAD request with its own error without a body, and the connection stays in step",
+          "[loopback][balancebeam][integrity]") {
+  port_reservation nobody;  // an upstream address where nothing listens
+  auto proxy = start_balancebeam({nobody.address()}, {"--threads", "1", "--active-health-check-interval", "0"});
+  http_client c(proxy.port());
+  const auto head = c.request("HEAD", "/gone");
+  CHECK(head.status == 502);
+  // Had the 502 carried a body, these bytes would be read as the next response.
+  const auto next = c.get("/gone");
+  CHECK(next.status == 502);
+  CHECK_THAT(next.body, Catch::Contains("no live upstream"));
+  stop_cleanly(proxy);
+}

@@ -204,7 +204,10 @@ inline void append_forwarded_response(std::string& out, const response_head& h, 
 }
 
 /// The proxy's own text/plain answer; `extra` is already formatted `Name: value\r\n` lines.
-inline std::string make_error_response(int status, std::string_view message, bool close, std::string_view extra = {}) {
+/// To a HEAD request (`head`) it has no body, only the Content-Length the body would have
+/// (RFC 9110 §9.3.2): a client reads no body after a HEAD answer, whatever its fields say.
+inline std::string make_error_response(int status, std::string_view message, bool close, std::string_view extra = {},
+                                       bool head = false) {
   std::string out;
   out.reserve(96 + message.size() + extra.size());
   out.append("HTTP/1.1 ");
@@ -217,6 +220,7 @@ inline std::string make_error_response(int status, std::string_view message, boo
   if (close) out.append("Connection: close\r\n");
   out.append(extra);
   out.append("\r\n");
+  if (head) return out;
   out.append(message);
   out.push_back('\n');
   return out;

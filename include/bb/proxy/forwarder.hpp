@@ -492,12 +492,15 @@ private:
     s_.upstream_ = &*conn_;
   }
 
+  /// Closes this attempt's upstream connection, and forgets what it sent: bytes a broken
+  /// upstream left in the buffer must not be parsed as the next attempt's response.
   void drop_upstream() noexcept {
     if (conn_) {
       conn_->close();
       conn_.reset();
     }
     s_.upstream_ = nullptr;
+    s_.x_->resp.consume(s_.x_->resp.size());
   }
 
   void log_broken(std::error_code ec) {

@@ -160,6 +160,7 @@ private:
     if (!x_) x_ = ctx_.exchanges.take();
     x_->req_parser.reset();
     x_->rate_headers.clear();  // a previous request's; an answer to this one has none yet
+    head_request_ = false;
     this->timed_out_ = false;
     if (first) enter(session_phase::client_read, this->deadline_);
     else enter(session_phase::client_read);
@@ -170,6 +171,7 @@ private:
         if (cut_.stop_requested()) co_return head_status::timed_out;
         if (r.st == http::parse_state::done) {
           head_size_ = r.head_size;
+          head_request_ = x_->req.is_head();
           co_return head_status::ok;
         }
         if (r.st == http::parse_state::failed) {
@@ -274,7 +276,8 @@ private:
 
   /// Sends one of the proxy's own responses.
   task<bool> answer(int status, std::string_view message, bool close) {
-    std::string r = http::make_error_response(status, message, close, x_ ? std::string_view(x_->rate_headers) : "");
+    std::string r = http::make_error_response(status, message, close, x_ ? std::string_view(x_->rate_headers) : "",
+                                              head_request_);
     enter(session_phase::client_write);
     const_buffer b[] = {{r.data(), r.size()}};
     auto [ec, n] = co_await client_.write(b);
@@ -312,6 +315,7 @@ private:
   cancel_source cut_;      // stopped by a deadline that cuts a client read (see expire_link)
   bool cuttable_ = false;  // a client read under cut_ is pending
   bool linger_ = false;    // an answer closes the connection while the client may still send
+  bool head_request_ = false;  // the request being answered is a HEAD: answers carry no body
 };
 
 }  // namespace bb
