@@ -37,19 +37,20 @@ public:
   using session_type = session<Transport, Clock>;
   using stream_type = typename Transport::stream;
 
-  explicit forwarder(session_type& s) noexcept : s_(s), ctx_(s.ctx_) {}
+  /// A forwarder for the request `s` has parsed.
+  explicit forwarder(typename session_type::port s) noexcept : s_(s), ctx_(s.context()) {}
   forwarder(const forwarder&) = delete;
   forwarder& operator=(const forwarder&) = delete;
   ~forwarder() {
     finish_attempt();
-    s_.upstream_ = nullptr;
+    s_.watch_upstream(nullptr);
   }
 
   /// Forwards the session's parsed request; true when the client connection can carry
   /// another request.
   task<bool> run() {
     const auto started = ctx_.clock.now();
-    const auto& req = s_.x_->req;
+    const auto& req = s_.exchange().req;
     // Everything needed after the head's bytes are gone is taken now.
     client_keep_ = req.keep_alive;
     client_ver_ = req.ver;
@@ -65,14 +66,14 @@ public:
     if (ctx_.log.enabled(log_level::info)) (request_line_ = req.method) += ' ', request_line_ += req.target;
     out_.clear();
     http::append_forwarded_request(out_, req, s_.peer_ip(), false);
-    s_.in_.consume(s_.head_size_);
+    s_.input().consume(s_.head_size());
 
     if (expect_continue) {
       // Answer 100 here so the client's body can flow while the head goes upstream.
       static constexpr std::string_view cont = "HTTP/1.1 100 Continue\r\n\r\n";
       const_buffer b[] = {{cont.data(), cont.size()}};
       s_.enter(session_phase::client_write);
-      const auto w = co_await s_.client_.write(b);
+      const auto w = co_await s_.client().write(b);
       if (w.ec) co_return false;
       sent_continue_ = true;
     }
@@ -129,7 +130,7 @@ public:
         if (got == outcome::bad_body) {
           ++ctx_.stats.bad_requests;
           status_ = http::status_for(error_);
-          s_.linger_ = true;  // the client may still be sending the rest of that body
+          s_.linger();  // the client may still be sending the rest of that body
           co_await s_.answer(status_, error_.message(), true);
           break;
         }
@@ -138,12 +139,12 @@ public:
           if (passive_retry && ctx_.upstreams.restore(upstream_)) log_state(true, "answered a request");
           keep = co_await relay_response();
           // An early answer ended the upload: what the client still sends is not read.
-          if (!body_.done()) s_.linger_ = true;
+          if (!body_.done()) s_.linger();
           break;
         }
         // A deadline that passed closed the connection under us: that is the failure.
         failure = got == outcome::unsent  ? attempt_failure::unsent
-                  : s_.timed_out_         ? attempt_failure::timed_out
+                  : s_.timed_out()         ? attempt_failure::timed_out
                   : got == outcome::stale ? attempt_failure::closed_early
                                           : attempt_failure::broken;
       }
@@ -170,8 +171,8 @@ public:
     }
     drop_upstream();
     finish_attempt();
-    s_.x_->resp.consume(s_.x_->resp.size());
-    s_.x_->resp.release_if_empty();
+    s_.exchange().resp.consume(s_.exchange().resp.size());
+    s_.exchange().resp.release_if_empty();
     log_exchange(started);
     co_return keep;
   }
@@ -196,7 +197,7 @@ private:
   /// is parsed (read_response_head), else what went wrong. A body the first write did not
   /// finish streams on while the upstream is listened to (upload()).
   task<outcome> send_request() {
-    auto& in = s_.in_;
+    auto& in = s_.input();
     const auto before = body_;  // to rewind when the first write sends nothing
     auto step = body_.consume(in.readable());
     if (step.ec) co_return (error_ = step.ec, outcome::bad_body);
@@ -247,7 +248,7 @@ private:
     if (u.heard != outcome::ok) co_return u.heard == outcome::stale ? outcome::broken : u.heard;
     if (!body_.done() && ctx_.log.enabled(log_level::debug))
       ctx_.log.log(log_level::debug, (line{} << "upstream " << ctx_.upstreams.at(upstream_).name << " answered "
-                                             << s_.x_->resp_head.status << " before the request body was sent: upload stopped")
+                                             << s_.exchange().resp_head.status << " before the request body was sent: upload stopped")
                                          .s);
     co_return outcome::ok;
   }
@@ -271,19 +272,19 @@ private:
   task<void> listen(upload_state& u) {
     u.heard = co_await read_response_head(&u.pumping);
     if (u.listen_stop.stop_requested() || !u.pumping) co_return;
-    const auto& h = s_.x_->resp_head;
+    const auto& h = s_.exchange().resp_head;
     const bool wants_rest = u.heard == outcome::ok && h.status < 300 && h.keep_alive;
     if (!wants_rest) u.pump_stop.request_stop();
   }
 
   /// Streams the request body from the client to the upstream until its framing ends.
   task<outcome> pump_body() {
-    auto& in = s_.in_;
+    auto& in = s_.input();
     while (!body_.done()) {
       s_.enter(session_phase::request_body);
-      auto [ec, n] = co_await s_.read_cuttable(in.writable());
+      auto [ec, n] = co_await s_.read_client(in.writable());
       // Cut, or read in the same tick as the cut: late either way.
-      if (s_.cut_.stop_requested()) co_return outcome::client_timeout;
+      if (s_.read_cut()) co_return outcome::client_timeout;
       if (ec) co_return outcome::client_gone;
       in.commit(n);
       const auto step = body_.consume(in.readable());
@@ -303,18 +304,18 @@ private:
   /// While `*pumping` (an upload under way), the pump owns the session's phase and this
   /// sets none.
   task<outcome> read_response_head(const bool* pumping = nullptr) {
-    auto& buf = s_.x_->resp;
+    auto& buf = s_.exchange().resp;
     auto phase = [&](session_phase p, auto... at) {
       if (!pumping || !*pumping) s_.enter(p, at...);
     };
     bool any = false;
-    s_.x_->resp_parser.reset();
+    s_.exchange().resp_parser.reset();
     for (;;) {
       if (!buf.empty()) {
-        auto r = s_.x_->resp_parser.feed(buf.readable(), s_.x_->resp_head, head_request_);
+        auto r = s_.exchange().resp_parser.feed(buf.readable(), s_.exchange().resp_head, head_request_);
         if (r.st == http::parse_state::failed) co_return (error_ = r.ec, outcome::broken);
         if (r.st == http::parse_state::done) {
-          const auto& h = s_.x_->resp_head;
+          const auto& h = s_.exchange().resp_head;
           if (h.status >= 200 || (h.status == 101 && upgrade_)) co_return (resp_head_size_ = r.head_size, outcome::ok);
           if (h.status == 101) co_return (error_ = http::error::bad_status_line, outcome::broken);
           if (client_ver_ == http::version::http11 && !(h.status == 100 && sent_continue_)) {
@@ -322,12 +323,12 @@ private:
             http::append_forwarded_response(out_, h, true, client_ver_);
             const_buffer b[] = {{out_.data(), out_.size()}};
             phase(session_phase::client_write);
-            const auto w = co_await s_.client_.write(b);
+            const auto w = co_await s_.client().write(b);
             if (w.ec) co_return outcome::client_gone;
             sent_to_client_ = true;
           }
           buf.consume(r.head_size);
-          s_.x_->resp_parser.reset();
+          s_.exchange().resp_parser.reset();
           continue;
         }
       }
@@ -342,8 +343,8 @@ private:
   /// Streams the response head and body to the client; true when both connections are
   /// still in step (the client's can be kept). A 101 turns the exchange into a tunnel.
   task<bool> relay_response() {
-    auto& buf = s_.x_->resp;
-    const auto& h = s_.x_->resp_head;
+    auto& buf = s_.exchange().resp;
+    const auto& h = s_.exchange().resp_head;
     status_ = h.status;
     if (status_ == 101) co_return co_await tunnel();
     const bool upstream_keep = h.keep_alive;
@@ -361,12 +362,12 @@ private:
       return step;
     };
     out_.clear();
-    http::append_forwarded_response(out_, h, keep, client_ver_, s_.x_->rate_headers);
+    http::append_forwarded_response(out_, h, keep, client_ver_, s_.exchange().rate_headers);
     buf.consume(resp_head_size_);  // the head's views are not used past this point
     auto step = take();
     s_.enter(session_phase::client_write);
     const_buffer first[] = {{out_.data(), out_.size()}, {buf.readable().data(), raw}};
-    auto w = co_await s_.client_.write(first);
+    auto w = co_await s_.client().write(first);
     buf.consume(step.used);
     ++ctx_.stats.responses[status_ / 100];
     if (w.ec) co_return false;
@@ -387,7 +388,7 @@ private:
       }
       s_.enter(session_phase::client_write);
       const_buffer more[] = {{out_.data(), out_.size()}, {buf.readable().data(), raw}};
-      w = co_await s_.client_.write(more);
+      w = co_await s_.client().write(more);
       buf.consume(step.used);
       if (w.ec) co_return false;
     }
@@ -399,7 +400,7 @@ private:
     if (upstream_keep && body.done() && buf.empty() && body_.done()) {
       ctx_.pool.give_back(upstream_, std::move(*conn_), now(), ctx_.upstreams.comebacks(upstream_));
       conn_.reset();
-      s_.upstream_ = nullptr;
+      s_.watch_upstream(nullptr);
     }
     co_return keep;
   }
@@ -408,18 +409,18 @@ private:
   /// either fails, or the tunnel goes quiet past its deadline; the client's connection
   /// closes after, and the upstream's is never pooled.
   task<bool> tunnel() {
-    auto& from_upstream = s_.x_->resp;
+    auto& from_upstream = s_.exchange().resp;
     out_.clear();
-    http::append_forwarded_response(out_, s_.x_->resp_head, false, client_ver_, s_.x_->rate_headers);
+    http::append_forwarded_response(out_, s_.exchange().resp_head, false, client_ver_, s_.exchange().rate_headers);
     from_upstream.consume(resp_head_size_);  // what follows the 101 head is the new protocol's
     s_.enter(session_phase::tunnel);
     const_buffer head[] = {{out_.data(), out_.size()}, {from_upstream.readable().data(), from_upstream.size()}};
-    const auto w = co_await s_.client_.write(head);
+    const auto w = co_await s_.client().write(head);
     from_upstream.consume(from_upstream.size());
     ++ctx_.stats.responses[1];
     if (w.ec) co_return false;
-    // Client bytes after the request head and body (in s_.in_) belong to the tunnel.
-    co_await splice(s_.client_, *conn_, s_.in_, from_upstream, [this] { s_.enter(session_phase::tunnel); });
+    // Client bytes after the request head and body (in s_.input()) belong to the tunnel.
+    co_await splice(s_.client(), *conn_, s_.input(), from_upstream, [this] { s_.enter(session_phase::tunnel); });
     co_return false;
   }
 
@@ -435,7 +436,7 @@ private:
     // The client's connection stays in step only when its request body went by whole; if
     // it did not, the client may still be sending it: linger before the close.
     const bool keep = client_keep_ && body_.done() && !ctx_.draining;
-    if (!body_.done()) s_.linger_ = true;
+    if (!body_.done()) s_.linger();
     co_return co_await s_.answer(status, why, !keep) && keep;
   }
 
@@ -473,7 +474,7 @@ private:
   /// The response head came: the latency the balancer learns, and whether it was a 5xx.
   void head_arrived() {
     attempt_latency_ = now() - attempt_start_;
-    attempt_ok_ = s_.x_->resp_head.status < 500;
+    attempt_ok_ = s_.exchange().resp_head.status < 500;
   }
 
   /// Ends the current attempt for the balancer, once, on every path (the destructor too):
@@ -489,7 +490,7 @@ private:
   /// Makes `s` the connection of this exchange, where the session's deadlines can cut it.
   void attach(stream_type&& s) {
     conn_.emplace(std::move(s));
-    s_.upstream_ = &*conn_;
+    s_.watch_upstream(&*conn_);
   }
 
   /// Closes this attempt's upstream connection, and forgets what it sent: bytes a broken
@@ -499,8 +500,8 @@ private:
       conn_->close();
       conn_.reset();
     }
-    s_.upstream_ = nullptr;
-    s_.x_->resp.consume(s_.x_->resp.size());
+    s_.watch_upstream(nullptr);
+    s_.exchange().resp.consume(s_.exchange().resp.size());
   }
 
   void log_broken(std::error_code ec) {
@@ -509,7 +510,7 @@ private:
     line l;
     l << "upstream " << ctx_.upstreams.at(upstream_).name << " broke off a response: ";
     // The body idle deadline ends the read by closing the socket: say why, not "cancelled".
-    if (s_.timed_out_)
+    if (s_.timed_out())
       l << "no bytes for " << std::chrono::duration_cast<std::chrono::milliseconds>(ctx_.config.body_idle_timeout).count()
         << " ms (--body-idle-timeout)";
     else
@@ -529,12 +530,12 @@ private:
     ctx_.log.log(log_level::info, l.s);
   }
 
-  session_type& s_;
+  typename session_type::port s_;
   typename session_type::context_type& ctx_;
   std::optional<stream_type> conn_;  // the upstream connection of this exchange
   http::body_framer body_ = http::body_framer::none();
-  std::string& out_ = s_.x_->out;
-  std::string& request_line_ = s_.x_->request_line;
+  std::string& out_ = s_.exchange().out;
+  std::string& request_line_ = s_.exchange().request_line;
   std::error_code error_;
   std::size_t upstream_ = 0;
   std::size_t resp_head_size_ = 0;

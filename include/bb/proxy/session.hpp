@@ -20,6 +20,7 @@
 #include <array>
 #include <chrono>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -104,15 +105,63 @@ public:
     }
   }
 
+  /// The client's address as text, formatted when needed rather than kept per connection.
+  struct ip_text {
+    std::array<char, 48> data;
+    std::size_t size;
+    operator std::string_view() const noexcept { return {data.data(), size}; }
+  };
+
+  /// What a forwarder may do with the session it works for, and nothing more: the narrow
+  /// interface between the two (the forwarder is no friend of the session).
+  class port {
+   public:
+    explicit port(session& s) noexcept : s_(&s) {}
+    /// The worker's shared state.
+    [[nodiscard]] context_type& context() const noexcept { return s_->ctx_; }
+    /// The request's exchange state: parsed head, response buffer and parser, strings.
+    [[nodiscard]] exchange_state& exchange() const noexcept { return *s_->x_; }
+    /// The client's bytes: the request head (head_size() of them) and what follows it.
+    [[nodiscard]] io_buffer& input() const noexcept { return s_->in_; }
+    [[nodiscard]] std::size_t head_size() const noexcept { return s_->head_size_; }
+    /// The client connection, to write the response to.
+    [[nodiscard]] stream_type& client() const noexcept { return s_->client_; }
+    /// Reads request body bytes from the client, cut (not closed) by the body deadline.
+    [[nodiscard]] auto read_client(std::span<char> buf) const { return s_->read_cuttable(buf); }
+    /// True once a deadline cut a client read (see session_phase::request_body).
+    [[nodiscard]] bool read_cut() const noexcept { return s_->cut_.stop_requested(); }
+    /// True once a deadline passed during this request.
+    [[nodiscard]] bool timed_out() const noexcept { return s_->timed_out_; }
+    /// Enters phase `p` with its deadline from now, or with the deadline `at`.
+    void enter(session_phase p) const { s_->enter(p); }
+    void enter(session_phase p, time_point at) const noexcept { s_->enter(p, at); }
+    /// Shows the deadline sweep the upstream connection it may have to cut (or none).
+    void watch_upstream(stream_type* upstream) const noexcept { s_->upstream_ = upstream; }
+    /// The connection will close while the client may still be sending: linger first.
+    void linger() const noexcept { s_->linger_ = true; }
+    /// Sends one of the proxy's own responses; false when the write failed.
+    [[nodiscard]] task<bool> answer(int status, std::string_view why, bool close) const {
+      return s_->answer(status, why, close);
+    }
+    /// Answers 408 to a request too slow to arrive; the connection then closes.
+    [[nodiscard]] task<void> time_out_request(std::string_view what) const { return s_->time_out_request(what); }
+    /// The peer's address as text, for X-Forwarded-For and the log.
+    [[nodiscard]] ip_text peer_ip() const noexcept { return s_->peer_ip(); }
+    /// The request's client as rate limits and consistent hashing key it.
+    [[nodiscard]] client_key request_client() const { return s_->request_client(); }
+
+   private:
+    session* s_;
+  };
+
 private:
-  friend class forwarder<Transport, Clock>;
   enum class head_status { ok, bad, closed, timed_out };
   enum class admission { admitted, refused_keep, refused_close };
 
   /// Forwards the parsed request. Its own coroutine, so the forwarder's state lives in a
   /// frame of its own while a request is under way, not in every idle session's.
   task<bool> exchange() {
-    forwarder<Transport, Clock> f(*this);
+    forwarder<Transport, Clock> f(port(*this));
     co_return co_await f.run();
   }
 
@@ -124,12 +173,6 @@ private:
     ctx_.exchanges.give(std::move(x_));
   }
 
-  /// The client's address as text, formatted when needed rather than kept per connection.
-  struct ip_text {
-    std::array<char, 48> data;
-    std::size_t size;
-    operator std::string_view() const noexcept { return {data.data(), size}; }
-  };
   ip_text peer_ip() const noexcept {
     ip_text t;
     t.size = peer_.format(t.data.data());
