@@ -5,7 +5,7 @@
 #include "check.hpp"
 
 #include "bb/http/body.hpp"
-#include "bb/http/parser.hpp"
+#include "bb/http/request_parser.hpp"
 #include "bb/http/serialize.hpp"
 
 #include <cstddef>

@@ -7,7 +7,7 @@
 #include "check.hpp"
 
 #include "bb/http/body.hpp"
-#include "bb/http/parser.hpp"
+#include "bb/http/response_parser.hpp"
 #include "bb/http/serialize.hpp"
 
 #include <cstddef>

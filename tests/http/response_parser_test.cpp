@@ -1,4 +1,4 @@
-#include "bb/http/parser.hpp"
+#include "bb/http/response_parser.hpp"
 
 #include <catch2/catch.hpp>
 

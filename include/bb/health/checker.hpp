@@ -18,7 +18,7 @@
 #include <bb/health/check_result.hpp>
 #include <bb/health/config.hpp>
 #include <bb/health/threshold.hpp>
-#include <bb/http/parser.hpp>
+#include <bb/http/response_parser.hpp>
 #include <bb/upstream/cluster.hpp>
 
 #include <array>

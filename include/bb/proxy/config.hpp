@@ -4,7 +4,7 @@
 #include <bb/core/client_key.hpp>
 #include <bb/core/net.hpp>
 #include <bb/health/config.hpp>
-#include <bb/http/parser.hpp>
+#include <bb/http/limits.hpp>
 #include <bb/lb/config.hpp>
 #include <bb/limit/config.hpp>
 #include <bb/upstream/config.hpp>

@@ -11,7 +11,7 @@
 #include <bb/core/with_cancel.hpp>
 #include <bb/http/error.hpp>
 #include <bb/http/forwarded_for.hpp>
-#include <bb/http/parser.hpp>
+#include <bb/http/request_parser.hpp>
 #include <bb/http/serialize.hpp>
 #include <bb/proxy/context.hpp>
 #include <bb/proxy/io_buffer.hpp>
