@@ -32,20 +32,15 @@ class capture_upstream {
 
  private:
   void serve(int fd) {
-    wire_reader in(fd);
-    for (;;) {
-      const auto raw = in.read_through("\r\n\r\n");
-      if (!raw) return;
-      const auto head = parse_head(*raw);
-      std::size_t length = 0;
-      const auto f = framing_of(head.fields, false, length);
-      auto body = read_body(in, f, length);
+    each_request(fd, [&](const upstream_request& r, wire_reader& in) {
+      auto body = r.read_body(in);
       {
         std::lock_guard lock(m_);
-        seen_.emplace_back(*raw, std::move(body));
+        seen_.emplace_back(r.raw, std::move(body));
       }
       send_all(fd, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
-    }
+      return true;
+    });
   }
 
   std::mutex m_;

@@ -48,52 +48,58 @@ class fault_upstream {
 
  private:
   void serve(int fd) {
-    wire_reader in(fd);
-    for (;;) {
-      const auto raw = in.read_through("\r\n\r\n");
-      if (!raw) return;
-      const auto head = parse_head(*raw);
-      const auto target = head.first_line.substr(head.first_line.find(' ') + 1);
-      const auto path = target.substr(0, target.find(' '));
-      if (path == "/reset-mid") {
-        send_all(fd, "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(promised) + "\r\n\r\n" +
-                         std::string(sent, 'x'));
-        // Let the proxy pass the partial body on before the reset can discard it.
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-        return reset(fd);
-      }
-      if (path == "/reset-early") return reset(fd);
-      if (path == "/garbage") {
-        send_all(fd, "SSH-2.0-OpenSSH_9.2p1\r\n\r\n");
-        return wait_for_close(in);
-      }
-      if (path == "/silent") return wait_for_close(in);
-      if (path == "/until-close") {
-        // The proxy waits on the socket by now; corked, the bytes go out with the FIN.
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-        cork(fd);
-        send_all(fd, "HTTP/1.1 200 OK\r\n\r\nuntil close\n");
-        return;
-      }
-      if (path == "/upload") {
-        std::size_t n = in.peek().size();  // what came with the head
-        upload_progress_ = n;
-        in.consume(n);
-        try {
-          for (auto v = in.peek(); !v.empty(); v = in.peek()) {
-            n += v.size();
-            upload_progress_ = n;
-            in.consume(v.size());
-          }
-        } catch (const std::exception&) {  // a reset ends it too
-        }
-        upload_bytes_ = n;
-        ++torn_down_;
-        return;
-      }
-      const auto body = "ok " + path + "\n";
-      send_all(fd, "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body);
+    each_request(fd, [&](const upstream_request& r, wire_reader& in) { return answer(fd, r.target, in); });
+  }
+
+  /// Answers one request for `path`; false when the connection is to end.
+  bool answer(int fd, const std::string& path, wire_reader& in) {
+    if (path == "/reset-mid") {
+      send_all(fd, "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(promised) + "\r\n\r\n" +
+                       std::string(sent, 'x'));
+      // Let the proxy pass the partial body on before the reset can discard it.
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      reset(fd);
+      return false;
     }
+    if (path == "/reset-early") {
+      reset(fd);
+      return false;
+    }
+    if (path == "/garbage") {
+      send_all(fd, "SSH-2.0-OpenSSH_9.2p1\r\n\r\n");
+      wait_for_close(in);
+      return false;
+    }
+    if (path == "/silent") {
+      wait_for_close(in);
+      return false;
+    }
+    if (path == "/until-close") {
+      // The proxy waits on the socket by now; corked, the bytes go out with the FIN.
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      cork(fd);
+      send_all(fd, "HTTP/1.1 200 OK\r\n\r\nuntil close\n");
+      return false;
+    }
+    if (path == "/upload") {
+      std::size_t n = in.peek().size();  // what came with the head
+      upload_progress_ = n;
+      in.consume(n);
+      try {
+        for (auto v = in.peek(); !v.empty(); v = in.peek()) {
+          n += v.size();
+          upload_progress_ = n;
+          in.consume(v.size());
+        }
+      } catch (const std::exception&) {  // a reset ends it too
+      }
+      upload_bytes_ = n;
+      ++torn_down_;
+      return false;
+    }
+    const auto body = "ok " + path + "\n";
+    send_all(fd, "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body);
+    return true;
   }
 
   /// Holds what is sent until the socket closes, so the last bytes and the FIN share a segment.

@@ -27,20 +27,18 @@ class pieces_upstream {
 
  private:
   static void serve(int fd) {
-    wire_reader in(fd);
-    for (;;) {
-      const auto raw = in.read_through("\r\n\r\n");
-      if (!raw) return;
-      if (!raw->starts_with("GET /pieces ")) {
+    each_request(fd, [fd](const upstream_request& r, wire_reader&) {
+      if (r.target != "/pieces") {
         send_all(fd, "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nok\n");
-        continue;
+        return true;
       }
       send_all(fd, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-Sum\r\n\r\n");
       for (const char* piece : {"3;ext=1\r\n", "abc", "\r\n", "1\r\nd\r\n", "3\r\nefg\r\n", "0\r\n", "X-Sum: 7\r\n", "\r\n"}) {
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
         send_all(fd, piece);
       }
-    }
+      return true;
+    });
   }
   test_server server_;
 };

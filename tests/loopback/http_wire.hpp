@@ -181,4 +181,39 @@ inline std::string read_body(wire_reader& r, framing f, std::size_t length) {
   return {};
 }
 
+/// One request head as a test upstream read it, with its request line split.
+struct upstream_request {
+  std::string raw;  ///< the head's bytes as they came, through the final CRLFCRLF
+  message_head head;
+  std::string method;
+  std::string target;  ///< as received: a path, `*`, or an absolute URI
+
+  /// The request's body, read as its framing says (none without a framing field).
+  std::string read_body(wire_reader& in) const {
+    std::size_t length = 0;
+    const auto f = framing_of(head.fields, false, length);
+    return bb_test::read_body(in, f, length);
+  }
+};
+
+/// The read-head loop every test upstream shares: reads request heads from `fd` one after
+/// the other and calls `on(request, in)` for each, with `in` holding what followed the
+/// head (the body is the handler's to read). Ends when the peer closes between requests,
+/// or when `on` returns false (the handler took the connection over, or wants it closed).
+template <class Handler>
+void each_request(int fd, Handler&& on) {
+  wire_reader in(fd);
+  for (;;) {
+    const auto raw = in.read_through("\r\n\r\n");
+    if (!raw) return;
+    upstream_request r{*raw, parse_head(*raw), {}, {}};
+    const auto& line = r.head.first_line;
+    const auto sp1 = line.find(' ');
+    const auto sp2 = line.rfind(' ');
+    r.method = line.substr(0, sp1);
+    r.target = sp1 == std::string::npos || sp2 <= sp1 ? std::string() : line.substr(sp1 + 1, sp2 - sp1 - 1);
+    if (!on(r, in)) return;
+  }
+}
+
 }  // namespace bb_test

@@ -52,14 +52,9 @@ class late_upstream {
       std::atomic<int>& n;
       ~on_exit() { ++n; }
     } count_close{closed_};
-    wire_reader in(fd);
-    for (;;) {
-      const auto raw = in.read_through("\r\n\r\n");
-      if (!raw) break;
-      const auto head = parse_head(*raw);
-      const auto target = head.first_line.substr(head.first_line.find(' ') + 1,
-                                                 head.first_line.rfind(' ') - head.first_line.find(' ') - 1);
-      if (head.first_line.starts_with("HEAD /head ")) {
+    each_request(fd, [&](const upstream_request& r, wire_reader&) {
+      const auto& target = r.target;
+      if (r.method == "HEAD" && target == "/head") {
         send_all(fd, "HTTP/1.1 200 OK\r\nContent-Length: 46\r\n\r\n");
         late(fd);
       } else if (target == "/204") {
@@ -71,7 +66,8 @@ class late_upstream {
       } else {
         send_all(fd, "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(target.size()) + "\r\n\r\n" + target);
       }
-    }
+      return true;
+    });
   }
   void late(int fd) {
     std::this_thread::sleep_for(100ms);
@@ -225,16 +221,11 @@ TEST_CASE("balancebeam sends the whole body to an upstream that answers 200 earl
   // The upstream answers as soon as it has the head, then reads the body it still wants.
   std::atomic<std::uint64_t> got{0};
   test_server upstream([&](int fd) {
-    wire_reader in(fd);
-    for (;;) {
-      const auto raw = in.read_through("\r\n\r\n");
-      if (!raw) return;
-      std::size_t length = 0;
-      const auto head = parse_head(*raw);
-      framing_of(head.fields, false, length);
+    each_request(fd, [&](const upstream_request& r, wire_reader& in) {
       send_all(fd, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
-      got += in.read_exactly(length).size();
-    }
+      got += r.read_body(in).size();
+      return true;
+    });
   });
   auto proxy = start_balancebeam({upstream.address()}, {"--threads", "1", "--active-health-check-interval", "0"});
   http_client c(proxy.port());
@@ -256,12 +247,16 @@ TEST_CASE("balancebeam retries a GET that got garbage on another upstream, with 
   // An idempotent request that met the first goes to the second, which must be parsed
   // fresh: the garbage stays with the connection it came on.
   test_server broken([](int fd) {
-    wire_reader in(fd);
-    while (in.read_through("\r\n\r\n")) send_all(fd, "NOT HTTP AT ALL\r\n\r\n");
+    each_request(fd, [fd](const upstream_request&, wire_reader&) {
+      send_all(fd, "NOT HTTP AT ALL\r\n\r\n");
+      return true;
+    });
   });
   test_server fine([](int fd) {
-    wire_reader in(fd);
-    while (in.read_through("\r\n\r\n")) send_all(fd, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+    each_request(fd, [fd](const upstream_request&, wire_reader&) {
+      send_all(fd, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+      return true;
+    });
   });
   auto proxy = start_balancebeam({broken.address(), fine.address()},
                                  {"--threads", "1", "--active-health-check-interval", "0", "--balance", "round-robin"});

@@ -35,20 +35,17 @@ class pool_upstream {
 
  private:
   void serve(int fd) {
-    wire_reader in(fd);
     bool data = false;
-    for (;;) {
-      const auto raw = in.read_through("\r\n\r\n");
-      if (!raw) break;
-      const auto head = parse_head(*raw);
-      const bool health = head.first_line.starts_with("GET /health ");
+    each_request(fd, [&](const upstream_request& r, wire_reader&) {
+      const bool health = r.target == "/health";
       data = data || !health;
       if (health && sick_) {
         send_all(fd, "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n");
       } else {
         send_all(fd, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
       }
-    }
+      return true;
+    });
     if (data) {
       last_close_ = clock_type::now();
       ++data_closed_;

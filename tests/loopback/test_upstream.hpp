@@ -41,20 +41,14 @@ class test_upstream {
 
  private:
   void serve(int fd) {
-    wire_reader in(fd);
-    for (;;) {
-      const auto raw = in.read_through("\r\n\r\n");
-      if (!raw) return;
-      const auto head = parse_head(*raw);
-      std::size_t length = 0;
-      const auto f = framing_of(head.fields, false, length);
-      const auto body = read_body(in, f, length);
+    each_request(fd, [&](const upstream_request& r, wire_reader& in) {
+      const auto body = r.read_body(in);
       ++requests_;
-      if (find_field(head.fields, "x-sent-by") == "balancebeam-tests") ++client_requests_;
-      send_all(fd, respond(head, body));
-      const auto conn = find_field(head.fields, "connection");
-      if (conn && lower(*conn) == "close") return;
-    }
+      if (find_field(r.head.fields, "x-sent-by") == "balancebeam-tests") ++client_requests_;
+      send_all(fd, respond(r.head, body));
+      const auto conn = find_field(r.head.fields, "connection");
+      return !(conn && lower(*conn) == "close");
+    });
   }
 
   std::string respond(const message_head& head, const std::string& body) const {

@@ -45,25 +45,23 @@ class echo_upstream {
 
  private:
   void serve(int fd) {
-    wire_reader in(fd);
-    for (;;) {
-      const auto raw = in.read_through("\r\n\r\n");
-      if (!raw) return;
-      const auto head = parse_head(*raw);
-      const auto upgrade = find_field(head.fields, "upgrade");
-      const auto connection = lower(find_field(head.fields, "connection").value_or(""));
+    each_request(fd, [&](const upstream_request& r, wire_reader& in) {
+      const auto upgrade = find_field(r.head.fields, "upgrade");
+      const auto connection = lower(find_field(r.head.fields, "connection").value_or(""));
       const bool asked = upgrade == "echo" && connection.find("upgrade") != std::string::npos;
-      if (asked || head.first_line.starts_with("GET /rogue ")) {
+      if (asked || (r.method == "GET" && r.target == "/rogue")) {
         if (asked) {
           std::lock_guard lock(m_);
-          upgrade_head_ = head;
+          upgrade_head_ = r.head;
         }
         send_all(fd, "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\nwelcome\n");
-        return echo(fd, in);
+        echo(fd, in);
+        return false;
       }
       if (upgrade) ++ignored_;
       send_all(fd, "HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\nno upgrade\n");
-    }
+      return true;
+    });
   }
 
   void echo(int fd, wire_reader& in) {
