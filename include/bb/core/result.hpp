@@ -20,13 +20,24 @@ class result {
 
   [[nodiscard]] bool has_value() const noexcept { return value_.has_value(); }
   explicit operator bool() const noexcept { return has_value(); }
+  /// Why there is no value (empty when there is one).
   [[nodiscard]] std::error_code error() const noexcept { return ec_; }
-  T& value() & { return *value_; }
-  T&& value() && { return std::move(*value_); }
-  T& operator*() & { return *value_; }
-  T* operator->() { return &*value_; }
+  /// The value; checked: throws std::system_error carrying error() when there is none (a
+  /// programming error: the caller should have tested first).
+  T& value() & { return checked(), *value_; }
+  const T& value() const& { return checked(), *value_; }
+  T&& value() && { return checked(), std::move(*value_); }
+  /// The value, unchecked: only after testing has_value() (asserted in debug builds).
+  T& operator*() & noexcept { return assert(value_), *value_; }
+  const T& operator*() const& noexcept { return assert(value_), *value_; }
+  T* operator->() noexcept { return assert(value_), &*value_; }
+  const T* operator->() const noexcept { return assert(value_), &*value_; }
 
  private:
+  void checked() const {
+    if (!value_) throw std::system_error(ec_, "bb::result::value() without a value");
+  }
+
   std::optional<T> value_;
   std::error_code ec_;
 };
