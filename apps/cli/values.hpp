@@ -142,6 +142,16 @@ struct boolean {
 };
 static_assert(value_parser<boolean>);
 
+/// Any text, as given.
+struct text {
+  using value_type = std::string;
+
+  [[nodiscard]] std::string expected() const { return "text"; }
+  [[nodiscard]] std::string values() const { return "any text"; }
+  parsed<std::string> operator()(std::string_view t) const { return std::string(t); }
+};
+static_assert(value_parser<text>);
+
 /// Reads like `P`, then hands the value through `F` (`--max-body-bytes`: 0 becomes
 /// "unlimited").
 template <value_parser P, class F>
