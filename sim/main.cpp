@@ -89,7 +89,8 @@ std::vector<bb::cli::flag<options>> flag_table() {
       {.name = "scenario", .value_name = "NAME", .default_value = "steady", .meaning = "the scenario to run ({values})",
        .sets = store(scenario_name{}, &options::scenario)},
       {.name = "seed", .value_name = "N", .default_shown = "1", .meaning = "the seed of the run (a whole number)",
-       .sets = handle<options>(bb::cli::whole<std::uint64_t>{}, [](options& o, std::uint64_t n) { o.first = o.last = n; })},
+       .sets = handle<options>(bb::cli::whole<std::uint64_t>{},
+                               [](options& o, std::uint64_t n) { o.first = o.last = n; })},
       {.name = "seeds", .value_name = "A..B",
        .meaning = "runs seeds A to B ({values}), one line each; wins over --seed",
        .sets = handle<options>(seed_range{},
@@ -120,8 +121,8 @@ options parse(int argc, char** argv) {
   if (cli.error) usage(cli.error->message);
   if (!cli.request.empty()) {  // --help
     std::fputs(bb::cli::help_text("sim: runs balancebeam's proxy on the simulated network under a named scenario.\n\n"
-                                  "usage: sim [--list] [--scenario NAME] [--seed N | --seeds A..B] [--duration SECONDS]\n"
-                                  "           [--balance NAME|all] [--trace] [--json]",
+                                  "usage: sim [--list] [--scenario NAME] [--seed N | --seeds A..B]\n"
+                                  "           [--duration SECONDS] [--balance NAME|all] [--trace] [--json]",
                                   flag_table())
                    .c_str(),
                stdout);

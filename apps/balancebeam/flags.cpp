@@ -53,7 +53,8 @@ one_of<bb::rate_limit_algorithm> rate_limit_words() {
 
 // Whole seconds, where a fraction of one has never been accepted.
 auto whole_seconds(std::uint32_t max) {
-  return mapped{whole<std::uint32_t>{0, max}, [](std::uint32_t n) { return std::chrono::nanoseconds(std::chrono::seconds(n)); }};
+  return mapped{whole<std::uint32_t>{0, max},
+                [](std::uint32_t n) { return std::chrono::nanoseconds(std::chrono::seconds(n)); }};
 }
 
 }  // namespace

@@ -43,7 +43,7 @@ std::string meaning_of(const flag<Settings>& f) {
 template <class Settings>
 std::string names_of(const flag<Settings>& f) {
   std::string s;
-  if (f.short_name) (s += '-') += f.short_name, s += ", ";
+  if (f.short_name) s = std::string{'-', f.short_name} + ", ";
   return s + "--" + std::string(f.name);
 }
 
@@ -119,7 +119,8 @@ std::string markdown_table(const std::vector<flag<Settings>>& table) {
   std::string s = "| flag | default | meaning |\n|---|---|---|\n";
   for (const auto& f : table)
     if (!f.hidden)
-      s += "| `" + names_of(f) + "` | " + detail::cell(detail::default_cell(f)) + " | " + detail::cell(meaning_of(f)) + " |\n";
+      s += "| `" + names_of(f) + "` | " + detail::cell(detail::default_cell(f)) + " | " + detail::cell(meaning_of(f)) +
+           " |\n";
   return s;
 }
 

@@ -115,7 +115,7 @@ struct one_of {
       s += '`';
       s += w.text;
       s += '`';
-      if (!w.meaning.empty()) (s += " (") += w.meaning, s += ')';
+      if (!w.meaning.empty()) s += " (" + std::string(w.meaning) + ")";
     }
     return s;
   }

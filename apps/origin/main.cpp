@@ -73,9 +73,11 @@ std::vector<bb::cli::flag<options>> flag_table() {
   return {
       {.name = "bind", .value_name = "ADDRESS", .default_value = "127.0.0.1:8080",
        .meaning = "address to listen on ({values})", .sets = store(ip_port{}, &options::cfg, &settings::bind)},
-      {.name = "mode", .value_name = "MODE", .default_value = "fixed", .meaning = "how every request is answered: {values}",
+      {.name = "mode", .value_name = "MODE", .default_value = "fixed",
+       .meaning = "how every request is answered: {values}",
        .sets = store(modes, &options::cfg, &settings::answer)},
-      {.name = "body", .value_name = "TEXT", .default_shown = "\"hello from <bind>\\n\"", .meaning = "the body of fixed mode",
+      {.name = "body", .value_name = "TEXT", .default_shown = "\"hello from <bind>\\n\"",
+       .meaning = "the body of fixed mode",
        .sets = store(bb::cli::text{}, &options::body)},
       {.name = "threads", .value_name = "N", .default_value = "1",
        .meaning = "listener threads ({values}), each with its own SO_REUSEPORT socket",

@@ -128,13 +128,15 @@ TEST_CASE("sim rejects a malformed flag value with exit 2 and one line naming th
       {{"--seed", "-1"}, "sim: invalid value for --seed: '-1' (expected a whole number 0..18446744073709551615)\n"},
       {{"--seeds", "5..2"}, "sim: invalid value for --seeds: '5..2' (expected A..B, whole numbers with A <= B)\n"},
       {{"--seeds", "3"}, "sim: invalid value for --seeds: '3' (expected A..B, whole numbers with A <= B)\n"},
-      {{"--duration", "0"}, "sim: invalid value for --duration: '0' (expected seconds, more than 0 and at most 86400)\n"},
+      {{"--duration", "0"},
+       "sim: invalid value for --duration: '0' (expected seconds, more than 0 and at most 86400)\n"},
       {{"--duration", "soon"},
        "sim: invalid value for --duration: 'soon' (expected seconds, more than 0 and at most 86400)\n"},
       {{"--balance", "fastest"},
        "sim: invalid value for --balance: 'fastest' (expected random, round-robin, least-requests, p2c, "
        "consistent-hash, peak-ewma or all)\n"},
-      {{"--scenario", "bogus"}, "sim: invalid value for --scenario: 'bogus' (expected a scenario that sim --list names)\n"},
+      {{"--scenario", "bogus"},
+       "sim: invalid value for --scenario: 'bogus' (expected a scenario that sim --list names)\n"},
       {{"--bogus"}, "sim: unknown flag --bogus\n"},
       {{"--seed"}, "sim: missing value for --seed\n"},
   }));

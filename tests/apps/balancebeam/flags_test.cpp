@@ -75,7 +75,8 @@ TEST_CASE("balancebeam::parse_cli sets the setting each flag names", "[cli][bala
          CHECK(s.proxy.upstreams[1].weight == 3);
          CHECK(s.proxy.upstreams[0].weight == 1);
        }},
-      {{"--balance", "peak-ewma"}, [](const settings& s) { CHECK(s.proxy.balance.policy == bb::balance_policy::peak_ewma); }},
+      {{"--balance", "peak-ewma"},
+       [](const settings& s) { CHECK(s.proxy.balance.policy == bb::balance_policy::peak_ewma); }},
       {{"--balance", "round-robin"},
        [](const settings& s) { CHECK(s.proxy.balance.policy == bb::balance_policy::round_robin); }},
       {{"--ewma-decay", "0.25"}, [](const settings& s) { CHECK(s.proxy.balance.ewma_decay == 250ms); }},
@@ -91,7 +92,8 @@ TEST_CASE("balancebeam::parse_cli sets the setting each flag names", "[cli][bala
          CHECK(s.proxy.health.rise == 3);
          CHECK(s.proxy.health.fall == 1000);
        }},
-      {{"--upstream-connect-timeout", "0.5"}, [](const settings& s) { CHECK(s.proxy.upstream_connect_timeout == 500ms); }},
+      {{"--upstream-connect-timeout", "0.5"},
+       [](const settings& s) { CHECK(s.proxy.upstream_connect_timeout == 500ms); }},
       {{"--upstream-response-timeout", "86400"},
        [](const settings& s) { CHECK(s.proxy.upstream_response_timeout == 24h); }},
       {{"--upstream-idle-timeout", "1"}, [](const settings& s) { CHECK(s.proxy.upstream_idle_timeout == 1s); }},
@@ -186,14 +188,16 @@ TEST_CASE("balancebeam::parse_cli refuses each bad value with one line naming th
       {{"--max-header-bytes", "16k"}, "invalid value for --max-header-bytes: '16k' " + whole_1024},
       {{"--max-headers", "0"}, "invalid value for --max-headers: '0' (expected a whole number 1..10000)"},
       {{"--max-body-bytes", "-1"}, "invalid value for --max-body-bytes: '-1' " + any_u64},
-      {{"--max-connections", "many"}, "invalid value for --max-connections: 'many' (expected a whole number 0..16777216)"},
+      {{"--max-connections", "many"},
+       "invalid value for --max-connections: 'many' (expected a whole number 0..16777216)"},
       {{"--max-connections", "99999999999"},
        "invalid value for --max-connections: '99999999999' (expected a whole number 0..16777216)"},
       {{"--max-requests-per-minute", "1073741825"},
        "invalid value for --max-requests-per-minute: '1073741825' (expected a whole number 0..1073741824)"},
       {{"--rate-limit", "token-bucket"},
        "invalid value for --rate-limit: 'token-bucket' (expected fixed-window, sliding-window or gcra)"},
-      {{"--rate-limit-burst", "-1"}, "invalid value for --rate-limit-burst: '-1' (expected a whole number 0..1073741824)"},
+      {{"--rate-limit-burst", "-1"},
+       "invalid value for --rate-limit-burst: '-1' (expected a whole number 0..1073741824)"},
       {{"--trusted-proxy", "10.0.0.1:80"}, "invalid value for --trusted-proxy: '10.0.0.1:80' (expected an IP address)"},
       {{"--threads", "-1"}, "invalid value for --threads: '-1' (expected a whole number 1..1024)"},
       {{"--threads=0"}, "invalid value for --threads: '0' (expected a whole number 1..1024)"},
@@ -305,7 +309,8 @@ TEST_CASE("balancebeam::help_text lists every flag of the table but the hidden",
     const std::string names = (f.short_name ? std::string("-") + f.short_name + ", " : "") + "--" + std::string(f.name);
     INFO(names);
     if (f.hidden) {
-      CHECK_THAT(help, !Catch::Contains("--" + std::string(f.name) + " ") && !Catch::Contains("--" + std::string(f.name) + "\n"));
+      const std::string flag = "--" + std::string(f.name);
+      CHECK_THAT(help, !Catch::Contains(flag + " ") && !Catch::Contains(flag + "\n"));
     } else {
       CHECK_THAT(help, Catch::Contains("  " + names + (f.is_switch() ? "\n" : " ")));
       CHECK_THAT(help, Catch::Contains(bb::cli::plain(bb::cli::meaning_of(f)).substr(0, 20)));
