@@ -7,6 +7,9 @@
 //
 // The only wall-clock reading of the simulator is here, to report its speed.
 
+#include <apps/cli/parse.hpp>
+#include <apps/cli/usage.hpp>
+#include <apps/cli/values.hpp>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -17,6 +20,8 @@
 #include <sim/world.hpp>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace {
 
@@ -30,52 +35,100 @@ struct options {
   bool trace = false, json = false, list = false, sweep = false, all_policies = false;
 };
 
-[[noreturn]] void usage(const char* why) {
-  std::fprintf(stderr,
-               "sim: %s\nusage: sim [--list] [--scenario NAME] [--seed N | --seeds A..B] [--duration SECONDS] "
-               "[--balance NAME|all] [--trace] [--json]\n",
-               why);
+[[noreturn]] void usage(const std::string& why) {
+  std::fprintf(stderr, "sim: %s\n", why.c_str());
   std::exit(2);
 }
 
-std::uint64_t parse_u64(std::string_view s) {
-  char* end = nullptr;
-  const std::string str(s);
-  const auto v = std::strtoull(str.c_str(), &end, 10);
-  if (str.empty() || *end) usage("not a number");
-  return v;
+// A scenario that --list names.
+struct scenario_name {
+  using value_type = std::string;
+  [[nodiscard]] std::string expected() const { return "a scenario that sim --list names"; }
+  [[nodiscard]] std::string values() const { return "`sim --list` names them"; }
+  bb::cli::parsed<std::string> operator()(std::string_view text) const {
+    for (const auto& [name, what] : bb::sim::scenario_list())
+      if (name == text) return std::string(text);
+    return bb::cli::refusal{"expected " + expected()};
+  }
+};
+
+// "A..B": the seeds from A to B.
+struct seed_range {
+  using value_type = std::pair<std::uint64_t, std::uint64_t>;
+  [[nodiscard]] std::string expected() const { return "A..B, whole numbers with A <= B"; }
+  [[nodiscard]] std::string values() const { return "A <= B"; }
+  bb::cli::parsed<value_type> operator()(std::string_view text) const {
+    const auto dots = text.find("..");
+    if (dots != std::string_view::npos) {
+      auto a = bb::cli::whole<std::uint64_t>{}(text.substr(0, dots));
+      auto b = bb::cli::whole<std::uint64_t>{}(text.substr(dots + 2));
+      if (a && b && *a <= *b) return value_type{*a, *b};
+    }
+    return bb::cli::refusal{"expected " + expected()};
+  }
+};
+
+// A policy, or "all" (nullopt): every policy, side by side.
+bb::cli::one_of<std::optional<bb::balance_policy>> balance_words() {
+  bb::cli::one_of<std::optional<bb::balance_policy>> words;
+  for (auto p = bb::balance_policy::random;; p = static_cast<bb::balance_policy>(static_cast<int>(p) + 1)) {
+    words.words.push_back({bb::to_string(p), p});
+    if (p == bb::balance_policy::peak_ewma) break;
+  }
+  words.words.push_back({"all", std::nullopt, "each policy in turn, then the tables side by side"});
+  return words;
+}
+
+std::vector<bb::cli::flag<options>> flag_table() {
+  using bb::cli::boolean;
+  using bb::cli::handle;
+  using bb::cli::store;
+  return {
+      {.name = "list", .meaning = "print the scenarios and what each checks, then exit",
+       .sets = store(boolean{}, &options::list)},
+      {.name = "scenario", .value_name = "NAME", .default_value = "steady", .meaning = "the scenario to run ({values})",
+       .sets = store(scenario_name{}, &options::scenario)},
+      {.name = "seed", .value_name = "N", .default_shown = "1", .meaning = "the seed of the run (a whole number)",
+       .sets = handle<options>(bb::cli::whole<std::uint64_t>{},
+                               [](options& o, std::uint64_t n) { o.first = o.last = n; })},
+      {.name = "seeds", .value_name = "A..B",
+       .meaning = "runs seeds A to B ({values}), one line each; wins over --seed",
+       .sets = handle<options>(seed_range{},
+                               [](options& o, std::pair<std::uint64_t, std::uint64_t> r) {
+                                 o.first = r.first, o.last = r.second, o.sweep = true;
+                               })},
+      {.name = "duration", .value_name = "SECONDS", .default_shown = "the scenario's",
+       .meaning = "virtual seconds of load (fractions allowed)",
+       .sets = handle<options>(bb::cli::seconds{},
+                               [](options& o, std::chrono::nanoseconds d) {
+                                 o.duration_s = std::chrono::duration<double>(d).count();
+                               })},
+      {.name = "balance", .value_name = "POLICY", .default_shown = "the scenario's",
+       .meaning = "the proxy's balancing policy: {values}",
+       .sets = handle<options>(balance_words(),
+                               [](options& o, std::optional<bb::balance_policy> p) {
+                                 if (p) o.balance = p;
+                                 else o.all_policies = true;
+                               })},
+      {.name = "trace", .meaning = "print every event of the run", .sets = store(boolean{}, &options::trace)},
+      {.name = "json", .meaning = "print the report as one JSON object", .sets = store(boolean{}, &options::json)},
+      {.name = "help", .short_name = 'h', .meaning = "print the flags and exit 0", .request = true},
+  };
 }
 
 options parse(int argc, char** argv) {
-  options o;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view a = argv[i];
-    auto value = [&]() -> std::string_view {
-      if (i + 1 >= argc) usage("missing value");
-      return argv[++i];
-    };
-    if (a == "--list") o.list = true;
-    else if (a == "--trace") o.trace = true;
-    else if (a == "--json") o.json = true;
-    else if (a == "--scenario") o.scenario = value();
-    else if (a == "--seed") o.first = o.last = parse_u64(value());
-    else if (a == "--duration") o.duration_s = std::strtod(std::string(value()).c_str(), nullptr);
-    else if (a == "--balance") {
-      const auto v = value();
-      if (v == "all") o.all_policies = true;
-      else if (!(o.balance = bb::parse_balance_policy(v))) usage("unknown balancing policy");
-    }
-    else if (a == "--seeds") {
-      const auto v = value();
-      const auto dots = v.find("..");
-      if (dots == std::string_view::npos) usage("--seeds takes A..B");
-      o.first = parse_u64(v.substr(0, dots));
-      o.last = parse_u64(v.substr(dots + 2));
-      o.sweep = true;
-    } else if (a == "--help" || a == "-h") usage("help");
-    else usage("unknown flag");
+  const auto cli = bb::cli::parse(flag_table(), {argv + 1, argv + argc});
+  if (cli.error) usage(cli.error->message);
+  if (!cli.request.empty()) {  // --help
+    std::fputs(bb::cli::help_text("sim: runs balancebeam's proxy on the simulated network under a named scenario.\n\n"
+                                  "usage: sim [--list] [--scenario NAME] [--seed N | --seeds A..B]\n"
+                                  "           [--duration SECONDS] [--balance NAME|all] [--trace] [--json]",
+                                  flag_table())
+                   .c_str(),
+               stdout);
+    std::exit(0);
   }
-  return o;
+  return cli.settings;
 }
 
 double seconds(bb::sim::duration d) { return static_cast<double>(d.count()) / 1e9; }

@@ -10,13 +10,16 @@
 // Connections are kept alive and pipelined requests are answered in order. On SIGINT or
 // SIGTERM the server stops, prints "origin <bind> served N requests" and exits 0.
 
+#include <apps/cli/parse.hpp>
+#include <apps/cli/usage.hpp>
+#include <apps/cli/values.hpp>
+
 #include <bb/asio/runtime.hpp>
 #include <bb/core/scope.hpp>
 #include <bb/http/body.hpp>
 #include <bb/http/parser.hpp>
 
 #include <asio/signal_set.hpp>
-#include <cxxopts.hpp>
 
 #include <algorithm>
 #include <atomic>
@@ -26,6 +29,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -33,11 +37,54 @@ namespace {
 
 enum class mode { fixed, echo, error };
 
+constexpr std::string_view to_string(mode m) {
+  return m == mode::echo ? "echo" : m == mode::error ? "error" : "fixed";
+}
+
 struct settings {
   bb::endpoint bind;
   mode answer = mode::fixed;
   std::string body;
 };
+
+// The command line: the settings the workers share, and what only main() reads.
+struct options {
+  settings cfg;
+  std::optional<std::string> body;  // none: "hello from <the bound address>\n"
+  unsigned threads = 1;
+};
+
+// "ip:port" or "[v6]:port": origin resolves no names.
+struct ip_port {
+  using value_type = bb::endpoint;
+  [[nodiscard]] std::string expected() const { return "ip:port"; }
+  [[nodiscard]] std::string values() const { return "`ip:port` or `[v6]:port`"; }
+  bb::cli::parsed<bb::endpoint> operator()(std::string_view text) const {
+    if (auto ep = bb::endpoint::parse(text)) return *ep;
+    return bb::cli::refusal{"expected " + expected()};
+  }
+};
+
+std::vector<bb::cli::flag<options>> flag_table() {
+  using bb::cli::store;
+  const bb::cli::one_of<mode> modes{{{"echo", mode::echo, "200 with the request echoed, as CS110L's echo upstream"},
+                                     {"fixed", mode::fixed, "200 with the --body text"},
+                                     {"error", mode::error, "500 with an empty body"}}};
+  return {
+      {.name = "bind", .value_name = "ADDRESS", .default_value = "127.0.0.1:8080",
+       .meaning = "address to listen on ({values})", .sets = store(ip_port{}, &options::cfg, &settings::bind)},
+      {.name = "mode", .value_name = "MODE", .default_value = "fixed",
+       .meaning = "how every request is answered: {values}",
+       .sets = store(modes, &options::cfg, &settings::answer)},
+      {.name = "body", .value_name = "TEXT", .default_shown = "\"hello from <bind>\\n\"",
+       .meaning = "the body of fixed mode",
+       .sets = store(bb::cli::text{}, &options::body)},
+      {.name = "threads", .value_name = "N", .default_value = "1",
+       .meaning = "listener threads ({values}), each with its own SO_REUSEPORT socket",
+       .sets = store(bb::cli::whole<unsigned>{1, 256}, &options::threads)},
+      {.name = "help", .short_name = 'h', .meaning = "print the flags and exit 0", .request = true},
+  };
+}
 
 [[noreturn]] void die(int code, const std::string& msg) {
   std::fprintf(stderr, "origin: %s\n", msg.c_str());
@@ -208,41 +255,18 @@ class worker {
 }  // namespace
 
 int main(int argc, char** argv) {
-  cxxopts::Options options("origin", "A small HTTP/1.1 origin server for demos and tests.");
-  // clang-format off
-  options.add_options()
-    ("bind", "address to listen on (ip:port)", cxxopts::value<std::string>()->default_value("127.0.0.1:8080"))
-    ("mode", "echo, fixed or error", cxxopts::value<std::string>()->default_value("fixed"))
-    ("body", "the body of fixed mode (default: \"hello from <bind>\\n\")", cxxopts::value<std::string>())
-    ("threads", "listener threads, each with its own SO_REUSEPORT socket", cxxopts::value<std::string>()->default_value("1"))
-    ("h,help", "print this help");
-  // clang-format on
-  cxxopts::ParseResult args;
-  try {
-    args = options.parse(argc, argv);
-  } catch (const cxxopts::exceptions::exception& e) {
-    die(2, e.what());
-  }
-  if (args.count("help")) {
-    std::printf("%s\n", options.help().c_str());
+  const auto cli = bb::cli::parse(flag_table(), {argv + 1, argv + argc});
+  if (cli.error) die(cli.error->exit_status, cli.error->message);
+  if (!cli.request.empty()) {  // --help
+    std::fputs(bb::cli::help_text("origin: a small HTTP/1.1 origin server for demos and tests.\n\nusage: origin [options]",
+                                  flag_table())
+                   .c_str(),
+               stdout);
     return 0;
   }
-  if (!args.unmatched().empty()) die(2, "unexpected argument '" + args.unmatched().front() + "'");
-
-  settings cfg;
-  const auto bind = args["bind"].as<std::string>();
-  if (auto ep = bb::endpoint::parse(bind)) cfg.bind = *ep;
-  else die(2, "invalid value for --bind: '" + bind + "' (expected ip:port)");
-  const auto m = args["mode"].as<std::string>();
-  if (m == "fixed") cfg.answer = mode::fixed;
-  else if (m == "echo") cfg.answer = mode::echo;
-  else if (m == "error") cfg.answer = mode::error;
-  else die(2, "invalid value for --mode: '" + m + "' (expected echo, fixed or error)");
-  const auto t = args["threads"].as<std::string>();
-  unsigned threads = 0;
-  auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), threads);
-  if (t.empty() || ec != std::errc{} || p != t.data() + t.size() || threads < 1 || threads > 256)
-    die(2, "invalid value for --threads: '" + t + "' (expected 1..256)");
+  options opts = cli.settings;
+  settings& cfg = opts.cfg;
+  const unsigned threads = opts.threads;
 
   // Caught from here on: a test that signals as soon as the port answers gets the summary.
   asio::io_context signals_io;
@@ -254,13 +278,13 @@ int main(int argc, char** argv) {
     auto w = std::make_unique<worker>(cfg, served);
     // Later workers join the first one's port, which matters when --bind asked for port 0.
     if (auto err = w->listen(i == 0 ? cfg.bind : workers[0]->local_endpoint()))
-      die(1, "cannot listen on " + bind + ": " + err.message());
+      die(1, "cannot listen on " + cfg.bind.to_string() + ": " + err.message());
     workers.push_back(std::move(w));
   }
   const auto bound = workers[0]->local_endpoint().to_string();
-  if (!args.count("body")) cfg.body = "hello from " + bound + "\n";
-  else cfg.body = args["body"].as<std::string>();
-  std::fprintf(stderr, "origin: listening on %s (%s mode, %u thread(s))\n", bound.c_str(), m.c_str(), threads);
+  cfg.body = opts.body ? *opts.body : "hello from " + bound + "\n";
+  std::fprintf(stderr, "origin: listening on %s (%s mode, %u thread(s))\n", bound.c_str(),
+               std::string(to_string(cfg.answer)).c_str(), threads);
 
   signals.async_wait([](std::error_code, int) {});
   for (auto& w : workers) w->start();

@@ -90,3 +90,62 @@ TEST_CASE("balancebeam rejects a malformed flag value with exit 2 and one line n
   CHECK(lines(r.err) == 1);
   CHECK_THAT(r.err, Catch::Contains(c.named));
 }
+
+TEST_CASE("balancebeam --help-markdown prints the README's flag table and exits 0", "[loopback][balancebeam][cli]") {
+  const auto r = run_balancebeam({"--help-markdown"});
+  CHECK(r.status == exit_code(0));
+  CHECK(r.out.starts_with("| flag | default | meaning |\n|---|---|---|\n| `-b, --bind` |"));
+  CHECK(r.err.empty());
+}
+
+#ifdef BB_SIM_PATH
+namespace {
+
+outcome run_sim(const std::vector<std::string>& args) {
+  child_process c(BB_SIM_PATH, args);
+  const auto st = run_to_exit(c);
+  return {st, c.out(), c.err()};
+}
+
+}  // namespace
+
+TEST_CASE("sim --help describes every flag and exits 0", "[loopback][sim][cli]") {
+  const auto r = run_sim({"--help"});
+  CHECK(r.status == exit_code(0));
+  CHECK(r.err.empty());
+  for (const char* flag : {"--list\n", "--scenario NAME", "--seed N", "--seeds A..B", "--duration SECONDS",
+                           "--balance POLICY", "--trace\n", "--json\n", "-h, --help\n"})
+    CHECK_THAT(r.out, Catch::Contains(std::string("  ") + flag));
+}
+
+TEST_CASE("sim rejects a malformed flag value with exit 2 and one line naming the flag", "[loopback][sim][cli]") {
+  struct bad_flag {
+    std::vector<std::string> args;
+    std::string line;
+  };
+  const auto c = GENERATE(values<bad_flag>({
+      {{"--seed", "x"}, "sim: invalid value for --seed: 'x' (expected a whole number 0..18446744073709551615)\n"},
+      {{"--seed", "-1"}, "sim: invalid value for --seed: '-1' (expected a whole number 0..18446744073709551615)\n"},
+      {{"--seeds", "5..2"}, "sim: invalid value for --seeds: '5..2' (expected A..B, whole numbers with A <= B)\n"},
+      {{"--seeds", "3"}, "sim: invalid value for --seeds: '3' (expected A..B, whole numbers with A <= B)\n"},
+      {{"--duration", "0"},
+       "sim: invalid value for --duration: '0' (expected seconds, more than 0 and at most 86400)\n"},
+      {{"--duration", "soon"},
+       "sim: invalid value for --duration: 'soon' (expected seconds, more than 0 and at most 86400)\n"},
+      {{"--balance", "fastest"},
+       "sim: invalid value for --balance: 'fastest' (expected random, round-robin, least-requests, p2c, "
+       "consistent-hash, peak-ewma or all)\n"},
+      {{"--scenario", "bogus"},
+       "sim: invalid value for --scenario: 'bogus' (expected a scenario that sim --list names)\n"},
+      {{"--bogus"}, "sim: unknown flag --bogus\n"},
+      {{"--seed"}, "sim: missing value for --seed\n"},
+  }));
+  std::string cmd;
+  for (const auto& a : c.args) cmd += a + ' ';
+  const auto r = run_sim(c.args);
+  INFO("sim " << cmd);
+  CHECK(r.status == exit_code(2));
+  CHECK(r.err == c.line);
+  CHECK(r.out.empty());
+}
+#endif

@@ -1,0 +1,69 @@
+#pragma once
+/// balancebeam's own kinds of flag value: listen and upstream addresses (names resolved
+/// through an injected resolver), client IPs, and request paths.
+
+#include <apps/cli/parsed.hpp>
+#include <apps/cli/values.hpp>
+
+#include <bb/core/net.hpp>
+#include <bb/core/result.hpp>
+#include <bb/upstream/config.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+
+namespace balancebeam {
+
+/// Resolves `host` for `port`, once, at start-up; the error says why it cannot. Injected so
+/// that parsing never asks DNS by itself, and tests need none.
+using resolve_fn = std::function<bb::result<bb::endpoint>(const std::string& host, std::uint16_t port)>;
+
+/// "ip:port" or "[v6]:port" as is; "name:port" through `resolve`.
+struct address_value {
+  using value_type = bb::endpoint;
+  resolve_fn resolve;
+
+  [[nodiscard]] std::string expected() const { return "host:port"; }
+  [[nodiscard]] std::string values() const { return "`ip:port`, `[v6]:port` or `name:port`"; }
+  bb::cli::parsed<bb::endpoint> operator()(std::string_view text) const;
+};
+static_assert(bb::cli::value_parser<address_value>);
+
+/// "host:port" or "host:port,weight=N" (N from 1 to `max_weight`); the "host:port" text is
+/// the upstream's name.
+struct upstream_value {
+  using value_type = bb::upstream_config;
+  address_value address;
+  std::uint32_t max_weight = 1000;
+
+  [[nodiscard]] std::string expected() const {
+    return "host:port or host:port,weight=N with N 1.." + std::to_string(max_weight);
+  }
+  [[nodiscard]] std::string values() const { return "N 1.." + std::to_string(max_weight) + ", default 1"; }
+  bb::cli::parsed<bb::upstream_config> operator()(std::string_view text) const;
+};
+static_assert(bb::cli::value_parser<upstream_value>);
+
+/// An IPv4 or IPv6 address, without a port.
+struct ip_value {
+  using value_type = bb::ip_address;
+
+  [[nodiscard]] std::string expected() const { return "an IP address"; }
+  [[nodiscard]] std::string values() const { return "IPv4 or IPv6"; }
+  bb::cli::parsed<bb::ip_address> operator()(std::string_view text) const;
+};
+static_assert(bb::cli::value_parser<ip_value>);
+
+/// A request path: it starts with '/'.
+struct path_value {
+  using value_type = std::string;
+
+  [[nodiscard]] std::string expected() const { return "a path starting with /"; }
+  [[nodiscard]] std::string values() const { return "starting with `/`"; }
+  bb::cli::parsed<std::string> operator()(std::string_view text) const;
+};
+static_assert(bb::cli::value_parser<path_value>);
+
+}  // namespace balancebeam
