@@ -7,9 +7,9 @@
 //
 // The only wall-clock reading of the simulator is here, to report its speed.
 
-#include <apps/cli/parse.hpp>
-#include <apps/cli/usage.hpp>
-#include <apps/cli/values.hpp>
+#include <cli/parse.hpp>
+#include <cli/usage.hpp>
+#include <cli/values.hpp>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>

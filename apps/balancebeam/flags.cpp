@@ -1,7 +1,7 @@
 #include <apps/balancebeam/flags.hpp>
 
-#include <apps/cli/usage.hpp>
-#include <apps/cli/values.hpp>
+#include <cli/usage.hpp>
+#include <cli/values.hpp>
 
 #include <bb/lb/balance_policy.hpp>
 #include <bb/limit/decision.hpp>

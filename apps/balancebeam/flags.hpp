@@ -4,8 +4,8 @@
 /// table are rendered from it, so the three cannot drift apart.
 
 #include <apps/balancebeam/values.hpp>
-#include <apps/cli/flag.hpp>
-#include <apps/cli/parse.hpp>
+#include <cli/flag.hpp>
+#include <cli/parse.hpp>
 
 #include <bb/core/log.hpp>
 #include <bb/proxy/config.hpp>

@@ -2,8 +2,8 @@
 /// balancebeam's own kinds of flag value: listen and upstream addresses (names resolved
 /// through an injected resolver), client IPs, and request paths.
 
-#include <apps/cli/parsed.hpp>
-#include <apps/cli/values.hpp>
+#include <cli/parsed.hpp>
+#include <cli/values.hpp>
 
 #include <bb/core/net.hpp>
 #include <bb/core/result.hpp>

@@ -10,9 +10,9 @@
 // Connections are kept alive and pipelined requests are answered in order. On SIGINT or
 // SIGTERM the server stops, prints "origin <bind> served N requests" and exits 0.
 
-#include <apps/cli/parse.hpp>
-#include <apps/cli/usage.hpp>
-#include <apps/cli/values.hpp>
+#include <cli/parse.hpp>
+#include <cli/usage.hpp>
+#include <cli/values.hpp>
 
 #include <bb/asio/runtime.hpp>
 #include <bb/core/scope.hpp>

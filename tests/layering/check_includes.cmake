@@ -1,7 +1,8 @@
 # Fails when a file includes a header from a module it must not depend on. Dependencies
 # point one way (README, "Design in brief"):
 #   core <- http / upstream / lb / health / limit <- proxy <- asio / sim <- apps
-# and among the middle modules only lb -> upstream and health -> http, upstream.
+# and among the middle modules only lb -> upstream and health -> http, upstream. cli/ (the
+# programs' flag tables) stands apart: it depends on nothing here; sim and apps use it.
 # Usage: cmake -DSOURCE_DIR=<repository> -P tests/layering/check_includes.cmake
 cmake_minimum_required(VERSION 3.20)
 if(NOT SOURCE_DIR)
@@ -18,10 +19,13 @@ set(allowed_health "core;http;upstream")
 set(allowed_proxy "core;http;upstream;lb;health;limit")
 set(allowed_asio "core")
 set(allowed_top "core;proxy")  # include/bb/proxy.hpp, what a user includes
-set(allowed_sim "core;http;upstream;lb;health;limit;proxy;top")
+set(allowed_sim "core;http;upstream;lb;health;limit;proxy;top;cli")
+set(allowed_cli "")
+set(allowed_apps "core;http;upstream;lb;health;limit;proxy;top;asio;cli;apps")
 
 file(GLOB_RECURSE files RELATIVE "${SOURCE_DIR}"
-  "${SOURCE_DIR}/include/bb/*.hpp" "${SOURCE_DIR}/sim/*.hpp" "${SOURCE_DIR}/sim/*.cpp")
+  "${SOURCE_DIR}/include/bb/*.hpp" "${SOURCE_DIR}/sim/*.hpp" "${SOURCE_DIR}/sim/*.cpp"
+  "${SOURCE_DIR}/cli/*.hpp" "${SOURCE_DIR}/apps/*.hpp" "${SOURCE_DIR}/apps/*.cpp")
 set(violations "")
 set(checked 0)
 foreach(f IN LISTS files)
@@ -29,20 +33,22 @@ foreach(f IN LISTS files)
     set(from "${CMAKE_MATCH_1}")
   elseif(f MATCHES "^include/bb/[a-z_]+\\.hpp$")
     set(from "top")
-  elseif(f MATCHES "^sim/")
-    set(from "sim")
+  elseif(f MATCHES "^(sim|cli|apps)/")
+    set(from "${CMAKE_MATCH_1}")
   endif()
   if(NOT DEFINED allowed_${from})
     list(APPEND violations "${f}: module '${from}' has no entry in the dependency table")
     continue()
   endif()
-  file(STRINGS "${SOURCE_DIR}/${f}" lines REGEX "^[ \t]*#[ \t]*include[ \t]*[<\"]bb/")
+  file(STRINGS "${SOURCE_DIR}/${f}" lines REGEX "^[ \t]*#[ \t]*include[ \t]*[<\"](bb|sim|cli|apps)/")
   foreach(line IN LISTS lines)
     math(EXPR checked "${checked} + 1")
-    if(line MATCHES "bb/([a-z_]+)/")
+    if(line MATCHES "[<\"]bb/([a-z_]+)/")
       set(to "${CMAKE_MATCH_1}")
-    elseif(line MATCHES "bb/[a-z_]+\\.hpp")
+    elseif(line MATCHES "[<\"]bb/[a-z_]+\\.hpp")
       set(to "top")
+    elseif(line MATCHES "[<\"](sim|cli|apps)/")
+      set(to "${CMAKE_MATCH_1}")
     else()
       continue()
     endif()
@@ -61,4 +67,4 @@ if(violations)
   string(REPLACE ";" "\n  " listed "${violations}")
   message(FATAL_ERROR "${n} include(s) against the direction of dependencies:\n  ${listed}")
 endif()
-message(STATUS "include direction: ${checked} includes of bb/ headers checked, none against the direction")
+message(STATUS "include direction: ${checked} includes checked, none against the direction")

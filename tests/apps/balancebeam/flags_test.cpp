@@ -2,7 +2,7 @@
 // each flag sets, the one line each bad value gets, and the defaults of the rest.
 
 #include <apps/balancebeam/flags.hpp>
-#include <apps/cli/usage.hpp>
+#include <cli/usage.hpp>
 
 #include <catch2/catch.hpp>
 

@@ -7,7 +7,7 @@
 /// flag that is not repeatable may be given again: the last one counts. Values are read in
 /// table order, so which error a command line gets does not depend on the order of its flags.
 
-#include <apps/cli/flag.hpp>
+#include <cli/flag.hpp>
 
 #include <cstddef>
 #include <optional>

@@ -3,8 +3,8 @@
 /// gives its default, and reads its value, as text, into the program's settings; the
 /// command-line parser, --help and the README's table all read the same rows.
 
-#include <apps/cli/parsed.hpp>
-#include <apps/cli/values.hpp>
+#include <cli/parsed.hpp>
+#include <cli/values.hpp>
 
 #include <functional>
 #include <optional>

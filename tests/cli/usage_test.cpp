@@ -1,7 +1,7 @@
 // The usage texts a flag table renders: --help for a terminal, the README's Markdown table.
 
-#include <apps/cli/usage.hpp>
-#include <apps/cli/values.hpp>
+#include <cli/usage.hpp>
+#include <cli/values.hpp>
 
 #include <catch2/catch.hpp>
 

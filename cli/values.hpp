@@ -3,7 +3,7 @@
 /// which texts it accepts. They take text even where a number is meant, so that a config
 /// file's loader can hand them a number it read as the same text.
 
-#include <apps/cli/parsed.hpp>
+#include <cli/parsed.hpp>
 
 #include <charconv>
 #include <chrono>

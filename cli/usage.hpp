@@ -2,7 +2,7 @@
 /// bb::cli usage texts rendered from a flag table: --help for the terminal, and the Markdown
 /// table the README shows (a test compares the two).
 
-#include <apps/cli/flag.hpp>
+#include <cli/flag.hpp>
 
 #include <algorithm>
 #include <string>

@@ -1,6 +1,6 @@
 // The flag value parsers: what text each accepts, and the words of each refusal.
 
-#include <apps/cli/values.hpp>
+#include <cli/values.hpp>
 
 #include <catch2/catch.hpp>
 

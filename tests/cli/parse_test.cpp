@@ -1,8 +1,8 @@
 // cli::parse: how a command line is split into flags and values, and the one line of
 // each usage error, on a small table of its own.
 
-#include <apps/cli/parse.hpp>
-#include <apps/cli/values.hpp>
+#include <cli/parse.hpp>
+#include <cli/values.hpp>
 
 #include <catch2/catch.hpp>
 
