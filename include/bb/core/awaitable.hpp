@@ -17,10 +17,6 @@ decltype(auto) get_awaiter(A&& a) {
 }
 }  // namespace detail
 
-/// The type `co_await a` yields.
-template <class A>
-using await_result_t = decltype(detail::get_awaiter(std::declval<A>()).await_resume());
-
 /// `A` is awaitable (directly or through a member operator co_await) and yields an R.
 template <class A, class R>
 concept awaitable_of = requires(A&& a) {

@@ -7,7 +7,6 @@
 #include <charconv>
 #include <cstdint>
 #include <functional>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -21,14 +20,6 @@ enum class log_level : std::uint8_t { debug, info, warn, error, off };
 constexpr std::string_view to_string(log_level l) noexcept {
   constexpr std::string_view names[] = {"debug", "info", "warn", "error", "off"};
   return names[static_cast<int>(l)];
-}
-
-/// Parses a level name as printed by to_string; nullopt for anything else.
-inline std::optional<log_level> parse_log_level(std::string_view s) noexcept {
-  for (int i = 0; i <= static_cast<int>(log_level::off); ++i)
-    if (to_string(static_cast<log_level>(i)) == s) return static_cast<log_level>(i);
-  if (s == "warning") return log_level::warn;
-  return std::nullopt;
 }
 
 /// Filters records by level and hands each one, as a single line, to a sink.
