@@ -14,14 +14,15 @@ set(allowed_core "")
 set(allowed_http "core")
 set(allowed_upstream "core")
 set(allowed_limit "core")
+set(allowed_metrics "core")
 set(allowed_lb "core;upstream")
 set(allowed_health "core;http;upstream")
-set(allowed_proxy "core;http;upstream;lb;health;limit")
+set(allowed_proxy "core;http;upstream;lb;health;limit;metrics")
 set(allowed_asio "core")
 set(allowed_top "core;proxy")  # include/bb/proxy.hpp, what a user includes
-set(allowed_sim "core;http;upstream;lb;health;limit;proxy;top;cli")
+set(allowed_sim "core;http;upstream;lb;health;limit;metrics;proxy;top;cli")
 set(allowed_cli "")
-set(allowed_apps "core;http;upstream;lb;health;limit;proxy;top;asio;cli;apps")
+set(allowed_apps "core;http;upstream;lb;health;limit;metrics;proxy;top;asio;cli;apps")
 
 file(GLOB_RECURSE files RELATIVE "${SOURCE_DIR}"
   "${SOURCE_DIR}/include/bb/*.hpp" "${SOURCE_DIR}/sim/*.hpp" "${SOURCE_DIR}/sim/*.cpp"
