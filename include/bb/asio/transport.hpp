@@ -11,9 +11,13 @@
 #include <asio/io_context.hpp>
 #include <asio/post.hpp>
 #include <asio/ip/tcp.hpp>
-#include <asio/write.hpp>
 #include <bb/asio/detail/accept_watch.hpp>
+#include <bb/asio/detail/inline_reads.hpp>
+#include <bb/asio/detail/io_awaiter.hpp>
 #include <bb/asio/detail/read_watch.hpp>
+#include <bb/asio/detail/write_awaiter.hpp>
+#include <bb/asio/endpoint.hpp>
+#include <bb/asio/socket_types.hpp>
 #include <bb/core/cancel.hpp>
 #include <bb/core/error.hpp>
 #include <bb/core/net.hpp>
@@ -27,78 +31,6 @@
 #include <vector>
 
 namespace bb::asio_rt {
-
-// Sockets bound to io_context's own executor type, not any_io_executor: each socket is
-// then 40 bytes smaller and dispatch skips a type-erased call. Idle connections add up.
-using socket_type = ::asio::basic_stream_socket<::asio::ip::tcp, ::asio::io_context::executor_type>;
-using acceptor_type = ::asio::basic_socket_acceptor<::asio::ip::tcp, ::asio::io_context::executor_type>;
-
-/// Converts between bb::endpoint and Asio's; IPv4-mapped IPv6 peers become IPv4.
-inline endpoint from_asio(const ::asio::ip::tcp::endpoint& e) noexcept {
-  endpoint r;
-  r.port = e.port();
-  auto a = e.address();
-  if (a.is_v6() && a.to_v6().is_v4_mapped()) a = ::asio::ip::make_address_v4(::asio::ip::v4_mapped, a.to_v6());
-  if (a.is_v4()) {
-    auto b = a.to_v4().to_bytes();
-    r.ip = ip_address::v4(b[0], b[1], b[2], b[3]);
-  } else {
-    auto b = a.to_v6().to_bytes();
-    r.ip.v6 = true;
-    for (std::size_t i = 0; i < 16; ++i) r.ip.bytes[i] = b[i];
-  }
-  return r;
-}
-
-/// The Asio endpoint for `e`.
-inline ::asio::ip::tcp::endpoint to_asio(const endpoint& e) noexcept {
-  if (!e.ip.v6) {
-    return {::asio::ip::address_v4({e.ip.bytes[0], e.ip.bytes[1], e.ip.bytes[2], e.ip.bytes[3]}), e.port};
-  }
-  ::asio::ip::address_v6::bytes_type b;
-  for (std::size_t i = 0; i < 16; ++i) b[i] = e.ip.bytes[i];
-  return {::asio::ip::address_v6(b), e.port};
-}
-
-namespace detail {
-
-/// Reads that completed on this thread without a trip through the event loop, in a row.
-inline thread_local unsigned inline_reads = 0;
-/// How many such reads may run before the next one yields to the loop (64 full reads of a
-/// proxy buffer move about 1 MiB).
-inline constexpr unsigned inline_read_budget = 64;
-
-/// Maps Asio's "aborted" and "eof" to the portable codes that bb code tests for.
-inline std::error_code normalize(std::error_code ec) noexcept {
-  if (ec == ::asio::error::operation_aborted) return std::make_error_code(std::errc::operation_canceled);
-  if (ec == ::asio::error::eof) return bb::errc::eof;
-  return ec;
-}
-
-template <class IoObject>
-struct canceller {
-  IoObject* o_;
-  void operator()() const noexcept {
-    std::error_code ignored;
-    o_->cancel(ignored);
-  }
-};
-
-/// Shared shape of the socket awaiters: register cancellation, start, resume with a result.
-template <class IoObject, class Result>
-struct io_awaiter_base {
-  IoObject* io_;
-  Result r_{};
-  std::optional<bb::cancel_callback<canceller<IoObject>>> cancel_;
-
-  bool await_ready() const noexcept { return false; }
-  template <class P>
-  void arm(std::coroutine_handle<P> h) {
-    cancel_.emplace(bb::detail::token_of(h), canceller<IoObject>{io_});
-  }
-};
-
-}  // namespace detail
 
 /// A connected TCP stream; see bb::byte_stream for the contract.
 class tcp_stream {
@@ -164,17 +96,14 @@ class tcp_stream {
     bool deferred_ = false;
 
     bool await_ready() {
-      // NOTE: reads that find bytes complete inline; a connection that always has bytes
-      // (a fast upload) would keep its worker from the event loop, starving every other
-      // connection and its own other half (an upload's response is heard by the loop).
-      // Past a budget of inline reads in a row, the next read goes through the loop.
-      if (++detail::inline_reads > detail::inline_read_budget) return !(deferred_ = true);
+      // Past the budget of inline reads in a row, the read goes through the loop.
+      if (detail::inline_budget_spent()) return !(deferred_ = true);
       r_ = watch_->try_read(*io_, buf_);
       return r_.ec != std::errc::operation_would_block;
     }
     template <class P>
     void await_suspend(std::coroutine_handle<P> h) {
-      detail::inline_reads = 0;  // the loop runs before this reader resumes
+      detail::inline_budget_reset();
       const auto token = bb::detail::token_of(h);
       if (deferred_) {
         ::asio::post(io_->get_executor(), [this, h, token] {
@@ -235,63 +164,8 @@ class tcp_stream {
   read_awaiter read_some(std::span<char> buf) noexcept { return read_awaiter{{&s_, {}, {}}, buf}; }
 #endif
 
-  /// Writes every byte of `bufs`. Tries a non-blocking write first: small writes, the
-  /// common case for a proxy, then finish without a trip through the event loop.
-  struct write_awaiter : detail::io_awaiter_base<socket_type, io_result> {
-    std::span<const const_buffer> bufs_;
-    std::size_t total_ = 0;
-    std::vector<::asio::const_buffer> rest_;
-
-    bool await_ready() {
-      ::asio::const_buffer small[8];
-      std::size_t n = 0;
-      for (auto b : bufs_) total_ += b.size();
-      if (bufs_.size() <= 8) {
-        for (auto b : bufs_) small[n++] = ::asio::const_buffer(b.data(), b.size());
-      } else {
-        return false;
-      }
-      std::error_code ec;
-      std::size_t done = io_->write_some(std::span(small, n), ec);
-      if (!ec && done == total_) {
-        r_ = {{}, total_};
-        return true;
-      }
-      if (ec && ec != ::asio::error::would_block && ec != ::asio::error::try_again) {
-        r_ = {ec, done};
-        return true;
-      }
-      // Keep what is left for the asynchronous path.
-      std::size_t skip = done;
-      for (auto b : bufs_) {
-        if (skip >= b.size()) {
-          skip -= b.size();
-          continue;
-        }
-        rest_.emplace_back(b.data() + skip, b.size() - skip);
-        skip = 0;
-      }
-      return false;
-    }
-    template <class P>
-    void await_suspend(std::coroutine_handle<P> h) {
-      if (rest_.empty())
-        for (auto b : bufs_) rest_.emplace_back(b.data(), b.size());
-      std::size_t already = total_;
-      for (auto& b : rest_) already -= b.size();
-      ::asio::async_write(*this->io_, rest_, [this, h, already](std::error_code ec, std::size_t n) {
-        this->r_ = {detail::normalize(ec), already + n};
-        h.resume();
-      });
-      // Registered after the start: a token already stopped must find an operation to cancel.
-      this->arm(h);
-    }
-    io_result await_resume() noexcept {
-      this->cancel_.reset();
-      return this->r_;
-    }
-  };
-  write_awaiter write(std::span<const const_buffer> bufs) noexcept {
+  /// Writes every byte of `bufs` (see detail::write_awaiter).
+  detail::write_awaiter write(std::span<const const_buffer> bufs) noexcept {
 #if BB_ASIO_READ_WATCH
     watch_->wrote();
 #endif
@@ -300,7 +174,7 @@ class tcp_stream {
       std::error_code ec;
       s_.set_option(::asio::ip::tcp::no_delay(true), ec);
     }
-    return write_awaiter{{&s_, {}, {}}, bufs, 0, {}};
+    return detail::write_awaiter{{&s_, {}, {}}, bufs, 0, {}};
   }
 
   /// Sends FIN; the read side stays open.
