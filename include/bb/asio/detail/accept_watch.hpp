@@ -7,11 +7,9 @@
 /// Like read_watch, a reactor operation queued in the listener's read queue; its perform()
 /// makes the accept4 call when the reactor reports the listener readable. A listener found
 /// drained (EAGAIN) clears the descriptor's speculative flag before the operation is
-/// queued, so queueing makes no system call either. Compiled with read_watch only.
+/// queued, so queueing makes no system call either (fast/ only; BB_ASIO_FAST_PATH).
 
 #include <bb/asio/detail/read_watch.hpp>
-
-#if BB_ASIO_READ_WATCH
 
 #include <sys/socket.h>
 #include <unistd.h>
@@ -122,5 +120,3 @@ class accept_watch final : public owned_reactor_op {
 };
 
 }  // namespace bb::asio_rt::detail
-
-#endif

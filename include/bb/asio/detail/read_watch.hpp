@@ -37,14 +37,15 @@
 ///
 /// This leans on Asio's internals (reactor_op, epoll_reactor::start_op, the socket's
 /// per-descriptor data), so it is compiled only for the Asio version and reactor it was
-/// written against; elsewhere tcp_stream reads with async_read_some and async_wait.
+/// written against (fast/ only; BB_ASIO_FAST_PATH).
 
 #include <asio/version.hpp>
 #include <asio/detail/config.hpp>
 
-#if ASIO_VERSION == 102201 && defined(ASIO_HAS_EPOLL) && !defined(ASIO_HAS_IO_URING_AS_DEFAULT) && \
-    !defined(ASIO_DISABLE_EPOLL)
-#define BB_ASIO_READ_WATCH 1
+#if ASIO_VERSION != 102201 || !defined(ASIO_HAS_EPOLL) || defined(ASIO_HAS_IO_URING_AS_DEFAULT) || \
+    defined(ASIO_DISABLE_EPOLL)
+#error "bb/asio's fast path is written against Asio 1.22.1's epoll reactor: build with BB_ASIO_FAST_PATH=0"
+#endif
 
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -356,5 +357,3 @@ class read_watch final : public owned_reactor_op {
 };
 
 }  // namespace bb::asio_rt::detail
-
-#endif
