@@ -4,15 +4,16 @@
 /// connection is non-blocking from the start and is closed without an EPOLL_CTL_DEL.
 
 #include <bb/asio/detail/accept_watch.hpp>
+#include <bb/asio/detail/epoll_access.hpp>
 #include <bb/asio/detail/io_awaiter.hpp>
+#include <bb/asio/detail/owned_reactor_op.hpp>
+#include <bb/asio/detail/unique_fd.hpp>
 #include <bb/asio/endpoint.hpp>
 #include <bb/asio/fast/tcp_stream.hpp>
 #include <bb/asio/socket_types.hpp>
 
 #include <bb/core/result.hpp>
 #include <bb/core/transport.hpp>
-
-#include <unistd.h>
 
 #include <coroutine>
 #include <system_error>
@@ -29,16 +30,6 @@ class tcp_acceptor {
     std::error_code ec;
     a_.non_blocking(true, ec);
   }
-  tcp_acceptor(tcp_acceptor&& o) noexcept : a_(std::move(o.a_)), watch_(std::exchange(o.watch_, nullptr)) {}
-  tcp_acceptor& operator=(tcp_acceptor&& o) noexcept {
-    if (this != &o) {
-      detail::accept_watch::release(watch_);  // before the listener closes and aborts it
-      a_ = std::move(o.a_);
-      watch_ = std::exchange(o.watch_, nullptr);
-    }
-    return *this;
-  }
-  ~tcp_acceptor() { detail::accept_watch::release(watch_); }
 
   /// The next connection and its peer address, accepted non-blocking with accept4;
   /// TCP_NODELAY is set before its second write.
@@ -52,23 +43,21 @@ class tcp_acceptor {
     }
     result<accepted<tcp_stream>> await_resume() {
       this->cancel_.reset();
-      const int fd = watch_->take_fd();
-      if (fd < 0) return watch_->error() ? watch_->error() : std::make_error_code(std::errc::operation_canceled);
+      auto fd = watch_->take_fd();
+      if (!fd) return watch_->error() ? watch_->error() : std::make_error_code(std::errc::operation_canceled);
       const auto peer = watch_->peer();
       socket_type s(this->io_->get_executor());
       std::error_code ec;
-      s.assign(peer.protocol(), fd, ec);  // registers it with the reactor
-      if (ec) {
-        ::close(fd);
-        return ec;
-      }
+      s.assign(peer.protocol(), fd.get(), ec);  // registers it with the reactor
+      if (ec) return ec;
+      (void)fd.release();  // the socket's now
       // accept4 made it non-blocking: tell Asio, so that nobody makes it so again.
-      detail::socket_impl_access<socket_type>::of(s).state_ |= ::asio::detail::socket_ops::non_blocking;
+      detail::epoll_access::socket_impl_access<socket_type>::of(s).state_ |= ::asio::detail::socket_ops::non_blocking;
       return accepted<tcp_stream>{tcp_stream(std::move(s), tcp_stream::accepted_t{}), from_asio(peer)};
     }
   };
   /// See accept_awaiter.
-  accept_awaiter accept() noexcept { return accept_awaiter{{&a_, {}, {}}, watch_}; }
+  accept_awaiter accept() noexcept { return accept_awaiter{{&a_, {}, {}}, watch_.get()}; }
 
   /// Stops listening; a pending accept finishes with an error.
   void close() noexcept {
@@ -83,7 +72,9 @@ class tcp_acceptor {
 
  private:
   acceptor_type a_;
-  detail::accept_watch* watch_ = new detail::accept_watch;  // owned; see accept_watch::release
+  // Destroyed before the listener: a queued watch is orphaned, and the close that follows
+  // aborts it, so its completion frees it.
+  detail::owned_op<detail::accept_watch> watch_ = detail::make_owned_op<detail::accept_watch>();
 };
 
 static_assert(bb::acceptor_of<tcp_acceptor, tcp_stream>);

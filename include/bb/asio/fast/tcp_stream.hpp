@@ -9,7 +9,9 @@
 /// loop, so a connection pool that cancels the wait on an idle connection at every reuse
 /// pays nothing for it.
 
+#include <bb/asio/detail/epoll_access.hpp>
 #include <bb/asio/detail/inline_reads.hpp>
+#include <bb/asio/detail/owned_reactor_op.hpp>
 #include <bb/asio/detail/read_watch.hpp>
 #include <bb/asio/detail/write_awaiter.hpp>
 #include <bb/asio/socket_types.hpp>
@@ -46,23 +48,9 @@ class tcp_stream {
     nodelay_later_ = true;
     // Fresh from accept, the descriptor is no dup of a registered one: closing it removes
     // it from epoll, and Asio need not make an EPOLL_CTL_DEL first.
-    detail::socket_impl_access<socket_type>::of(s_).state_ &= ~::asio::detail::socket_ops::possible_dup;
+    detail::epoll_access::socket_impl_access<socket_type>::of(s_).state_ &= ~::asio::detail::socket_ops::possible_dup;
     watch_->fresh(s_);
   }
-  tcp_stream(tcp_stream&& o) noexcept
-      : s_(std::move(o.s_)), watch_(std::exchange(o.watch_, nullptr)), nodelay_later_(o.nodelay_later_),
-        wrote_once_(o.wrote_once_) {}
-  tcp_stream& operator=(tcp_stream&& o) noexcept {
-    if (this != &o) {
-      detail::read_watch::release(watch_);  // before the socket closes and aborts it
-      s_ = std::move(o.s_);
-      watch_ = std::exchange(o.watch_, nullptr);
-      nodelay_later_ = o.nodelay_later_;
-      wrote_once_ = o.wrote_once_;
-    }
-    return *this;
-  }
-  ~tcp_stream() { detail::read_watch::release(watch_); }
 
   /// Reads at least one byte into `buf`; 0 bytes with bb::errc::eof at orderly close. An
   /// empty `buf` waits until the socket is readable and reads nothing. A socket known to be
@@ -122,7 +110,7 @@ class tcp_stream {
     }
   };
   /// See read_awaiter.
-  read_awaiter read_some(std::span<char> buf) noexcept { return read_awaiter{&s_, buf, watch_}; }
+  read_awaiter read_some(std::span<char> buf) noexcept { return read_awaiter{&s_, buf, watch_.get()}; }
 
   /// Writes every byte of `bufs` (see detail::write_awaiter).
   detail::write_awaiter write(std::span<const const_buffer> bufs) noexcept {
@@ -151,7 +139,9 @@ class tcp_stream {
 
  private:
   socket_type s_;
-  detail::read_watch* watch_ = new detail::read_watch;  // owned; see read_watch::release
+  // Destroyed before the socket: a queued watch is orphaned, and the close that follows
+  // aborts it, so its completion frees it.
+  detail::owned_op<detail::read_watch> watch_ = detail::make_owned_op<detail::read_watch>();
   bool nodelay_later_ = false;  // TCP_NODELAY is due before the second write
   bool wrote_once_ = false;     // a write was made
 };
