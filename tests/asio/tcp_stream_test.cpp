@@ -1,6 +1,8 @@
-// bb::asio_rt::tcp_stream on loopback sockets: reads that track readiness themselves
-// (detail/read_watch.hpp) must never miss bytes, an end of stream, a cancellation or a
-// close, whatever the order in which they happen relative to the read.
+// bb::asio_rt's tcp_stream on loopback sockets, in every implementation this build has
+// (the fast path's, whose reads track readiness themselves, detail/read_watch.hpp, when
+// BB_ASIO_FAST_PATH; the portable one always): reads must never miss bytes, an end of
+// stream, a cancellation or a close, whatever the order in which they happen relative to
+// the read.
 
 #include <bb/asio/runtime.hpp>
 #include <bb/core/scope.hpp>
@@ -21,12 +23,27 @@ namespace {
 
 using namespace std::chrono_literals;
 using bb::asio_rt::steady_clock;
-using bb::asio_rt::tcp_stream;
-using bb::asio_rt::tcp_transport;
 
+/// The portable implementation, on Asio's public API.
+struct portable_path {
+  using transport =
+      bb::asio_rt::basic_tcp_transport<bb::asio_rt::portable::tcp_stream, bb::asio_rt::portable::tcp_acceptor>;
+};
+#if BB_ASIO_FAST_PATH
+/// The fast path, on Asio 1.22.1's epoll internals.
+struct fast_path {
+  using transport = bb::asio_rt::basic_tcp_transport<bb::asio_rt::fast::tcp_stream, bb::asio_rt::fast::tcp_acceptor>;
+};
+#define BB_STREAM_IMPLEMENTATIONS fast_path, portable_path
+#else
+#define BB_STREAM_IMPLEMENTATIONS portable_path
+#endif
+
+template <class Transport>
 struct pair_fixture {
+  using tcp_stream = typename Transport::stream;
   asio::io_context io;
-  tcp_transport transport{io};
+  Transport transport{io};
   steady_clock clock{io};
   std::optional<tcp_stream> client, server;
 
@@ -34,7 +51,7 @@ struct pair_fixture {
     auto acceptor = transport.listen(*bb::endpoint::parse("127.0.0.1:0"));
     REQUIRE(acceptor);
     const auto at = acceptor->local_endpoint();
-    bb::asio_rt::run(io, [](pair_fixture& f, bb::asio_rt::tcp_acceptor& a, bb::endpoint to) -> bb::task<void> {
+    bb::asio_rt::run(io, [](pair_fixture& f, typename Transport::acceptor& a, bb::endpoint to) -> bb::task<void> {
       auto c = co_await f.transport.connect(to);
       REQUIRE(c);
       f.client.emplace(std::move(c.value()));
@@ -50,13 +67,15 @@ struct pair_fixture {
   }
 };
 
-bb::task<void> send(tcp_stream& s, std::string text) {
+template <class Stream>
+bb::task<void> send(Stream& s, std::string text) {
   const bb::const_buffer b[] = {{text.data(), text.size()}};
   const auto w = co_await s.write(b);
   REQUIRE_FALSE(w.ec);
 }
 
-bb::task<std::string> read_some(tcp_stream& s, std::size_t size = 64) {
+template <class Stream>
+bb::task<std::string> read_some(Stream& s, std::size_t size = 64) {
   std::string buf(size, '\0');
   const auto r = co_await s.read_some(std::span<char>(buf.data(), buf.size()));
   if (r.ec) co_return "error: " + r.ec.message();
@@ -68,8 +87,10 @@ bb::task<void> pause(steady_clock& c, std::chrono::milliseconds d) { co_await c.
 
 }  // namespace
 
-TEST_CASE("an accepted tcp_stream's first wait sees what came before, during and after the accept",
-          "[asio][tcp_stream]") {
+TEMPLATE_TEST_CASE("an accepted tcp_stream's first wait sees what came before, during and after the accept",
+                   "[asio][tcp_stream]", BB_STREAM_IMPLEMENTATIONS) {
+  using transport = typename TestType::transport;
+  using tcp_stream = typename transport::stream;
   // The first wait of an accepted stream makes no peek: the registration reports what was
   // already there. Bytes, a FIN alone, or bytes with a FIN may come before the accept,
   // or nothing may come until after the wait has begun.
@@ -77,9 +98,9 @@ TEST_CASE("an accepted tcp_stream's first wait sees what came before, during and
   const peer what = GENERATE(peer::bytes, peer::fin, peer::bytes_fin, peer::later);
   INFO("case " << static_cast<int>(what));
   asio::io_context io;
-  tcp_transport transport{io};
+  transport tp{io};
   steady_clock clock{io};
-  auto acceptor = transport.listen(*bb::endpoint::parse("127.0.0.1:0"));
+  auto acceptor = tp.listen(*bb::endpoint::parse("127.0.0.1:0"));
   REQUIRE(acceptor);
   const int raw = ::socket(AF_INET, SOCK_STREAM, 0);
   REQUIRE(raw >= 0);
@@ -92,7 +113,7 @@ TEST_CASE("an accepted tcp_stream's first wait sees what came before, during and
   if (what == peer::bytes || what == peer::bytes_fin) REQUIRE(::send(raw, hello.data(), hello.size(), 0) == ssize_t(hello.size()));
   if (what == peer::fin || what == peer::bytes_fin) REQUIRE(::shutdown(raw, SHUT_WR) == 0);
   ::usleep(20000);  // all of it is in the accepted socket's queue before the accept
-  auto s = bb::asio_rt::run(io, [](bb::asio_rt::tcp_acceptor& a) -> bb::task<std::optional<tcp_stream>> {
+  auto s = bb::asio_rt::run(io, [](typename transport::acceptor& a) -> bb::task<std::optional<tcp_stream>> {
     auto r = co_await a.accept();
     REQUIRE(r);
     co_return std::move(r.value().stream);
@@ -132,8 +153,10 @@ TEST_CASE("an accepted tcp_stream's first wait sees what came before, during and
   ::close(raw);
 }
 
-TEST_CASE("tcp_stream reads bytes that arrive while nobody reads, after a drained read", "[asio][tcp_stream]") {
-  pair_fixture f;
+TEMPLATE_TEST_CASE("tcp_stream reads bytes that arrive while nobody reads, after a drained read",
+                   "[asio][tcp_stream]", BB_STREAM_IMPLEMENTATIONS) {
+  using transport = typename TestType::transport;
+  pair_fixture<transport> f;
   f.run(send(*f.server, "one"));
   CHECK(f.run(read_some(*f.client)) == "one");  // short read: the socket is known drained
   // Bytes arrive and the loop turns (epoll_wait reports the edge) while no read is pending.
@@ -147,14 +170,17 @@ TEST_CASE("tcp_stream reads bytes that arrive while nobody reads, after a draine
   CHECK(f.run(read_some(*f.client)) == "three");
 }
 
-TEST_CASE("tcp_stream reads exactly a buffer's worth and then the rest", "[asio][tcp_stream]") {
-  pair_fixture f;
+TEMPLATE_TEST_CASE("tcp_stream reads exactly a buffer's worth and then the rest",
+                   "[asio][tcp_stream]", BB_STREAM_IMPLEMENTATIONS) {
+  using transport = typename TestType::transport;
+  using tcp_stream = typename transport::stream;
+  pair_fixture<transport> f;
   f.run(send(*f.server, "abcdefgh"));
   f.run(pause(f.clock, 10ms));
   CHECK(f.run(read_some(*f.client, 4)) == "abcd");  // a full buffer: more may be waiting
   CHECK(f.run(read_some(*f.client, 4)) == "efgh");
   // Nothing left: the next read waits, and wakes for the bytes sent meanwhile.
-  f.run([](pair_fixture& p) -> bb::task<void> {
+  f.run([](pair_fixture<transport>& p) -> bb::task<void> {
     bb::scope s;
     std::string got;
     s.spawn([](tcp_stream& c, std::string& out) -> bb::task<void> { out = co_await read_some(c); }(*p.client, got));
@@ -165,10 +191,12 @@ TEST_CASE("tcp_stream reads exactly a buffer's worth and then the rest", "[asio]
   }(f));
 }
 
-TEST_CASE("tcp_stream sees an end of stream that came while the connection sat idle", "[asio][tcp_stream]") {
+TEMPLATE_TEST_CASE("tcp_stream sees an end of stream that came while the connection sat idle",
+                   "[asio][tcp_stream]", BB_STREAM_IMPLEMENTATIONS) {
+  using transport = typename TestType::transport;
   // A pooled upstream connection that the upstream closed: its FIN is reported while no
   // read is pending, and the next read must return eof at once, not wait for another edge.
-  pair_fixture f;
+  pair_fixture<transport> f;
   f.run(send(*f.server, "response"));
   CHECK(f.run(read_some(*f.client)) == "response");
   f.server->close();
@@ -180,8 +208,11 @@ TEST_CASE("tcp_stream sees an end of stream that came while the connection sat i
   CHECK(*r == "error: " + std::error_code(bb::errc::eof).message());
 }
 
-TEST_CASE("tcp_stream ends a pending read on cancellation and on close, and reads again after", "[asio][tcp_stream]") {
-  pair_fixture f;
+TEMPLATE_TEST_CASE("tcp_stream ends a pending read on cancellation and on close, and reads again after",
+                   "[asio][tcp_stream]", BB_STREAM_IMPLEMENTATIONS) {
+  using transport = typename TestType::transport;
+  using tcp_stream = typename transport::stream;
+  pair_fixture<transport> f;
   f.run(send(*f.server, "x"));
   CHECK(f.run(read_some(*f.client)) == "x");
   // Cancelled by a timeout while waiting.
@@ -190,7 +221,7 @@ TEST_CASE("tcp_stream ends a pending read on cancellation and on close, and read
   f.run(send(*f.server, "after"));
   CHECK(f.run(read_some(*f.client)) == "after");
   // Closed under a pending read (what the proxy's deadline sweep does).
-  const auto closed = f.run([](pair_fixture& p) -> bb::task<std::string> {
+  const auto closed = f.run([](pair_fixture<transport>& p) -> bb::task<std::string> {
     bb::scope s;
     std::string got;
     s.spawn([](tcp_stream& c, std::string& out) -> bb::task<void> { out = co_await read_some(c); }(*p.client, got));
@@ -202,10 +233,12 @@ TEST_CASE("tcp_stream ends a pending read on cancellation and on close, and read
   CHECK_THAT(closed, Catch::StartsWith("error: "));
 }
 
-TEST_CASE("tcp_stream destroyed with a queued watch frees it when the loop runs on", "[asio][tcp_stream]") {
+TEMPLATE_TEST_CASE("tcp_stream destroyed with a queued watch frees it when the loop runs on",
+                   "[asio][tcp_stream]", BB_STREAM_IMPLEMENTATIONS) {
+  using transport = typename TestType::transport;
   // Nothing to observe but the absence of leaks and use-after-free (the sanitizer stages
   // of scripts/test run this); the loop must keep working for the other socket.
-  pair_fixture f;
+  pair_fixture<transport> f;
   f.run(send(*f.server, "x"));
   CHECK(f.run(read_some(*f.client)) == "x");  // drained: the watch is now queued
   f.client.reset();
@@ -213,10 +246,12 @@ TEST_CASE("tcp_stream destroyed with a queued watch frees it when the loop runs 
   CHECK(f.run(read_some(*f.server)) == "error: " + std::error_code(bb::errc::eof).message());
 }
 
-TEST_CASE("tcp_stream sees the end of stream that came with the last bytes", "[asio][tcp_stream]") {
+TEMPLATE_TEST_CASE("tcp_stream sees the end of stream that came with the last bytes",
+                   "[asio][tcp_stream]", BB_STREAM_IMPLEMENTATIONS) {
+  using transport = typename TestType::transport;
   // The FIN rides with the data: the short read takes both, and no edge follows. A body
   // delimited by close must still end, and a wait must still report the half-close.
-  pair_fixture f;
+  pair_fixture<transport> f;
   f.run(send(*f.server, "last bytes"));
   REQUIRE_FALSE(f.server->shutdown());
   f.run(pause(f.clock, 20ms));
@@ -227,7 +262,7 @@ TEST_CASE("tcp_stream sees the end of stream that came with the last bytes", "[a
   CHECK(*next == eof);
   // The same after the proxy answered on that socket (a client that half-closed after its
   // request): the wait for its next request sees the end at once.
-  pair_fixture g;
+  pair_fixture<transport> g;
   g.run(send(*g.server, "GET / HTTP/1.1\r\n\r\n"));
   REQUIRE_FALSE(g.server->shutdown());
   g.run(pause(g.clock, 20ms));
@@ -241,13 +276,15 @@ TEST_CASE("tcp_stream sees the end of stream that came with the last bytes", "[a
   CHECK(*end == eof);
 }
 
-TEST_CASE("tcp_stream sees a half-close on a keep-alive connection once it stopped peeking", "[asio][tcp_stream]") {
+TEMPLATE_TEST_CASE("tcp_stream sees a half-close on a keep-alive connection once it stopped peeking",
+                   "[asio][tcp_stream]", BB_STREAM_IMPLEMENTATIONS) {
+  using transport = typename TestType::transport;
   // Request, answer, wait: the first wait registers EPOLLRDHUP, later ones make no system
   // call. Whether the FIN comes with the next request or after it is read, the wait that
   // follows the answer must still see it.
   const bool fin_with_request = GENERATE(true, false);
   INFO((fin_with_request ? "FIN with the request" : "FIN after the request was read"));
-  pair_fixture f;
+  pair_fixture<transport> f;
   const auto eof = "error: " + std::error_code(bb::errc::eof).message();
   for (int i = 0; i < 3; ++i) {
     f.run(send(*f.server, "GET /" + std::to_string(i) + " HTTP/1.1\r\n\r\n"));
@@ -273,14 +310,16 @@ TEST_CASE("tcp_stream sees a half-close on a keep-alive connection once it stopp
   CHECK(*end == eof);
 }
 
-TEST_CASE("tcp_stream waits for the answer to what it wrote, and sees a reset from a closed peer",
-          "[asio][tcp_stream]") {
-  pair_fixture f;
+TEMPLATE_TEST_CASE("tcp_stream waits for the answer to what it wrote, and sees a reset from a closed peer",
+                   "[asio][tcp_stream]", BB_STREAM_IMPLEMENTATIONS) {
+  using transport = typename TestType::transport;
+  using tcp_stream = typename transport::stream;
+  pair_fixture<transport> f;
   f.run(send(*f.server, "response 1"));
   f.run(pause(f.clock, 10ms));
   CHECK(f.run(read_some(*f.client)) == "response 1");
   // Request, then the answer arrives while the reader waits without having tried a recv.
-  f.run([](pair_fixture& p) -> bb::task<void> {
+  f.run([](pair_fixture<transport>& p) -> bb::task<void> {
     co_await send(*p.client, "request 2");
     bb::scope s;
     std::string got;
@@ -302,21 +341,23 @@ TEST_CASE("tcp_stream waits for the answer to what it wrote, and sees a reset fr
   CHECK_THAT(*r, Catch::StartsWith("error: "));
 }
 
-TEST_CASE("a tcp_stream whose bytes never run out still lets the event loop serve other sockets",
-          "[asio][tcp_stream]") {
+TEMPLATE_TEST_CASE("a tcp_stream whose bytes never run out still lets the event loop serve other sockets",
+                   "[asio][tcp_stream]", BB_STREAM_IMPLEMENTATIONS) {
+  using transport = typename TestType::transport;
+  using tcp_stream = typename transport::stream;
   // 64 KiB wait on socket A and are read one byte at a time, so every read could complete
   // without the event loop; B's reader waits in the loop for one byte sent meanwhile. B must
   // be served long before A is drained (the inline-read budget), not after.
   asio::io_context io;
-  tcp_transport transport{io};
+  transport tp{io};
   steady_clock clock{io};
-  auto acceptor = transport.listen(*bb::endpoint::parse("127.0.0.1:0"));
+  auto acceptor = tp.listen(*bb::endpoint::parse("127.0.0.1:0"));
   REQUIRE(acceptor);
   const auto at = acceptor->local_endpoint();
   constexpr std::size_t total = 64 * 1024;
   std::size_t a_read = 0;
   std::optional<std::size_t> a_read_when_b_served;
-  bb::asio_rt::run(io, [](tcp_transport& t, steady_clock& clk, bb::asio_rt::tcp_acceptor& acc, bb::endpoint to,
+  bb::asio_rt::run(io, [](transport& t, steady_clock& clk, typename transport::acceptor& acc, bb::endpoint to,
                           std::size_t& a_count, std::optional<std::size_t>& b_seen_at) -> bb::task<void> {
     auto a_client = co_await t.connect(to);
     auto a_server = co_await acc.accept();
@@ -339,8 +380,52 @@ TEST_CASE("a tcp_stream whose bytes never run out still lets the event loop serv
       a_count += r.bytes;
     }
     co_await s.join();
-  }(transport, clock, *acceptor, at, a_read, a_read_when_b_served));
+  }(tp, clock, *acceptor, at, a_read, a_read_when_b_served));
   REQUIRE(a_read_when_b_served);
   INFO("A had read " << *a_read_when_b_served << " of " << total << " bytes when B was served");
   CHECK(*a_read_when_b_served < 1024);
+}
+
+TEMPLATE_TEST_CASE("tcp_stream ends a cancelled read from the event loop and leaves a pending write alone",
+                   "[asio][tcp_stream]", BB_STREAM_IMPLEMENTATIONS) {
+  // What a connection pool does at every reuse: the wait on an idle connection is
+  // cancelled. Only that read ends, and not inside request_stop(): a write the stream has
+  // pending goes on and delivers every byte.
+  using transport = typename TestType::transport;
+  using tcp_stream = typename transport::stream;
+  pair_fixture<transport> f;
+  const std::size_t total = 16 * 1024 * 1024;  // more than loopback buffers hold: the write waits
+  const auto outcome = f.run([](pair_fixture<transport>& p, std::size_t size) -> bb::task<std::string> {
+    bb::scope s;
+    bb::cancel_source stop_read;
+    std::optional<std::string> read;
+    std::optional<bb::io_result> wrote;
+    const std::string big(size, 'w');
+    s.spawn([](tcp_stream& c, std::optional<std::string>& out) -> bb::task<void> { out = co_await read_some(c, 0); }(
+                *p.client, read),
+            stop_read.token());
+    s.spawn([](tcp_stream& c, const std::string& text, std::optional<bb::io_result>& out) -> bb::task<void> {
+      const bb::const_buffer b[] = {{text.data(), text.size()}};
+      out = co_await c.write(b);
+    }(*p.client, big, wrote));
+    co_await pause(p.clock, 20ms);
+    if (read || wrote) co_return "the read or the write ended early";
+    stop_read.request_stop();
+    if (read) co_return "the cancelled read resumed inside request_stop()";
+    co_await pause(p.clock, 20ms);
+    if (!read) co_return "the cancelled read never ended";
+    if (*read != "error: " + std::make_error_code(std::errc::operation_canceled).message())
+      co_return "the cancelled read ended with: " + *read;
+    if (wrote) co_return "the write ended before the peer read anything";
+    std::size_t got = 0;
+    while (got < size) {
+      const auto chunk = co_await read_some(*p.server, 64 * 1024);
+      if (chunk.starts_with("error: ")) co_return "the peer's read failed: " + chunk;
+      got += chunk.size();
+    }
+    co_await s.join();
+    if (!wrote || wrote->ec || wrote->bytes != size) co_return "the write did not deliver every byte";
+    co_return "ok";
+  }(f, total));
+  CHECK(outcome == "ok");
 }

@@ -4,438 +4,53 @@
 /// Each worker thread owns an io_context and one transport over it. Listeners set
 /// SO_REUSEPORT so that every worker can bind the same address and the kernel spreads
 /// connections across them (shared-nothing workers).
+///
+/// Streams and listeners come in two implementations: the fast path (fast/), which reaches
+/// into Asio 1.22.1's epoll reactor to save system calls, and the portable one (portable/),
+/// on Asio's public API, for any Asio version and backend. BB_ASIO_FAST_PATH=1 chooses the
+/// first (CMake: -DBB_ASIO_FAST_PATH=ON, the default there, which checks the Asio version);
+/// without it, the portable one. The two live in namespaces of their own, so translation
+/// units built with different choices name different types instead of breaking the ODR.
 
 #include <sys/socket.h>
 
 #include <asio/connect.hpp>
 #include <asio/io_context.hpp>
-#include <asio/post.hpp>
 #include <asio/ip/tcp.hpp>
-#include <asio/write.hpp>
-#include <bb/asio/detail/accept_watch.hpp>
-#include <bb/asio/detail/read_watch.hpp>
-#include <bb/core/cancel.hpp>
-#include <bb/core/error.hpp>
+#include <bb/asio/detail/io_awaiter.hpp>
+#include <bb/asio/endpoint.hpp>
+#include <bb/asio/portable/tcp_acceptor.hpp>
+#include <bb/asio/portable/tcp_stream.hpp>
+#include <bb/asio/socket_types.hpp>
 #include <bb/core/net.hpp>
 #include <bb/core/result.hpp>
-#include <bb/core/task.hpp>
 #include <bb/core/transport.hpp>
+
+#if BB_ASIO_FAST_PATH
+#include <bb/asio/fast/tcp_acceptor.hpp>
+#include <bb/asio/fast/tcp_stream.hpp>
+#endif
+
 #include <coroutine>
-#include <optional>
-#include <span>
 #include <system_error>
-#include <vector>
+#include <utility>
 
 namespace bb::asio_rt {
 
-// Sockets bound to io_context's own executor type, not any_io_executor: each socket is
-// then 40 bytes smaller and dispatch skips a type-erased call. Idle connections add up.
-using socket_type = ::asio::basic_stream_socket<::asio::ip::tcp, ::asio::io_context::executor_type>;
-using acceptor_type = ::asio::basic_socket_acceptor<::asio::ip::tcp, ::asio::io_context::executor_type>;
-
-/// Converts between bb::endpoint and Asio's; IPv4-mapped IPv6 peers become IPv4.
-inline endpoint from_asio(const ::asio::ip::tcp::endpoint& e) noexcept {
-  endpoint r;
-  r.port = e.port();
-  auto a = e.address();
-  if (a.is_v6() && a.to_v6().is_v4_mapped()) a = ::asio::ip::make_address_v4(::asio::ip::v4_mapped, a.to_v6());
-  if (a.is_v4()) {
-    auto b = a.to_v4().to_bytes();
-    r.ip = ip_address::v4(b[0], b[1], b[2], b[3]);
-  } else {
-    auto b = a.to_v6().to_bytes();
-    r.ip.v6 = true;
-    for (std::size_t i = 0; i < 16; ++i) r.ip.bytes[i] = b[i];
-  }
-  return r;
-}
-
-/// The Asio endpoint for `e`.
-inline ::asio::ip::tcp::endpoint to_asio(const endpoint& e) noexcept {
-  if (!e.ip.v6) {
-    return {::asio::ip::address_v4({e.ip.bytes[0], e.ip.bytes[1], e.ip.bytes[2], e.ip.bytes[3]}), e.port};
-  }
-  ::asio::ip::address_v6::bytes_type b;
-  for (std::size_t i = 0; i < 16; ++i) b[i] = e.ip.bytes[i];
-  return {::asio::ip::address_v6(b), e.port};
-}
-
-namespace detail {
-
-/// Reads that completed on this thread without a trip through the event loop, in a row.
-inline thread_local unsigned inline_reads = 0;
-/// How many such reads may run before the next one yields to the loop (64 full reads of a
-/// proxy buffer move about 1 MiB).
-inline constexpr unsigned inline_read_budget = 64;
-
-/// Maps Asio's "aborted" and "eof" to the portable codes that bb code tests for.
-inline std::error_code normalize(std::error_code ec) noexcept {
-  if (ec == ::asio::error::operation_aborted) return std::make_error_code(std::errc::operation_canceled);
-  if (ec == ::asio::error::eof) return bb::errc::eof;
-  return ec;
-}
-
-template <class IoObject>
-struct canceller {
-  IoObject* o_;
-  void operator()() const noexcept {
-    std::error_code ignored;
-    o_->cancel(ignored);
-  }
-};
-
-/// Shared shape of the socket awaiters: register cancellation, start, resume with a result.
-template <class IoObject, class Result>
-struct io_awaiter_base {
-  IoObject* io_;
-  Result r_{};
-  std::optional<bb::cancel_callback<canceller<IoObject>>> cancel_;
-
-  bool await_ready() const noexcept { return false; }
-  template <class P>
-  void arm(std::coroutine_handle<P> h) {
-    cancel_.emplace(bb::detail::token_of(h), canceller<IoObject>{io_});
-  }
-};
-
-}  // namespace detail
-
-/// A connected TCP stream; see bb::byte_stream for the contract.
-class tcp_stream {
+/// Listens and connects on one io_context, with streams of type `Stream` (constructible
+/// from a connected socket_type) and listeners of type `Acceptor` (from a listening
+/// acceptor_type).
+template <class Stream, class Acceptor>
+class basic_tcp_transport {
  public:
-  struct accepted_t {};
+  using stream = Stream;
+  using acceptor = Acceptor;
 
-  explicit tcp_stream(socket_type s) : s_(std::move(s)) {
-    // Once, here: reads and writes try the socket directly before they involve the loop.
-    std::error_code ec;
-    if (!s_.non_blocking()) s_.non_blocking(true, ec);
-  }
-  /// A socket accepted (non-blocking already, when accept set it so) and registered with
-  /// the reactor in this turn of the loop. TCP_NODELAY is set before its second write:
-  /// a first write never waits on Nagle's algorithm (nothing is in flight), and a
-  /// connection that closes after one response, the common case, saves the call.
-  tcp_stream(socket_type s, accepted_t) : tcp_stream(std::move(s)) {
-    nodelay_later_ = true;
-#if BB_ASIO_READ_WATCH
-    // Fresh from accept, the descriptor is no dup of a registered one: closing it removes
-    // it from epoll, and Asio need not make an EPOLL_CTL_DEL first.
-    detail::socket_impl_access<socket_type>::of(s_).state_ &= ~::asio::detail::socket_ops::possible_dup;
-    watch_->fresh(s_);
-#endif
-  }
-#if BB_ASIO_READ_WATCH
-  tcp_stream(tcp_stream&& o) noexcept
-      : s_(std::move(o.s_)), watch_(std::exchange(o.watch_, nullptr)), nodelay_later_(o.nodelay_later_),
-        wrote_(o.wrote_) {}
-  tcp_stream& operator=(tcp_stream&& o) noexcept {
-    if (this != &o) {
-      detail::read_watch::release(watch_);  // before the socket closes and aborts it
-      s_ = std::move(o.s_);
-      watch_ = std::exchange(o.watch_, nullptr);
-      nodelay_later_ = o.nodelay_later_;
-      wrote_ = o.wrote_;
-    }
-    return *this;
-  }
-  ~tcp_stream() { detail::read_watch::release(watch_); }
-
-  /// Reads at least one byte into `buf`; 0 bytes with bb::errc::eof at orderly close. An
-  /// empty `buf` waits until the socket is readable and reads nothing. A socket known to be
-  /// drained is not tried; a wait costs no system call (see detail/read_watch.hpp). A
-  /// cancelled read ends with operation_canceled (resumed through the executor) and leaves
-  /// the socket's watch and its other operations alone.
-  struct read_awaiter {
-    /// Ends a pending read on cancellation: the watch lets go of the reader, which is
-    /// resumed from the event loop, never inline.
-    struct detacher {
-      read_awaiter* a_;
-      std::coroutine_handle<> h_;
-      void operator()() const noexcept {
-        if (!a_->watch_->detach(h_)) return;  // not waiting yet: a deferred read sees the token
-        a_->r_ = {std::make_error_code(std::errc::operation_canceled), 0};
-        ::asio::post(a_->io_->get_executor(), [h = h_] { h.resume(); });
-      }
-    };
-    socket_type* io_;
-    std::span<char> buf_;
-    detail::read_watch* watch_;
-    io_result r_{};
-    std::optional<bb::cancel_callback<detacher>> cancel_;
-    bool deferred_ = false;
-
-    bool await_ready() {
-      // NOTE: reads that find bytes complete inline; a connection that always has bytes
-      // (a fast upload) would keep its worker from the event loop, starving every other
-      // connection and its own other half (an upload's response is heard by the loop).
-      // Past a budget of inline reads in a row, the next read goes through the loop.
-      if (++detail::inline_reads > detail::inline_read_budget) return !(deferred_ = true);
-      r_ = watch_->try_read(*io_, buf_);
-      return r_.ec != std::errc::operation_would_block;
-    }
-    template <class P>
-    void await_suspend(std::coroutine_handle<P> h) {
-      detail::inline_reads = 0;  // the loop runs before this reader resumes
-      const auto token = bb::detail::token_of(h);
-      if (deferred_) {
-        ::asio::post(io_->get_executor(), [this, h, token] {
-          if (token.stop_requested()) {
-            r_ = {std::make_error_code(std::errc::operation_canceled), 0};
-            return h.resume();
-          }
-          r_ = watch_->try_read(*io_, buf_);
-          if (r_.ec != std::errc::operation_would_block) return h.resume();
-          watch_->arm(*io_);
-          watch_->wait(h, buf_, &r_);
-        });
-      } else {
-        watch_->arm(*io_);
-        watch_->wait(h, buf_, &r_);
-      }
-      // Registered after the wait: a token already stopped must find a reader to detach.
-      cancel_.emplace(token, detacher{this, h});
-    }
-    io_result await_resume() noexcept {
-      cancel_.reset();
-      return r_;
-    }
-  };
-  read_awaiter read_some(std::span<char> buf) noexcept { return read_awaiter{&s_, buf, watch_, {}, {}}; }
-#else
-  tcp_stream(tcp_stream&&) noexcept = default;
-  tcp_stream& operator=(tcp_stream&&) noexcept = default;
-
-  /// Reads at least one byte into `buf`; 0 bytes with bb::errc::eof at orderly close. An
-  /// empty `buf` waits until the socket is readable and reads nothing.
-  struct read_awaiter : detail::io_awaiter_base<socket_type, io_result> {
-    std::span<char> buf_;
-    template <class P>
-    void await_suspend(std::coroutine_handle<P> h) {
-      if (buf_.empty()) {
-        // A zero-length read waits for readability without a buffer (idle connections).
-        this->io_->async_wait(::asio::socket_base::wait_read, [this, h](std::error_code ec) {
-          this->r_ = {detail::normalize(ec), 0};
-          h.resume();
-        });
-        this->arm(h);
-        return;
-      }
-      this->io_->async_read_some(::asio::buffer(buf_.data(), buf_.size()),
-                                 [this, h](std::error_code ec, std::size_t n) {
-                                   this->r_ = {detail::normalize(ec), n};
-                                   h.resume();
-                                 });
-      // Registered after the start: a token already stopped must find an operation to cancel.
-      this->arm(h);
-    }
-    io_result await_resume() noexcept {
-      this->cancel_.reset();
-      return this->r_;
-    }
-  };
-  read_awaiter read_some(std::span<char> buf) noexcept { return read_awaiter{{&s_, {}, {}}, buf}; }
-#endif
-
-  /// Writes every byte of `bufs`. Tries a non-blocking write first: small writes, the
-  /// common case for a proxy, then finish without a trip through the event loop.
-  struct write_awaiter : detail::io_awaiter_base<socket_type, io_result> {
-    std::span<const const_buffer> bufs_;
-    std::size_t total_ = 0;
-    std::vector<::asio::const_buffer> rest_;
-
-    bool await_ready() {
-      ::asio::const_buffer small[8];
-      std::size_t n = 0;
-      for (auto b : bufs_) total_ += b.size();
-      if (bufs_.size() <= 8) {
-        for (auto b : bufs_) small[n++] = ::asio::const_buffer(b.data(), b.size());
-      } else {
-        return false;
-      }
-      std::error_code ec;
-      std::size_t done = io_->write_some(std::span(small, n), ec);
-      if (!ec && done == total_) {
-        r_ = {{}, total_};
-        return true;
-      }
-      if (ec && ec != ::asio::error::would_block && ec != ::asio::error::try_again) {
-        r_ = {ec, done};
-        return true;
-      }
-      // Keep what is left for the asynchronous path.
-      std::size_t skip = done;
-      for (auto b : bufs_) {
-        if (skip >= b.size()) {
-          skip -= b.size();
-          continue;
-        }
-        rest_.emplace_back(b.data() + skip, b.size() - skip);
-        skip = 0;
-      }
-      return false;
-    }
-    template <class P>
-    void await_suspend(std::coroutine_handle<P> h) {
-      if (rest_.empty())
-        for (auto b : bufs_) rest_.emplace_back(b.data(), b.size());
-      std::size_t already = total_;
-      for (auto& b : rest_) already -= b.size();
-      ::asio::async_write(*this->io_, rest_, [this, h, already](std::error_code ec, std::size_t n) {
-        this->r_ = {detail::normalize(ec), already + n};
-        h.resume();
-      });
-      // Registered after the start: a token already stopped must find an operation to cancel.
-      this->arm(h);
-    }
-    io_result await_resume() noexcept {
-      this->cancel_.reset();
-      return this->r_;
-    }
-  };
-  write_awaiter write(std::span<const const_buffer> bufs) noexcept {
-#if BB_ASIO_READ_WATCH
-    watch_->wrote();
-#endif
-    if (nodelay_later_ && std::exchange(wrote_, true)) {
-      nodelay_later_ = false;
-      std::error_code ec;
-      s_.set_option(::asio::ip::tcp::no_delay(true), ec);
-    }
-    return write_awaiter{{&s_, {}, {}}, bufs, 0, {}};
-  }
-
-  /// Sends FIN; the read side stays open.
-  std::error_code shutdown() noexcept {
-    std::error_code ec;
-    s_.shutdown(::asio::socket_base::shutdown_send, ec);
-    return ec;
-  }
-  /// Closes the socket; pending operations finish with an error.
-  void close() noexcept {
-    std::error_code ec;
-    s_.close(ec);
-  }
-  /// True until close().
-  [[nodiscard]] bool is_open() const noexcept { return s_.is_open(); }
-
-
- private:
-  socket_type s_;
-#if BB_ASIO_READ_WATCH
-  detail::read_watch* watch_ = new detail::read_watch;  // owned; see read_watch::release
-#endif
-  bool nodelay_later_ = false;  // TCP_NODELAY is due before the second write
-  bool wrote_ = false;          // a write was made
-};
-
-static_assert(bb::byte_stream<tcp_stream>);
-
-/// A listening TCP socket; see bb::acceptor_of for the contract.
-class tcp_acceptor {
- public:
-  explicit tcp_acceptor(acceptor_type a) noexcept : a_(std::move(a)) {
-#if BB_ASIO_READ_WATCH
-    std::error_code ec;
-    a_.non_blocking(true, ec);  // accept4 is tried directly: it must never block
-#endif
-  }
-#if BB_ASIO_READ_WATCH
-  tcp_acceptor(tcp_acceptor&& o) noexcept : a_(std::move(o.a_)), watch_(std::exchange(o.watch_, nullptr)) {}
-  tcp_acceptor& operator=(tcp_acceptor&& o) noexcept {
-    if (this != &o) {
-      detail::accept_watch::release(watch_);  // before the listener closes and aborts it
-      a_ = std::move(o.a_);
-      watch_ = std::exchange(o.watch_, nullptr);
-    }
-    return *this;
-  }
-  ~tcp_acceptor() { detail::accept_watch::release(watch_); }
-
-  /// The next connection and its peer address, accepted non-blocking with accept4 (see
-  /// detail/accept_watch.hpp); TCP_NODELAY is set before its second write.
-  struct accept_awaiter : detail::io_awaiter_base<acceptor_type, std::error_code> {
-    detail::accept_watch* watch_;
-    bool await_ready() { return watch_->try_accept(*this->io_); }
-    template <class P>
-    void await_suspend(std::coroutine_handle<P> h) {
-      watch_->wait(*this->io_, h);
-      // Registered after the start: a token already stopped must find an operation to cancel.
-      this->arm(h);
-    }
-    result<accepted<tcp_stream>> await_resume() {
-      this->cancel_.reset();
-      const int fd = watch_->take_fd();
-      if (fd < 0) return watch_->error() ? watch_->error() : std::make_error_code(std::errc::operation_canceled);
-      const auto peer = watch_->peer();
-      socket_type s(this->io_->get_executor());
-      std::error_code ec;
-      s.assign(peer.protocol(), fd, ec);  // registers it with the reactor
-      if (ec) {
-        ::close(fd);
-        return ec;
-      }
-      // accept4 made it non-blocking: tell Asio, so that nobody makes it so again.
-      detail::socket_impl_access<socket_type>::of(s).state_ |= ::asio::detail::socket_ops::non_blocking;
-      return accepted<tcp_stream>{tcp_stream(std::move(s), tcp_stream::accepted_t{}), from_asio(peer)};
-    }
-  };
-  accept_awaiter accept() noexcept { return accept_awaiter{{&a_, {}, {}}, watch_}; }
-#else
-  tcp_acceptor(tcp_acceptor&&) noexcept = default;
-  tcp_acceptor& operator=(tcp_acceptor&&) noexcept = default;
-
-  /// The next connection and its peer address (TCP_NODELAY set before its second write).
-  struct accept_awaiter : detail::io_awaiter_base<acceptor_type, std::error_code> {
-    std::optional<socket_type> sock_;
-    ::asio::ip::tcp::endpoint peer_;  // filled by accept itself: no getpeername call
-    template <class P>
-    void await_suspend(std::coroutine_handle<P> h) {
-      this->io_->async_accept(peer_, [this, h](std::error_code ec, socket_type s) {
-        this->r_ = detail::normalize(ec);
-        if (!ec) sock_.emplace(std::move(s));
-        h.resume();
-      });
-      // Registered after the start: a token already stopped must find an operation to cancel.
-      this->arm(h);
-    }
-    result<accepted<tcp_stream>> await_resume() {
-      this->cancel_.reset();
-      if (r_) return r_;
-      return accepted<tcp_stream>{tcp_stream(std::move(*sock_), tcp_stream::accepted_t{}), from_asio(peer_)};
-    }
-  };
-  accept_awaiter accept() noexcept { return accept_awaiter{{&a_, {}, {}}, {}, {}}; }
-#endif
-
-  /// Stops listening; a pending accept finishes with an error.
-  void close() noexcept {
-    std::error_code ec;
-    a_.close(ec);
-  }
-  /// The bound address (with the port the kernel chose for port 0).
-  [[nodiscard]] endpoint local_endpoint() const {
-    std::error_code ec;
-    return from_asio(a_.local_endpoint(ec));
-  }
-
- private:
-  acceptor_type a_;
-#if BB_ASIO_READ_WATCH
-  detail::accept_watch* watch_ = new detail::accept_watch;  // owned; see accept_watch::release
-#endif
-};
-
-static_assert(bb::acceptor_of<tcp_acceptor, tcp_stream>);
-
-/// Listens and connects on one io_context.
-class tcp_transport {
- public:
-  using stream = tcp_stream;
-  using acceptor = tcp_acceptor;
-
-  explicit tcp_transport(::asio::io_context& ctx) noexcept : ctx_(&ctx) {}
+  /// A transport whose sockets run on `ctx`.
+  explicit basic_tcp_transport(::asio::io_context& ctx) noexcept : ctx_(&ctx) {}
 
   /// Binds `ep` with SO_REUSEADDR and SO_REUSEPORT and listens.
-  result<tcp_acceptor> listen(const endpoint& ep) {
+  result<Acceptor> listen(const endpoint& ep) {
     acceptor_type a(*ctx_);
     std::error_code ec;
     auto e = to_asio(ep);
@@ -446,7 +61,7 @@ class tcp_transport {
     if (!ec) a.bind(e, ec);
     if (!ec) a.listen(::asio::socket_base::max_listen_connections, ec);
     if (ec) return ec;
-    return tcp_acceptor(std::move(a));
+    return Acceptor(std::move(a));
   }
 
   /// Connects to `ep` (TCP_NODELAY set on success).
@@ -460,17 +75,17 @@ class tcp_transport {
         this->r_ = detail::normalize(ec);
         h.resume();
       });
-      // Registered after the start: a token already stopped must find an operation to cancel.
       this->arm(h);
     }
-    result<tcp_stream> await_resume() {
+    result<Stream> await_resume() {
       this->cancel_.reset();
-      if (r_) return r_;
+      if (this->r_) return this->r_;
       std::error_code ec;
       sock_.set_option(::asio::ip::tcp::no_delay(true), ec);
-      return tcp_stream(std::move(sock_));
+      return Stream(std::move(sock_));
     }
   };
+  /// See connect_awaiter.
   connect_awaiter connect(const endpoint& ep) {
     return connect_awaiter{{nullptr, {}, {}}, socket_type(*ctx_), to_asio(ep)};
   }
@@ -479,6 +94,22 @@ class tcp_transport {
   ::asio::io_context* ctx_;
 };
 
-static_assert(bb::transport<tcp_transport>);
+static_assert(bb::transport<basic_tcp_transport<portable::tcp_stream, portable::tcp_acceptor>>);
+
+#if BB_ASIO_FAST_PATH
+static_assert(bb::transport<basic_tcp_transport<fast::tcp_stream, fast::tcp_acceptor>>);
+/// The configured stream: the fast path's.
+using tcp_stream = fast::tcp_stream;
+/// The configured listener: the fast path's.
+using tcp_acceptor = fast::tcp_acceptor;
+#else
+/// The configured stream: the portable one.
+using tcp_stream = portable::tcp_stream;
+/// The configured listener: the portable one.
+using tcp_acceptor = portable::tcp_acceptor;
+#endif
+
+/// The configured transport (BB_ASIO_FAST_PATH chooses).
+using tcp_transport = basic_tcp_transport<tcp_stream, tcp_acceptor>;
 
 }  // namespace bb::asio_rt

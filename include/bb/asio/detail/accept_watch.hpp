@@ -5,68 +5,58 @@
 /// since it might be a dup of a registered one; an accepted descriptor never is).
 ///
 /// Like read_watch, a reactor operation queued in the listener's read queue; its perform()
-/// makes the accept4 call when the reactor reports the listener readable. A listener found
-/// drained (EAGAIN) clears the descriptor's speculative flag before the operation is
-/// queued, so queueing makes no system call either. Compiled with read_watch only.
+/// makes the accept4 call when the reactor reports the listener readable. It is queued
+/// only after an accept4 found the listener drained, so the speculative perform() that
+/// queueing may make is refused without a system call, and queueing makes none either
+/// (fast/ only; BB_ASIO_FAST_PATH).
 
-#include <bb/asio/detail/read_watch.hpp>
-
-#if BB_ASIO_READ_WATCH
+#include <bb/asio/detail/epoll_access.hpp>
+#include <bb/asio/detail/owned_reactor_op.hpp>
+#include <bb/asio/detail/unique_fd.hpp>
 
 #include <sys/socket.h>
-#include <unistd.h>
 
+#include <asio/error.hpp>
 #include <asio/ip/tcp.hpp>
 
 #include <cerrno>
 #include <coroutine>
+#include <cstddef>
 #include <cstring>
 #include <system_error>
 #include <utility>
 
 namespace bb::asio_rt::detail {
 
-/// The listener type of tcp_transport.
-using listener_type = ::asio::basic_socket_acceptor<::asio::ip::tcp, ::asio::io_context::executor_type>;
-
-namespace {
-// basic_socket_acceptor keeps its implementation private (basic_socket protects it).
-struct acceptor_impl_tag {
-  using type = ::asio::detail::io_object_impl<::asio::detail::reactive_socket_service<::asio::ip::tcp>,
-                                              ::asio::io_context::executor_type> listener_type::*;
-  friend constexpr type stolen(acceptor_impl_tag) noexcept;
-};
-template struct member_thief<&listener_type::impl_, acceptor_impl_tag>;
-}  // namespace
-
 /// One pending accept on a listener, reused from accept to accept.
 class accept_watch final : public owned_reactor_op {
  public:
   accept_watch() noexcept : owned_reactor_op(&perform_accept, &complete) {}
 
-  /// One accept4 now: true when it settled (a descriptor or an error, see result()), false
-  /// when no connection is waiting.
-  bool try_accept(listener_type& a) {
+  /// One accept4 now: true when it settled (a descriptor or an error, see take_fd() and
+  /// error()), false when no connection is waiting.
+  bool try_accept(epoll_access::listener_type& a) {
     listener_ = a.native_handle();
     return attempt();
   }
 
   /// Queues the watch until a connection comes; `h` is resumed then, or with an error on
   /// cancellation or close. Call after try_accept() said false.
-  void wait(listener_type& a, std::coroutine_handle<> h) {
-    auto& impl = (a.*stolen(acceptor_impl_tag{})).get_implementation();
-    auto* reactor =
-        &::asio::use_service<::asio::detail::reactor>(::asio::query(a.get_executor(), ::asio::execution::context));
+  void wait(epoll_access::listener_type& a, std::coroutine_handle<> h) {
+    auto& impl = epoll_access::implementation(a);
+    if (!reactor_) reactor_ = &epoll_access::reactor_of(a.get_executor());
     waiter_ = h;
     queued_ = true;
-    // try_accept() just found the listener drained: no speculative attempt, no epoll_ctl.
-    if (impl.reactor_data_) (impl.reactor_data_->*stolen(try_speculative_tag{}))[::asio::detail::reactor::read_op] = false;
-    reactor->start_op(::asio::detail::reactor::read_op, impl.socket_, impl.reactor_data_, this, false, true);
+    starting_ = true;
+    reactor_->start_op(epoll_access::reactor::read_op, impl.socket_, impl.reactor_data_, this, false, true);
+    starting_ = false;
   }
 
-  /// The settled accept: the new descriptor (-1 with an error) and the peer's address.
-  int take_fd() noexcept { return std::exchange(fd_, -1); }
+  /// The settled accept's descriptor (none with an error), now the caller's.
+  unique_fd take_fd() noexcept { return std::move(fd_); }
+  /// The settled accept's error, if it failed.
   [[nodiscard]] std::error_code error() const noexcept { return error_; }
+  /// The settled accept's peer address.
   [[nodiscard]] ::asio::ip::tcp::endpoint peer() const {
     ::asio::ip::tcp::endpoint e;
     std::memcpy(e.data(), &peer_, peer_len_);
@@ -81,7 +71,7 @@ class accept_watch final : public owned_reactor_op {
       peer_len_ = sizeof peer_;
       const int fd = ::accept4(listener_, reinterpret_cast<sockaddr*>(&peer_), &peer_len_, SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (fd >= 0) {
-        fd_ = fd;
+        fd_.reset(fd);
         error_ = {};
         return true;
       }
@@ -95,32 +85,31 @@ class accept_watch final : public owned_reactor_op {
 
   static status perform_accept(reactor_op* base) noexcept {
     auto* w = static_cast<accept_watch*>(base);
+    // Queued right after an accept4 found the listener drained: nothing to try yet.
+    if (w->starting_) return not_done;
     return w->attempt() ? done : not_done;
   }
 
   static void complete(void* owner, ::asio::detail::operation* base, const std::error_code&, std::size_t) {
     auto* w = static_cast<accept_watch*>(base);
-    w->queued_ = false;
+    const auto orphan = adopt_orphan(w);  // frees the watch, and closes what it accepted, on return
     const std::error_code ec = std::exchange(w->ec_, std::error_code());
-    if (w->orphaned_ || !owner) {  // the acceptor is gone, or the io_context is being destroyed
-      if (w->fd_ >= 0) ::close(w->take_fd());
-      if (w->orphaned_) delete w;
-      return;
-    }
+    if (orphan) return;                   // the acceptor is gone
+    if (!owner) return w->fd_.reset();    // the io_context is being destroyed
     if (ec) {
-      if (w->fd_ >= 0) ::close(w->take_fd());
+      w->fd_.reset();
       w->error_ = ec == ::asio::error::operation_aborted ? std::make_error_code(std::errc::operation_canceled) : ec;
     }
     if (w->waiter_) std::exchange(w->waiter_, {}).resume();
   }
 
+  epoll_access::reactor* reactor_ = nullptr;
   int listener_ = -1;
-  int fd_ = -1;
+  unique_fd fd_;
   std::error_code error_;
   sockaddr_storage peer_{};
   socklen_t peer_len_ = 0;
+  bool starting_ = false;  // inside start_op: a speculative perform() must not accept
 };
 
 }  // namespace bb::asio_rt::detail
-
-#endif

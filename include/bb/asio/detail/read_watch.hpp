@@ -36,101 +36,28 @@
 /// was reported with the event that announced them, or is reported after the read).
 ///
 /// This leans on Asio's internals (reactor_op, epoll_reactor::start_op, the socket's
-/// per-descriptor data), so it is compiled only for the Asio version and reactor it was
-/// written against; elsewhere tcp_stream reads with async_read_some and async_wait.
+/// per-descriptor data; every reach is in epoll_access.hpp), so it is compiled only for
+/// the Asio version and reactor it was written against (fast/ only; BB_ASIO_FAST_PATH).
 
-#include <asio/version.hpp>
-#include <asio/detail/config.hpp>
-
-#if ASIO_VERSION == 102201 && defined(ASIO_HAS_EPOLL) && !defined(ASIO_HAS_IO_URING_AS_DEFAULT) && \
-    !defined(ASIO_DISABLE_EPOLL)
-#define BB_ASIO_READ_WATCH 1
+#include <bb/asio/detail/epoll_access.hpp>
+#include <bb/asio/detail/owned_reactor_op.hpp>
 
 #include <sys/epoll.h>
 #include <sys/socket.h>
 
-#include <asio/detail/reactor.hpp>
-#include <asio/detail/reactor_op.hpp>
-#include <asio/io_context.hpp>
-#include <asio/ip/tcp.hpp>
+#include <asio/error.hpp>
 #include <bb/core/error.hpp>
 #include <bb/core/result.hpp>
 
 #include <cerrno>
-#include <cstdint>
 #include <coroutine>
 #include <cstddef>
+#include <cstdint>
 #include <span>
 #include <system_error>
 #include <utility>
 
 namespace bb::asio_rt::detail {
-
-/// Names a private member of Asio's reactor: access is not checked in the arguments of an
-/// explicit instantiation, and the friend function hands the member pointer out. The tags
-/// live in an unnamed namespace, so every translation unit instantiates its own.
-namespace {
-template <auto Member, class Tag>
-struct member_thief {
-  friend constexpr typename Tag::type stolen(Tag) noexcept { return Member; }
-};
-using descriptor_state = ::asio::detail::epoll_reactor::descriptor_state;
-struct try_speculative_tag {
-  using type = bool (descriptor_state::*)[::asio::detail::epoll_reactor::max_ops];
-  friend constexpr type stolen(try_speculative_tag) noexcept;
-};
-struct registered_events_tag {
-  using type = std::uint32_t descriptor_state::*;
-  friend constexpr type stolen(registered_events_tag) noexcept;
-};
-struct epoll_fd_tag {
-  using type = int ::asio::detail::epoll_reactor::*;
-  friend constexpr type stolen(epoll_fd_tag) noexcept;
-};
-template struct member_thief<&::asio::detail::epoll_reactor::descriptor_state::try_speculative_, try_speculative_tag>;
-template struct member_thief<&::asio::detail::epoll_reactor::descriptor_state::registered_events_,
-                             registered_events_tag>;
-template struct member_thief<&::asio::detail::epoll_reactor::epoll_fd_, epoll_fd_tag>;
-}  // namespace
-
-/// Reaches a socket's protected implementation (its native handle and reactor data)
-/// through a pointer to member, the one access a derived class grants legally.
-template <class Socket>
-struct socket_impl_access : Socket {
-  using Socket::impl_;
-  static auto& of(Socket& s) noexcept { return (s.*(&socket_impl_access::impl_)).get_implementation(); }
-};
-
-/// A reactor operation that an I/O object owns on the heap and queues again and again (a
-/// read_watch, an accept_watch), rather than one Asio allocates per operation. The object
-/// may go while the reactor holds the operation; then the operation's completion frees it.
-class owned_reactor_op : public ::asio::detail::reactor_op {
- public:
-  owned_reactor_op(const owned_reactor_op&) = delete;
-  owned_reactor_op& operator=(const owned_reactor_op&) = delete;
-
-  /// Disposes of `op`, whose owner is gone: at once when the reactor does not hold it,
-  /// else when its (aborted) completion runs, since the owner's close cancels it.
-  template <class Op>
-  static void release(Op* op) noexcept {
-    if (!op) return;
-    if (op->queued_) {
-      op->orphaned_ = true;
-      op->waiter_ = {};
-    } else {
-      delete op;
-    }
-  }
-
- protected:
-  owned_reactor_op(perform_func_type on_ready, func_type on_complete) noexcept
-      : reactor_op(std::error_code(), on_ready, on_complete) {}
-  ~owned_reactor_op() = default;
-
-  std::coroutine_handle<> waiter_;
-  bool queued_ = false;    // the reactor holds the operation (queued, or its completion pending)
-  bool orphaned_ = false;  // the owner is gone: the completion frees the operation
-};
 
 /// The readiness bit of one socket and the reactor operation that learns of edges.
 class read_watch final : public owned_reactor_op {
@@ -143,6 +70,8 @@ class read_watch final : public owned_reactor_op {
   template <class Socket>
   io_result try_read(Socket& s, std::span<char> buf) {
     static const auto would_block = std::make_error_code(std::errc::operation_would_block);
+    // Closed: the reactor data the watch knew is gone with the descriptor.
+    if (!s.is_open()) return {::asio::error::bad_descriptor, 0};
     if (!readable_) return {would_block, 0};
     if (buf.empty()) {
       if (fresh_) {
@@ -230,9 +159,8 @@ class read_watch final : public owned_reactor_op {
   /// watch is queued the socket stays open, and a moved socket keeps all three.
   template <class Socket>
   void bind(Socket& s) {
-    auto& impl = socket_impl_access<Socket>::of(s);
-    if (!reactor_)
-      reactor_ = &::asio::use_service<::asio::detail::reactor>(::asio::query(s.get_executor(), ::asio::execution::context));
+    auto& impl = epoll_access::socket_impl_access<Socket>::of(s);
+    if (!reactor_) reactor_ = &epoll_access::reactor_of(s.get_executor());
     descriptor_ = impl.reactor_data_;
     socket_ = impl.socket_;
   }
@@ -280,12 +208,9 @@ class read_watch final : public owned_reactor_op {
 
   static void complete(void* owner, ::asio::detail::operation* base, const std::error_code&, std::size_t) {
     auto* w = static_cast<read_watch*>(base);
-    w->queued_ = false;
+    const auto orphan = adopt_orphan(w);  // frees the watch on return when the stream is gone
     const std::error_code ec = std::exchange(w->ec_, std::error_code());
-    if (w->orphaned_ || !owner) {  // the stream is gone, or the io_context is being destroyed
-      if (w->orphaned_) delete w;
-      return;
-    }
+    if (orphan || !owner) return;  // the stream is gone, or the io_context is being destroyed
     if (ec) w->readable_ = true, w->short_ = false, w->fresh_ = false;  // cancelled or closed: the next read tries
     if (!w->waiter_) return;
     if (ec) {
@@ -305,26 +230,22 @@ class read_watch final : public owned_reactor_op {
   /// an event for it (whether or not an operation is queued); a short read clears it. Only
   /// after arm(), which knows the descriptor.
   bool dispatched_since_read() const noexcept {
-    return !descriptor_ || (descriptor_->*stolen(try_speculative_tag{}))[::asio::detail::reactor::read_op];
+    return !descriptor_ || epoll_access::read_latch(*descriptor_);
   }
   void clear_dispatched() noexcept {
-    if (descriptor_) (descriptor_->*stolen(try_speculative_tag{}))[::asio::detail::reactor::read_op] = false;
+    if (descriptor_) epoll_access::read_latch(*descriptor_) = false;
   }
   /// The events last dispatched for the socket (kept by Asio as its task result).
-  std::uint32_t last_events() const noexcept {
-    // A C-style cast reaches the (private) base; the member is named through this class.
-    const auto* op = (const ::asio::detail::scheduler_operation*)descriptor_;
-    return op->*(&read_watch::task_result_);
-  }
+  std::uint32_t last_events() const noexcept { return epoll_access::last_events(*descriptor_); }
   /// Adds EPOLLRDHUP to the socket's registration; false when that fails (then peek).
   template <class Socket>
   bool watch_half_close(Socket& s) {
     arm(s);
-    auto& registered = descriptor_->*stolen(registered_events_tag{});
+    auto& registered = epoll_access::registered_events(*descriptor_);
     epoll_event ev{};
     ev.events = registered | EPOLLRDHUP;
     ev.data.ptr = descriptor_;
-    if (::epoll_ctl(reactor_->*stolen(epoll_fd_tag{}), EPOLL_CTL_MOD, socket_, &ev) != 0) return false;
+    if (::epoll_ctl(epoll_access::epoll_fd(*reactor_), EPOLL_CTL_MOD, socket_, &ev) != 0) return false;
     registered = ev.events;
     rdhup_ = true;
     return true;
@@ -338,12 +259,12 @@ class read_watch final : public owned_reactor_op {
     starting_ = true;
     // allow_speculative: a read operation is then queued without epoll_ctl; a speculative
     // perform() while starting says "not done", since the bit already says "drained".
-    reactor_->start_op(::asio::detail::reactor::read_op, socket_, descriptor_, this, false, true);
+    reactor_->start_op(epoll_access::reactor::read_op, socket_, descriptor_, this, false, true);
     starting_ = false;
   }
 
-  ::asio::detail::reactor* reactor_ = nullptr;
-  ::asio::detail::reactor::per_descriptor_data descriptor_ = nullptr;
+  epoll_access::reactor* reactor_ = nullptr;
+  epoll_access::descriptor_state* descriptor_ = nullptr;
   int socket_ = -1;
   std::span<char> buf_;
   io_result* out_ = nullptr;
@@ -356,5 +277,3 @@ class read_watch final : public owned_reactor_op {
 };
 
 }  // namespace bb::asio_rt::detail
-
-#endif
