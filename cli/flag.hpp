@@ -41,17 +41,17 @@ struct setter {
 /// One flag: its names, its documentation, its default, and its setter.
 template <class Settings>
 struct flag {
-  std::string_view name{};                           ///< long name, without "--"; also a config file's key
-  char short_name = 0;                               ///< the one-letter alias (`u` for -u), or 0
-  std::string_view value_name{};                     ///< how --help names the value ("HOST:PORT"); empty: a switch
-  std::optional<std::string_view> default_value{};   ///< read as if given when absent; none: absent sets nothing
-  std::string_view default_shown{};                  ///< a default that is no text ("number of cores"); else empty
-  std::string_view meaning{};                        ///< Markdown; "{values}" stands for the values it accepts
-  bool repeatable = false;                           ///< every occurrence is read, in order (never comma-split)
-  std::string_view if_missing{};                     ///< not empty: required, and the error (exit 1) when absent
-  bool request = false;                              ///< like --help: given, nothing else is read; main answers it
-  bool hidden = false;                               ///< left out of --help and the README
-  setter<Settings> sets{};                           ///< reads a value into the settings; empty for a request
+  std::string_view name{};                          ///< long name, without "--"; also a config file's key
+  char short_name = 0;                              ///< the one-letter alias (`u` for -u), or 0
+  std::string_view value_name{};                    ///< how --help names the value ("HOST:PORT"); empty: a switch
+  std::optional<std::string_view> default_value{};  ///< read as if given when absent; none: absent sets nothing
+  std::string_view default_shown{};                 ///< a default that is no text ("number of cores"); else empty
+  std::string_view meaning{};                       ///< Markdown; "{values}" stands for the values it accepts
+  bool repeatable = false;                          ///< every occurrence is read, in order (never comma-split)
+  std::string_view if_missing{};                    ///< not empty: required, and the error (exit 1) when absent
+  bool request = false;                             ///< like --help: given, nothing else is read; main answers it
+  bool hidden = false;                              ///< left out of --help and the README
+  setter<Settings> sets{};                          ///< reads a value into the settings; empty for a request
 
   /// True when the flag takes no value on the command line (a switch reads "true").
   [[nodiscard]] bool is_switch() const noexcept { return value_name.empty(); }

@@ -17,7 +17,7 @@ struct refusal {
 /// A T read from text, or the refusal that explains why there is none.
 template <class T>
 class parsed {
- public:
+public:
   parsed(T v) : value_(std::move(v)) {}
   parsed(refusal r) : why_(std::move(r.why)) {}
 
@@ -29,7 +29,7 @@ class parsed {
   /// Why there is no value; empty when there is one.
   [[nodiscard]] const std::string& why() const noexcept { return why_; }
 
- private:
+private:
   std::optional<T> value_;
   std::string why_;
 };

@@ -53,8 +53,8 @@ struct whole {
   parsed<Int> operator()(std::string_view text) const {
     std::uint64_t v = 0;
     const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-    if (text.empty() || ec != std::errc{} || end != text.data() + text.size() ||
-        v < static_cast<std::uint64_t>(min) || v > static_cast<std::uint64_t>(max))
+    if (text.empty() || ec != std::errc{} || end != text.data() + text.size() || v < static_cast<std::uint64_t>(min) ||
+        v > static_cast<std::uint64_t>(max))
       return refusal{"expected " + expected()};
     return static_cast<Int>(v);
   }

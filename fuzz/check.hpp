@@ -8,12 +8,12 @@
 #include <string_view>
 
 /// Traps (a crash libFuzzer records with its input) when `cond` is false.
-#define BB_FUZZ_CHECK(cond)                                                                 \
-  do {                                                                                      \
-    if (!(cond)) {                                                                          \
+#define BB_FUZZ_CHECK(cond)                                                                  \
+  do {                                                                                       \
+    if (!(cond)) {                                                                           \
       std::fprintf(stderr, "BB_FUZZ_CHECK failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__); \
-      __builtin_trap();                                                                     \
-    }                                                                                       \
+      __builtin_trap();                                                                      \
+    }                                                                                        \
   } while (0)
 
 namespace bb::fuzz {
@@ -27,7 +27,8 @@ inline bool inside(std::string_view whole, std::string_view part) noexcept {
 inline bool fields_are_sound(std::string_view head, const http::header_list& fields) noexcept {
   for (const http::header& f : fields) {
     if (!inside(head, f.name) || !inside(head, f.value) || !http::detail::is_token(f.name)) return false;
-    if (!f.value.empty() && (http::detail::is_ows(f.value.front()) || http::detail::is_ows(f.value.back()))) return false;
+    if (!f.value.empty() && (http::detail::is_ows(f.value.front()) || http::detail::is_ows(f.value.back())))
+      return false;
     for (char c : f.value) {
       if (http::detail::is_ctl(c) && c != '\t') return false;
     }

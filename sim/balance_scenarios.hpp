@@ -40,7 +40,8 @@ inline scenario make_balance_scenario(std::string_view name, std::uint64_t seed,
     s.length = 30s;
     const auto workers = static_cast<std::size_t>(4 + r.below(5));
     const auto mean = detail::between(r, 10ms, 30ms);
-    for (std::size_t i = 1; i <= 3; ++i) s.upstreams.push_back({"up" + std::to_string(i), behaviour::slow, mean, workers});
+    for (std::size_t i = 1; i <= 3; ++i)
+      s.upstreams.push_back({"up" + std::to_string(i), behaviour::slow, mean, workers});
     const double capacity = 3.0 * static_cast<double>(workers) / std::chrono::duration<double>(mean).count();
     const double busy = detail::fraction(r, 0.40, 0.50);
     // Think times of 6 to 10 service times: enough users that random's queue at the slow

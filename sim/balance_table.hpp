@@ -100,7 +100,8 @@ inline void print_comparison(std::FILE* f, const std::vector<policy_run>& runs) 
                  runs.front().sc.name.c_str(), static_cast<unsigned long long>(runs.front().sc.seed), slow.c_str(),
                  su.slowdown, detail::ms_of(su.at) / 1000);
     std::fprintf(f, "| policy | p50 ms | p99 ms | p99 / random |");
-    for (std::size_t i = 0; i < n; ++i) std::fprintf(f, " %s%s |", b0.names[i].c_str(), i == su.target ? " (slow)" : "");
+    for (std::size_t i = 0; i < n; ++i)
+      std::fprintf(f, " %s%s |", b0.names[i].c_str(), i == su.target ? " (slow)" : "");
     std::fprintf(f, " %s from +%llds |\n|---|---|---|---|", slow.c_str(),
                  static_cast<long long>(su.settle.count() / 1'000'000'000));
     for (std::size_t i = 0; i <= n; ++i) std::fprintf(f, "---|");
@@ -142,7 +143,7 @@ inline void print_comparison(std::FILE* f, const std::vector<policy_run>& runs) 
 
 /// The worst case per policy over many comparisons (one per seed).
 class comparison_summary {
- public:
+public:
   void add(const std::vector<policy_run>& runs) {
     if (rows_.empty()) rows_.resize(runs.size());
     ++seeds_;
@@ -171,22 +172,25 @@ class comparison_summary {
     std::fprintf(f, "worst over seeds %llu..%llu (%zu runs per policy):\n", static_cast<unsigned long long>(first),
                  static_cast<unsigned long long>(last), seeds_);
     if (what_ == balance_setup::kind::slow_upstream) {
-      std::fprintf(f, "| policy | max p50 ms | max p99 ms | max p99 / random | max slow share | max slow share from +5 s | violations |\n");
+      std::fprintf(f,
+                   "| policy | max p50 ms | max p99 ms | max p99 / random | max slow share | max slow share from +5 s "
+                   "| violations |\n");
       std::fprintf(f, "|---|---|---|---|---|---|---|\n");
       for (const auto& w : rows_)
         std::fprintf(f, "| %s | %.1f | %.1f | %.2f | %.1f %% | %.1f %% | %llu |\n",
                      std::string(to_string(w.policy)).c_str(), detail::ms_of(w.p50), detail::ms_of(w.p99), w.ratio,
                      100 * w.after, 100 * w.settled, static_cast<unsigned long long>(w.violations));
     } else {
-      std::fprintf(f, "| policy | max deviation from weight share | max p99 ms | max p99 / round-robin | violations |\n");
+      std::fprintf(f,
+                   "| policy | max deviation from weight share | max p99 ms | max p99 / round-robin | violations |\n");
       std::fprintf(f, "|---|---|---|---|---|\n");
       for (const auto& w : rows_)
-        std::fprintf(f, "| %s | %.1f pp | %.1f | %.2f | %llu |\n", std::string(to_string(w.policy)).c_str(), 100 * w.dev,
-                     detail::ms_of(w.p99), w.ratio, static_cast<unsigned long long>(w.violations));
+        std::fprintf(f, "| %s | %.1f pp | %.1f | %.2f | %llu |\n", std::string(to_string(w.policy)).c_str(),
+                     100 * w.dev, detail::ms_of(w.p99), w.ratio, static_cast<unsigned long long>(w.violations));
     }
   }
 
- private:
+private:
   struct row {
     bb::balance_policy policy{};
     duration p50{0}, p99{0};

@@ -64,12 +64,17 @@ struct balance_report {
 };
 
 class balance_watch final : public transport_tap {
- public:
+public:
   /// Watches the proxy balancing with `balance` over `hosts`, its upstreams at `addresses`
   /// (as in `sc`); everything the tap sees goes on to `next` (when not null).
   balance_watch(executor& exec, invariants& inv, const scenario& sc, const cluster& hosts, const balancer& balance,
                 std::vector<endpoint> addresses, bool passive_retry, transport_tap* next)
-      : exec_(exec), inv_(inv), hosts_(hosts), balance_(balance), addresses_(std::move(addresses)), passive_retry_(passive_retry),
+      : exec_(exec),
+        inv_(inv),
+        hosts_(hosts),
+        balance_(balance),
+        addresses_(std::move(addresses)),
+        passive_retry_(passive_retry),
         next_(next) {
     if (addresses_.size() > pick_state::max_hosts) throw std::invalid_argument("balance_watch: too many upstreams");
     rep_.policy = sc.balance;
@@ -183,7 +188,7 @@ class balance_watch final : public transport_tap {
   }
   [[nodiscard]] const hash_watch* hashing() const noexcept { return hash_ ? &*hash_ : nullptr; }
 
- private:
+private:
   [[nodiscard]] std::size_t index_of(const endpoint& e) const noexcept {
     std::size_t i = 0;
     while (i < addresses_.size() && !(addresses_[i] == e)) ++i;

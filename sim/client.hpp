@@ -55,7 +55,7 @@ struct latency_sample {
 };
 
 class client_fleet {
- public:
+public:
   client_fleet(network& net, invariants& inv, const std::vector<host*>& hosts, std::vector<endpoint> entries,
                client_options opt, rng random)
       : inv_(inv), entries_(std::move(entries)), opt_(opt), random_(random) {
@@ -79,7 +79,7 @@ class client_fleet {
   /// From now on every response's latency is appended to `out` (nullptr: none).
   void record_latencies(std::vector<latency_sample>* out) noexcept { latencies_ = out; }
 
- private:
+private:
   struct request {
     std::uint64_t id;
     bool post;
@@ -192,7 +192,8 @@ class client_fleet {
       r.done = &done;
       enqueue(ch, std::move(r));
       if (!co_await done.wait()) break;
-      const auto think = duration(static_cast<std::int64_t>(random_.exponential(static_cast<double>(opt_.think_mean.count()))));
+      const auto think =
+          duration(static_cast<std::int64_t>(random_.exponential(static_cast<double>(opt_.think_mean.count()))));
       if (co_await ch.clock.sleep_for(think)) break;
     }
     if (--generators_ == 0) stop_generating();
@@ -278,7 +279,8 @@ class client_fleet {
         }
         const auto sum = checksum(m.body);
         // A 204 from the upstream asked has no content, like an answer to HEAD.
-        const bool body_ok = q.head || (m.status == 204 && !q.post && m.answers == q.id) ? m.body.empty() : sum == q.expect;
+        const bool body_ok =
+            q.head || (m.status == 204 && !q.post && m.answers == q.id) ? m.body.empty() : sum == q.expect;
         bool in_order = true;
         for (std::size_t j = i + 1; j < n && !body_ok; ++j)
           if (batch[j].expect == sum) in_order = false;

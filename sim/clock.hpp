@@ -19,7 +19,7 @@
 namespace bb::sim {
 
 class virtual_clock {
- public:
+public:
   using duration = std::chrono::nanoseconds;
   using time_point = std::chrono::time_point<virtual_clock, duration>;
 
@@ -66,19 +66,19 @@ class virtual_clock {
     }
     static void fire(void* self, std::uint64_t) {
       auto* a = static_cast<sleep_awaiter*>(self);
-      if (a->host_->paused)
-        a->host_->held.push_back(a->h_);
-      else
-        a->h_.resume();
+      if (a->host_->paused) a->host_->held.push_back(a->h_);
+      else a->h_.resume();
     }
   };
 
   /// Awaitable that resumes at `tp`.
-  sleep_awaiter sleep_until(time_point tp) const noexcept { return {exec_, host_, tp.time_since_epoch(), {}, {}, {}, {}}; }
+  sleep_awaiter sleep_until(time_point tp) const noexcept {
+    return {exec_, host_, tp.time_since_epoch(), {}, {}, {}, {}};
+  }
   /// Awaitable that resumes after `d`.
   sleep_awaiter sleep_for(duration d) const noexcept { return {exec_, host_, exec_->now() + d, {}, {}, {}, {}}; }
 
- private:
+private:
   executor* exec_;
   host* host_;
 };

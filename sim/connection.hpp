@@ -13,9 +13,9 @@
 #include <cstdint>
 #include <deque>
 #include <list>
-#include <span>
 #include <sim/executor.hpp>
 #include <sim/host.hpp>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -38,7 +38,7 @@ struct transport_tap {
   /// process there is woken to read it).
   virtual void delivered(const connection& /*c*/, int /*to_side*/, std::size_t /*bytes*/) {}
 
- protected:
+protected:
   ~transport_tap() = default;
 };
 
@@ -104,7 +104,7 @@ struct connection {
   side sides[2];
   std::uint32_t refs = 0;
   network* net = nullptr;
-  transport_tap* tap = nullptr;  // set when the connecting transport has one
+  transport_tap* tap = nullptr;           // set when the connecting transport has one
   std::list<connection*>::iterator self;  // its place in the network's list of live connections
 };
 

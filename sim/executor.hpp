@@ -36,7 +36,7 @@ struct timer_id {
 };
 
 class executor {
- public:
+public:
   executor() = default;
   executor(const executor&) = delete;
   executor& operator=(const executor&) = delete;
@@ -118,7 +118,7 @@ class executor {
   /// The event function that resumes the coroutine whose address is `ctx`.
   static void resume_handle(void* ctx, std::uint64_t) { std::coroutine_handle<>::from_address(ctx).resume(); }
 
- private:
+private:
   static constexpr std::uint32_t kNoSlot = 0xffffffffu;
   struct entry {
     duration when;

@@ -46,7 +46,7 @@ struct figure {
 };
 
 class failover_watch final : public transport_tap {
- public:
+public:
   /// Watches the upstreams at `addresses` (named as in `sc`) of a proxy configured by `cfg`.
   failover_watch(executor& exec, invariants& inv, const scenario& sc, const proxy_config& cfg,
                  std::vector<endpoint> addresses)
@@ -161,7 +161,7 @@ class failover_watch final : public transport_tap {
     return t;
   }
 
- private:
+private:
   enum fig_index : std::size_t { crash_down, crash_traffic, bad_down, bad_traffic, bad_client, restore, all_down_502 };
   enum tally_index : std::size_t { cut_by_crash, passed_500, no_upstream_502, unnoticed, backoff_retry, tally_count };
 
@@ -209,8 +209,8 @@ class failover_watch final : public transport_tap {
     if (!request) return;
     if (u.bad && active_ && worse(bad_traffic, now - u.bad_since))
       inv_.violate(broken::late_detection, 0,
-                   "a request sent to " + u.name + " " + ms(now - u.bad_since) + " after it began answering 500 (bound " +
-                       ms(detect_) + ")");
+                   "a request sent to " + u.name + " " + ms(now - u.bad_since) +
+                       " after it began answering 500 (bound " + ms(detect_) + ")");
     if (u.awaiting_traffic && !u.dead) {
       u.awaiting_traffic = false;
       sample(restore, now - u.restarted_at);
@@ -227,8 +227,8 @@ class failover_watch final : public transport_tap {
     if (now - u.restarted_at > recover_) {
       sample(restore, now - u.restarted_at);
       inv_.violate(broken::late_recovery, 0,
-                   "no request reached " + u.name + " in the " + ms(now - u.restarted_at) + " after its restart (bound " +
-                       ms(recover_) + ")");
+                   "no request reached " + u.name + " in the " + ms(now - u.restarted_at) +
+                       " after its restart (bound " + ms(recover_) + ")");
     }
   }
 
@@ -251,14 +251,14 @@ class failover_watch final : public transport_tap {
         ++tallies_[no_upstream_502];
         sample(all_down_502, now - issued);
         if (now - issued > error_)
-          inv_.violate(broken::late_error, id, "a 502 " + ms(now - issued) + " after the request (bound " + ms(error_) + ")");
+          inv_.violate(broken::late_error, id,
+                       "a 502 " + ms(now - issued) + " after the request (bound " + ms(error_) + ")");
         return true;
       }
     }
     // Not excused: say what the proxy did with it, for the report.
     std::string what = "issued " + ms(now - issued) + " before; ";
-    if (!(sent >> 63))
-      what += "its head was never sent to an upstream";
+    if (!(sent >> 63)) what += "its head was never sent to an upstream";
     else
       what += std::string(sent >> 61 & 1 ? "a POST" : "a GET or HEAD") + " last sent to " + ups_[sent >> 56 & 31].name +
               " on connection " + std::to_string(sent & ((std::uint64_t{1} << 56) - 1)) +

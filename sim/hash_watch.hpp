@@ -39,13 +39,19 @@ struct pick_state {
 };
 
 class hash_watch {
- public:
+public:
   /// Judges picks over upstreams named `names` with (reduced) `weights` and load factor
   /// `c`; upstream `leaving` is away from `left_at` until it is up again after `back_at`.
   hash_watch(invariants& inv, std::vector<std::string> names, std::vector<std::uint32_t> weights, double c,
              std::size_t leaving, duration left_at, duration back_at)
-      : inv_(inv), names_(std::move(names)), weights_(std::move(weights)), c_(c), leaving_(leaving),
-        left_at_(left_at), back_at_(back_at), all_((1u << names_.size()) - 1) {}
+      : inv_(inv),
+        names_(std::move(names)),
+        weights_(std::move(weights)),
+        c_(c),
+        leaving_(leaving),
+        left_at_(left_at),
+        back_at_(back_at),
+        all_((1u << names_.size()) - 1) {}
 
   /// Request `id` from `client` went first to `chosen` at `now`, picked in state `s`.
   void first_attempt(std::uint64_t id, const ip_address& client, std::size_t chosen, const pick_state& s,
@@ -144,7 +150,7 @@ class hash_watch {
   [[nodiscard]] std::uint64_t returned() const noexcept { return returned_; }
   [[nodiscard]] std::uint64_t stayers() const noexcept { return stayers_; }
 
- private:
+private:
   enum phase : std::uint8_t { before = 1, during = 2, after = 4 };
 
   struct client_state {

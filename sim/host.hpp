@@ -35,10 +35,8 @@ struct host {
 
   /// Resumes `h` soon, or once the host is resumed when it is paused.
   void wake(std::coroutine_handle<> h) {
-    if (paused)
-      held.push_back(h);
-    else
-      exec->post(h);
+    if (paused) held.push_back(h);
+    else exec->post(h);
   }
 
   /// The next ephemeral port (32768..60999, wrapping like Linux's default range).

@@ -7,8 +7,8 @@
 /// upstream writes names the request it answers in X-Sim-Answers (the id in /r/<id>), so a
 /// client can tell its own answer from another's; the proxy's own answers carry none.
 
-#include <bb/core/task.hpp>
 #include <algorithm>
+#include <bb/core/task.hpp>
 #include <bb/core/transport.hpp>
 #include <bit>
 #include <charconv>
@@ -18,8 +18,8 @@
 #include <sim/trace.hpp>
 #include <string>
 #include <string_view>
-#include <utility>
 #include <system_error>
+#include <utility>
 
 namespace bb::sim::http_lite {
 
@@ -53,7 +53,8 @@ inline void append_number(std::string& out, std::uint64_t v) {
 inline void append_request(std::string& out, std::string_view method, std::string_view target, std::string_view body,
                            bool close) {
   out.append(method).append(" ").append(target).append(" HTTP/1.1\r\nHost: sim\r\n");
-  if (!body.empty() || method == "POST") out.append("Content-Length: "), append_number(out, body.size()), out.append("\r\n");
+  if (!body.empty() || method == "POST")
+    out.append("Content-Length: "), append_number(out, body.size()), out.append("\r\n");
   if (close) field(out, "Connection", "close");
   out.append("\r\n").append(body);
 }
@@ -127,8 +128,7 @@ inline void append_payload(std::string& out, std::uint64_t id, std::size_t size)
   std::uint64_t x = id * 0x9e3779b97f4a7c15ull + 1;
   for (std::size_t i = 0; i < size; i += 8) {
     const std::uint64_t w = detail::letters(x);
-    if (std::endian::native == std::endian::little && i + 8 <= size)
-      std::memcpy(p + i, &w, 8);
+    if (std::endian::native == std::endian::little && i + 8 <= size) std::memcpy(p + i, &w, 8);
     else
       for (std::size_t k = 0; k < 8 && i + k < size; ++k) p[i + k] = static_cast<char>(w >> (8 * k));
   }
@@ -187,7 +187,7 @@ inline std::pair<std::uint64_t, std::size_t> parse_target(std::string_view t) {
 
 /// Reads messages one after the other from a stream, keeping what arrives early.
 class reader {
- public:
+public:
   enum class state { need_more, done, bad };
 
   /// How much of the next message a read takes.
@@ -300,7 +300,7 @@ class reader {
   /// True when bytes of a next message are already buffered.
   [[nodiscard]] bool buffered() const noexcept { return pos_ < buf_.size(); }
 
- private:
+private:
   std::string buf_;
   std::size_t pos_ = 0;
 };

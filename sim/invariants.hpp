@@ -44,31 +44,31 @@ struct claim {
 
 /// Which invariant broke; the number goes into the trace.
 enum class broken : std::uint8_t {
-  two_outcomes = 1,     ///< a request resolved twice
-  out_of_order,         ///< a response carried the body of a later request on its connection
-  corrupt_body,         ///< a 2xx body does not match what was sent or asked for
-  disallowed_outcome,   ///< an outcome the scenario does not allow
-  unresolved,           ///< a request never got an outcome
-  left_behind,          ///< a connection, listener, timer or task outlived the run
-  bad_response,         ///< bytes that do not parse as an HTTP response
-  late_detection,       ///< client traffic reached a failed upstream past the bound
-  late_recovery,        ///< a restarted upstream got no client traffic within the bound
-  late_error,           ///< a 502 for lack of upstreams came later than the bound
-  misbalanced,          ///< shares of requests off what the balancing policy promises
-  key_moved,            ///< consistent hashing moved a client it had no cause to move
-  wrong_answer,         ///< a response answered another request: bytes of one exchange reached another
+  two_outcomes = 1,    ///< a request resolved twice
+  out_of_order,        ///< a response carried the body of a later request on its connection
+  corrupt_body,        ///< a 2xx body does not match what was sent or asked for
+  disallowed_outcome,  ///< an outcome the scenario does not allow
+  unresolved,          ///< a request never got an outcome
+  left_behind,         ///< a connection, listener, timer or task outlived the run
+  bad_response,        ///< bytes that do not parse as an HTTP response
+  late_detection,      ///< client traffic reached a failed upstream past the bound
+  late_recovery,       ///< a restarted upstream got no client traffic within the bound
+  late_error,          ///< a 502 for lack of upstreams came later than the bound
+  misbalanced,         ///< shares of requests off what the balancing policy promises
+  key_moved,           ///< consistent hashing moved a client it had no cause to move
+  wrong_answer,        ///< a response answered another request: bytes of one exchange reached another
 };
 
 constexpr std::string_view to_string(broken b) noexcept {
-  constexpr std::string_view names[] = {"",          "two_outcomes", "out_of_order", "corrupt_body",
-                                        "disallowed_outcome", "unresolved", "left_behind", "bad_response",
-                                        "late_detection",     "late_recovery", "late_error",
-                                        "misbalanced",        "key_moved",     "wrong_answer"};
+  constexpr std::string_view names[] = {
+      "",           "two_outcomes", "out_of_order", "corrupt_body",   "disallowed_outcome",
+      "unresolved", "left_behind",  "bad_response", "late_detection", "late_recovery",
+      "late_error", "misbalanced",  "key_moved",    "wrong_answer"};
   return names[static_cast<int>(b)];
 }
 
 class invariants {
- public:
+public:
   invariants(executor& exec, trace& tr) : exec_(exec), trace_(tr) { allow(outcome::ok); }
 
   /// Lets outcome `o` happen without a violation.
@@ -105,7 +105,7 @@ class invariants {
   void respond(std::uint64_t id, std::uint32_t client, int status, bool body_ok, bool in_order,
                std::uint64_t answers = 0) {
     trace_.add(exec_.now(), ev::response, client, 0, id, static_cast<std::uint64_t>(status));
-    const outcome o = status >= 500 ? outcome::server_error
+    const outcome o = status >= 500   ? outcome::server_error
                       : status >= 400 ? outcome::client_error
                       : status >= 200 ? outcome::ok
                                       : outcome::server_error;
@@ -176,7 +176,7 @@ class invariants {
   [[nodiscard]] const std::string& first() const noexcept { return first_; }
   [[nodiscard]] duration first_time() const noexcept { return first_time_; }
 
- private:
+private:
   bool resolve(const claim& c, bool judged = true) {
     const auto id = c.id;
     const auto o = c.what;

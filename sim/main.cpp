@@ -7,10 +7,10 @@
 //
 // The only wall-clock reading of the simulator is here, to report its speed.
 
+#include <chrono>
 #include <cli/parse.hpp>
 #include <cli/usage.hpp>
 #include <cli/values.hpp>
-#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -84,26 +84,37 @@ std::vector<bb::cli::flag<options>> flag_table() {
   using bb::cli::handle;
   using bb::cli::store;
   return {
-      {.name = "list", .meaning = "print the scenarios and what each checks, then exit",
+      {.name = "list",
+       .meaning = "print the scenarios and what each checks, then exit",
        .sets = store(boolean{}, &options::list)},
-      {.name = "scenario", .value_name = "NAME", .default_value = "steady", .meaning = "the scenario to run ({values})",
+      {.name = "scenario",
+       .value_name = "NAME",
+       .default_value = "steady",
+       .meaning = "the scenario to run ({values})",
        .sets = store(scenario_name{}, &options::scenario)},
-      {.name = "seed", .value_name = "N", .default_shown = "1", .meaning = "the seed of the run (a whole number)",
-       .sets = handle<options>(bb::cli::whole<std::uint64_t>{},
-                               [](options& o, std::uint64_t n) { o.first = o.last = n; })},
-      {.name = "seeds", .value_name = "A..B",
+      {.name = "seed",
+       .value_name = "N",
+       .default_shown = "1",
+       .meaning = "the seed of the run (a whole number)",
+       .sets =
+           handle<options>(bb::cli::whole<std::uint64_t>{}, [](options& o, std::uint64_t n) { o.first = o.last = n; })},
+      {.name = "seeds",
+       .value_name = "A..B",
        .meaning = "runs seeds A to B ({values}), one line each; wins over --seed",
        .sets = handle<options>(seed_range{},
                                [](options& o, std::pair<std::uint64_t, std::uint64_t> r) {
                                  o.first = r.first, o.last = r.second, o.sweep = true;
                                })},
-      {.name = "duration", .value_name = "SECONDS", .default_shown = "the scenario's",
+      {.name = "duration",
+       .value_name = "SECONDS",
+       .default_shown = "the scenario's",
        .meaning = "virtual seconds of load (fractions allowed)",
-       .sets = handle<options>(bb::cli::seconds{},
-                               [](options& o, std::chrono::nanoseconds d) {
-                                 o.duration_s = std::chrono::duration<double>(d).count();
-                               })},
-      {.name = "balance", .value_name = "POLICY", .default_shown = "the scenario's",
+       .sets = handle<options>(
+           bb::cli::seconds{},
+           [](options& o, std::chrono::nanoseconds d) { o.duration_s = std::chrono::duration<double>(d).count(); })},
+      {.name = "balance",
+       .value_name = "POLICY",
+       .default_shown = "the scenario's",
        .meaning = "the proxy's balancing policy: {values}",
        .sets = handle<options>(balance_words(),
                                [](options& o, std::optional<bb::balance_policy> p) {
@@ -171,7 +182,8 @@ void print_json(const bb::sim::scenario& sc, const bb::sim::report& r, double wa
   std::printf("{\"scenario\":\"%s\",\"seed\":%llu,\"parameters\":{", sc.name.c_str(),
               static_cast<unsigned long long>(sc.seed));
   bool first = true;
-  for (auto& [k, v] : sc.parameters()) std::printf("%s\"%s\":\"%s\"", first ? "" : ",", k.c_str(), v.c_str()), first = false;
+  for (auto& [k, v] : sc.parameters())
+    std::printf("%s\"%s\":\"%s\"", first ? "" : ",", k.c_str(), v.c_str()), first = false;
   std::printf("},\"virtual_s\":%.9f,\"wall_s\":%.6f,\"requests\":%llu,\"outcomes\":{", seconds(r.virtual_time), wall,
               static_cast<unsigned long long>(r.requests));
   for (std::size_t i = 0; i < bb::sim::outcome_count; ++i)
@@ -192,9 +204,10 @@ void print_json(const bb::sim::scenario& sc, const bb::sim::report& r, double wa
   std::printf("}");
   if (r.balance) {
     const auto& b = *r.balance;
-    std::printf(",\"balance\":{\"policy\":\"%s\",\"p50_s\":%.6f,\"p99_s\":%.6f,\"latency_samples\":%llu,\"upstreams\":[",
-                std::string(to_string(b.policy)).c_str(), seconds(b.p50), seconds(b.p99),
-                static_cast<unsigned long long>(b.samples));
+    std::printf(
+        ",\"balance\":{\"policy\":\"%s\",\"p50_s\":%.6f,\"p99_s\":%.6f,\"latency_samples\":%llu,\"upstreams\":[",
+        std::string(to_string(b.policy)).c_str(), seconds(b.p50), seconds(b.p99),
+        static_cast<unsigned long long>(b.samples));
     for (std::size_t i = 0; i < b.names.size(); ++i)
       std::printf("%s{\"name\":\"%s\",\"weight\":%u,\"requests\":%llu,\"after_event\":%llu,\"after_settle\":%llu}",
                   i ? "," : "", b.names[i].c_str(), b.weights[i], static_cast<unsigned long long>(b.total[i]),
@@ -205,7 +218,6 @@ void print_json(const bb::sim::scenario& sc, const bb::sim::report& r, double wa
               static_cast<unsigned long long>(r.events), static_cast<unsigned long long>(r.checks),
               static_cast<unsigned long long>(r.violations), static_cast<unsigned long long>(r.trace_hash));
 }
-
 
 /// `--balance all`: the scenario under every policy, seed by seed, with its tables.
 int compare(const options& o, std::optional<bb::sim::duration> length) {
@@ -223,10 +235,11 @@ int compare(const options& o, std::optional<bb::sim::duration> length) {
                   static_cast<unsigned long long>(r.trace_hash));
       if (!r.violations) continue;
       ++failed;
-      std::printf("VIOLATION: seed %llu, at t=%.9f s: %s\nreplay: build/bin/sim --scenario %s --balance %s --seed %llu%s\n",
-                  static_cast<unsigned long long>(seed), seconds(r.first_violation_at), r.first_violation.c_str(),
-                  o.scenario.c_str(), std::string(to_string(x.policy)).c_str(), static_cast<unsigned long long>(seed),
-                  o.duration_s ? (" --duration " + std::to_string(*o.duration_s)).c_str() : "");
+      std::printf(
+          "VIOLATION: seed %llu, at t=%.9f s: %s\nreplay: build/bin/sim --scenario %s --balance %s --seed %llu%s\n",
+          static_cast<unsigned long long>(seed), seconds(r.first_violation_at), r.first_violation.c_str(),
+          o.scenario.c_str(), std::string(to_string(x.policy)).c_str(), static_cast<unsigned long long>(seed),
+          o.duration_s ? (" --duration " + std::to_string(*o.duration_s)).c_str() : "");
     }
     for (const auto& v : bb::sim::cross_run_violations(runs)) {
       ++failed;
@@ -260,22 +273,18 @@ int main(int argc, char** argv) {
     bb::sim::scenario sc;
     try {
       sc = bb::sim::make_scenario(o.scenario, seed, length, o.balance);
-    } catch (const std::invalid_argument& e) {
-      usage(e.what());
-    }
+    } catch (const std::invalid_argument& e) { usage(e.what()); }
     bb::sim::world w(sc);
     if (o.trace) w.tracer().set_sink([&w](const bb::sim::record& r) { print_trace(w.net(), r); });
     const auto t0 = std::chrono::steady_clock::now();
     const auto r = w.run();
     const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    if (o.json)
-      print_json(sc, r, wall);
+    if (o.json) print_json(sc, r, wall);
     else if (o.sweep)
       std::printf("seed %llu: %llu requests, %llu violations, trace hash: %016llx\n",
                   static_cast<unsigned long long>(seed), static_cast<unsigned long long>(r.requests),
                   static_cast<unsigned long long>(r.violations), static_cast<unsigned long long>(r.trace_hash));
-    else
-      print_text(sc, r, wall);
+    else print_text(sc, r, wall);
     if (r.violations) {
       ++failed;
       const std::string balance = o.balance ? " --balance " + std::string(to_string(*o.balance)) : "";

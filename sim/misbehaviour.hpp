@@ -78,7 +78,7 @@ struct upstream_log {
   /// `bytes` (at least one) went out on connection `connection` in one write, as `p`.
   virtual void record(std::uint64_t connection, std::size_t bytes, const piece& p) = 0;
 
- protected:
+protected:
   ~upstream_log() = default;
 };
 

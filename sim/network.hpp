@@ -31,9 +31,10 @@
 namespace bb::sim {
 
 class network {
- public:
+public:
   /// A network on `exec` recording into `tr`; `seed` drives every latency it draws.
-  network(executor& exec, trace& tr, std::uint64_t seed) : exec_(exec), trace_(tr), seed_(seed), jitter_(rng(seed).split()) {}
+  network(executor& exec, trace& tr, std::uint64_t seed)
+      : exec_(exec), trace_(tr), seed_(seed), jitter_(rng(seed).split()) {}
   network(const network&) = delete;
   network& operator=(const network&) = delete;
   ~network() {
@@ -52,7 +53,8 @@ class network {
     h.ip = ip;
     h.exec = &exec_;
     rng r(seed_ ^ checksum(h.name));
-    h.access_latency = lo + duration(static_cast<std::int64_t>(r.below(static_cast<std::uint64_t>((hi - lo).count()) + 1)));
+    h.access_latency =
+        lo + duration(static_cast<std::int64_t>(r.below(static_cast<std::uint64_t>((hi - lo).count()) + 1)));
     by_ip_[ip] = &h;
     return h;
   }
@@ -77,7 +79,8 @@ class network {
       it->second.from = &a;
       it->second.to = &b;
       it->second.base = a.access_latency + b.access_latency;
-      it->second.jitter_mean = duration(static_cast<std::int64_t>(static_cast<double>(it->second.base.count()) * jitter_fraction));
+      it->second.jitter_mean =
+          duration(static_cast<std::int64_t>(static_cast<double>(it->second.base.count()) * jitter_fraction));
     }
     return it->second;
   }
@@ -196,8 +199,7 @@ class network {
     side& me = c->sides[s];
     if (me.closed) return;
     if (me.readable() > 0) return reset_side(c, s);  // it finishes the side itself
-    if (!me.aborted && !me.rst_in && !me.rst_out && !me.fin_out && me.established)
-      send(c, s, segment::fin, {});
+    if (!me.aborted && !me.rst_in && !me.rst_out && !me.fin_out && me.established) send(c, s, segment::fin, {});
     else if (!me.established && !me.aborted && !me.rst_out && !me.rst_in && s == 0)
       send(c, s, segment::rst, {});  // a connect given up: let the server side learn
     finish_side(c, s);
@@ -213,8 +215,8 @@ class network {
   /// Registers `l` on its host; port 0 picks an ephemeral port.
   std::error_code bind(listener& l) {
     if (l.h->crashed) return err(std::errc::network_down);
-    if (l.port == 0)
-      do l.port = l.h->ephemeral_port();
+    if (l.port == 0) do
+        l.port = l.h->ephemeral_port();
       while (l.h->listeners.count(l.port));
     if (l.h->listeners.count(l.port)) return err(std::errc::address_in_use);
     l.h->listeners[l.port] = &l;
@@ -260,7 +262,7 @@ class network {
     return n;
   }
 
- private:
+private:
   static std::uint64_t key(const connection* c, int s) noexcept { return c->id << 1 | static_cast<std::uint64_t>(s); }
 
   void finish_side(connection* c, int s) {

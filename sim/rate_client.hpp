@@ -46,12 +46,13 @@ constexpr std::string_view to_string(rate_plan::kind k) noexcept {
 }
 
 class rate_fleet {
- public:
+public:
   /// Clients on `hosts` (one per plan) sending to `proxy`; every response goes to `watch`.
   rate_fleet(network& net, invariants& inv, rate_watch& watch, const std::vector<host*>& hosts,
              std::vector<rate_plan> plans, endpoint proxy, rng random)
       : inv_(inv), watch_(watch), proxy_(proxy), random_(random) {
-    for (std::size_t i = 0; i < hosts.size(); ++i) clients_.push_back(std::make_unique<client>(net, *hosts[i], plans[i], i));
+    for (std::size_t i = 0; i < hosts.size(); ++i)
+      clients_.push_back(std::make_unique<client>(net, *hosts[i], plans[i], i));
     for (auto& c : clients_) c->t.set_tap(&watch_);
   }
 
@@ -77,7 +78,7 @@ class rate_fleet {
     return t;
   }
 
- private:
+private:
   struct client {
     host& h;
     transport t;

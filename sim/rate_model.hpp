@@ -17,9 +17,9 @@ namespace bb::sim {
 /// A limit as the proxy is configured with it.
 struct rate_params {
   rate_limit_algorithm algorithm = rate_limit_algorithm::fixed_window;
-  std::uint32_t n = 5;                      ///< --max-requests-per-minute
+  std::uint32_t n = 5;  ///< --max-requests-per-minute
   duration window = std::chrono::seconds(60);
-  std::uint32_t burst = 4;                  ///< GCRA's max_burst (the default: n - 1)
+  std::uint32_t burst = 4;  ///< GCRA's max_burst (the default: n - 1)
 };
 
 constexpr std::string_view to_string(rate_limit_algorithm a) noexcept {
@@ -31,18 +31,16 @@ constexpr std::string_view to_string(rate_limit_algorithm a) noexcept {
 struct expected_decision {
   bool allowed = false;
   std::int64_t limit = 0, remaining = 0;
-  std::int64_t reset_s = 0;      ///< X-RateLimit-Reset
+  std::int64_t reset_s = 0;       ///< X-RateLimit-Reset
   std::int64_t retry_after = -1;  ///< Retry-After, whole seconds; -1: absent (admitted)
   std::int64_t retry_after_ns = -1;
 };
 
 /// Whole seconds, rounded up, as the headers carry them; negative stays -1.
-constexpr std::int64_t seconds_up(std::int64_t ns) noexcept {
-  return ns < 0 ? -1 : (ns + 999'999'999) / 1'000'000'000;
-}
+constexpr std::int64_t seconds_up(std::int64_t ns) noexcept { return ns < 0 ? -1 : (ns + 999'999'999) / 1'000'000'000; }
 
 class rate_model {
- public:
+public:
   /// One client's state: fixed/sliding keep (window, previous, current); gcra keeps the TAT in `a`.
   struct state {
     std::int64_t a = std::numeric_limits<std::int64_t>::min();
@@ -69,7 +67,7 @@ class rate_model {
     return fixed(s, now);
   }
 
- private:
+private:
   expected_decision fixed(state& s, std::int64_t now) const noexcept {
     const std::int64_t k = now / w_;
     if (s.a != k) s = {k, 0, 0};

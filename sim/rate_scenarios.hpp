@@ -29,9 +29,11 @@ inline void mixed_clients(rng& r, rate_setup& rs, duration length, std::size_t s
   for (std::size_t i = 0; i < bursts; ++i) {
     const auto count = static_cast<std::uint32_t>(1 + r.below(3 * n));
     const auto parallel = static_cast<std::uint32_t>(1 + r.below(std::min<std::uint32_t>(4, count)));
-    rs.plans.push_back({kind::burst, between(r, duration{0}, length / 2), between(r, w / 2, 3 * w), count, parallel, 0.1});
+    rs.plans.push_back(
+        {kind::burst, between(r, duration{0}, length / 2), between(r, w / 2, 3 * w), count, parallel, 0.1});
   }
-  for (std::size_t i = 0; i < waiters; ++i) rs.plans.push_back({kind::retry_after, between(r, duration{0}, w), {}, 1, 1, 0});
+  for (std::size_t i = 0; i < waiters; ++i)
+    rs.plans.push_back({kind::retry_after, between(r, duration{0}, w), {}, 1, 1, 0});
 }
 }  // namespace detail
 
@@ -59,7 +61,8 @@ inline scenario make_rate_scenario(std::string_view name, std::uint64_t seed, st
     s.length = 2 * q.window;
     const auto herd_at = detail::between(r, q.window / 4, 3 * q.window / 4);
     for (int i = 0; i < 100; ++i)
-      rs.plans.push_back({rate_plan::kind::well_behaved, detail::between(r, 0ms, q.window), 4 * q.window / q.n, 1, 1, 0});
+      rs.plans.push_back(
+          {rate_plan::kind::well_behaved, detail::between(r, 0ms, q.window), 4 * q.window / q.n, 1, 1, 0});
     for (int i = 0; i < 10'000; ++i) {
       const auto count = static_cast<std::uint32_t>(1 + r.below(2 * q.n));
       const auto parallel = static_cast<std::uint32_t>(1 + r.below(std::min<std::uint32_t>(2, count)));

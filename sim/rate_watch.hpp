@@ -37,10 +37,16 @@
 namespace bb::sim {
 
 class rate_watch final : public transport_tap {
- public:
+public:
   /// Watches clients of a proxy at `proxy` limited by `p`, with `clients` client addresses.
   rate_watch(executor& exec, invariants& inv, const rate_params& p, endpoint proxy, std::vector<ip_address> clients)
-      : exec_(exec), inv_(inv), p_(p), model_(p), proxy_(proxy), ips_(std::move(clients)), states_(ips_.size()),
+      : exec_(exec),
+        inv_(inv),
+        p_(p),
+        model_(p),
+        proxy_(proxy),
+        ips_(std::move(clients)),
+        states_(ips_.size()),
         admitted_(ips_.size()) {
     for (const auto& ip : ips_) ip_text_.push_back(ip.to_string());
     inv_.set_judge([this](const claim& c) { return judge(c.id, c.what, c.status); });
@@ -67,7 +73,8 @@ class rate_watch final : public transport_tap {
     if (!post && !head.starts_with("GET /r/")) return;
     std::uint64_t id = 0;
     const auto digits = head.substr(post ? 8 : 7);
-    if (std::from_chars(digits.data(), digits.data() + digits.size(), id).ec != std::errc{} || id >= reqs_.size()) return;
+    if (std::from_chars(digits.data(), digits.data() + digits.size(), id).ec != std::errc{} || id >= reqs_.size())
+      return;
     if (to == proxy_) {
       pending_[c.id] = id;  // a client's request, decided when it arrives
       reqs_[id].body = post;
@@ -108,13 +115,15 @@ class rate_watch final : public transport_tap {
       return fail(id, "headers Limit/Remaining/Reset/Retry-After " + std::to_string(m.rate_limit) + "/" +
                           std::to_string(m.rate_remaining) + "/" + std::to_string(m.rate_reset) + "/" +
                           std::to_string(m.retry_after) + " on a " + std::to_string(m.status) + ", expected " +
-                          std::to_string(e.limit) + "/" + std::to_string(e.remaining) + "/" + std::to_string(e.reset_s) +
-                          "/" + std::to_string(m.status == 429 ? e.retry_after : -1) + " (" + describe(r) + ")");
+                          std::to_string(e.limit) + "/" + std::to_string(e.remaining) + "/" +
+                          std::to_string(e.reset_s) + "/" + std::to_string(m.status == 429 ? e.retry_after : -1) +
+                          " (" + describe(r) + ")");
     ++checks_;
     if (m.status == 429 && r.upstream) return fail(id, "a refused request reached an upstream (" + describe(r) + ")");
     if (m.status == 200 && !r.upstream) return fail(id, "a 200 no upstream sent (" + describe(r) + ")");
     ++checks_;
-    if (m.status == 429 && !r.body && m.close) return fail(id, "a 429 to a request without a body closed the connection");
+    if (m.status == 429 && !r.body && m.close)
+      return fail(id, "a 429 to a request without a body closed the connection");
     if (r.waited) {
       ++checks_;
       if (m.status != 200) return fail(id, "refused after waiting Retry-After (" + describe(r) + ")");
@@ -142,7 +151,7 @@ class rate_watch final : public transport_tap {
   [[nodiscard]] std::size_t upstream_count(std::size_t client) const { return admitted_[client].size(); }
   [[nodiscard]] std::uint64_t checks() const noexcept { return checks_; }
 
- private:
+private:
   struct req {
     std::uint32_t client = 0;
     bool decided = false, waited = false, body = false;
@@ -198,11 +207,13 @@ class rate_watch final : public transport_tap {
     for (std::size_t i = 0; i <= p; ++i)
       if (a[i] - static_cast<std::int64_t>(i) * t > left) left = a[i] - static_cast<std::int64_t>(i) * t, bi = i;
     for (std::size_t j = p; j < a.size(); ++j)
-      if (static_cast<std::int64_t>(j + 1) * t - a[j] > right) right = static_cast<std::int64_t>(j + 1) * t - a[j], bj = j;
+      if (static_cast<std::int64_t>(j + 1) * t - a[j] > right)
+        right = static_cast<std::int64_t>(j + 1) * t - a[j], bj = j;
     const std::int64_t used = left + right, allowed = model_.limit() * t;
     // Per mille of the bound used, for the report: admitted / (limit + t/T).
     const auto n = static_cast<double>(bj - bi + 1);
-    const double bound = static_cast<double>(model_.limit()) + static_cast<double>(a[bj] - a[bi]) / static_cast<double>(t);
+    const double bound =
+        static_cast<double>(model_.limit()) + static_cast<double>(a[bj] - a[bi]) / static_cast<double>(t);
     tightest_permille_ = std::max<std::uint64_t>(tightest_permille_, static_cast<std::uint64_t>(1000.0 * n / bound));
     ++checks_;
     if (used > allowed)

@@ -116,15 +116,16 @@ struct scenario {
     p.emplace_back("post_fraction", std::to_string(clients.post_fraction).substr(0, 4));
     if (clients.head_fraction > 0) p.emplace_back("head_fraction", std::to_string(clients.head_fraction).substr(0, 4));
     if (clients.slow_upload_fraction > 0)
-      p.emplace_back("slow_uploads", std::to_string(clients.slow_upload_fraction).substr(0, 4) + " of POSTs, pauses 1-" +
-                                         ms(clients.upload_pause));
+      p.emplace_back("slow_uploads", std::to_string(clients.slow_upload_fraction).substr(0, 4) +
+                                         " of POSTs, pauses 1-" + ms(clients.upload_pause));
     p.emplace_back("health_interval", health_interval_s ? std::to_string(health_interval_s) + "s" : "off (passive)");
     p.emplace_back("balance", std::string(to_string(balance)));
     if (balancing) balance_parameters(p);
     if (rate) rate_parameters(p);
     std::string fs;
     for (auto& f : faults)
-      fs += (fs.empty() ? "" : ", ") + upstreams[f.target].name + " " + std::string(to_string(f.what)) + " at " + ms(f.at);
+      fs += (fs.empty() ? "" : ", ") + upstreams[f.target].name + " " + std::string(to_string(f.what)) + " at " +
+            ms(f.at);
     if (!fs.empty()) p.emplace_back("faults", fs);
     std::string mis;
     for (const auto& u : upstreams)
@@ -137,13 +138,13 @@ struct scenario {
       p.emplace_back("flap", upstreams[*flap_target].name + " up~" + ms(flap_up_mean) + " down~" + ms(flap_down_mean));
     std::string allow;
     for (auto o : allowed) allow += (allow.empty() ? "" : ",") + std::string(to_string(o));
-    p.emplace_back("allowed", allow + (rate             ? " and 429 where the limit refuses"
+    p.emplace_back("allowed", allow + (rate            ? " and 429 where the limit refuses"
                                        : through_proxy ? " (others as the failover watch excuses)"
                                                        : ""));
     return p;
   }
 
- private:
+private:
   void balance_parameters(std::vector<std::pair<std::string, std::string>>& p) const {
     auto ms = [](duration d) { return std::to_string(d.count() / 1'000'000) + "ms"; };
     std::string weights, workers, service;
@@ -159,7 +160,8 @@ struct scenario {
     }
     const auto& b = *balancing;
     if (b.what == balance_setup::kind::slow_upstream && b.max_slow_share > 0)
-      p.emplace_back("slow_share_bound", std::to_string(b.max_slow_share).substr(0, 4) + " from slowdown+" + ms(b.settle));
+      p.emplace_back("slow_share_bound",
+                     std::to_string(b.max_slow_share).substr(0, 4) + " from slowdown+" + ms(b.settle));
     if (b.what == balance_setup::kind::weighted && b.share_tolerance > 0)
       p.emplace_back("share_tolerance", std::to_string(b.share_tolerance).substr(0, 5));
   }
@@ -193,14 +195,18 @@ inline std::vector<std::pair<std::string_view, std::string_view>> scenario_list(
       {"passive_failover", "one of 2 upstreams crashes, active checks off: zero errors but POSTs cut by the crash"},
       {"active_restore", "upstreams crash and restart: traffic returns within an interval of the restart"},
       {"http_500", "one upstream starts answering 500: it loses its traffic within an interval, then no 500s"},
-      {"unsolicited", "upstreams write unasked bytes after answers (late bodies, poisoned responses, garbage) and answer uploads early; no answer reaches another request"},
+      {"unsolicited",
+       "upstreams write unasked bytes after answers (late bodies, poisoned responses, garbage) and answer uploads "
+       "early; no answer reaches another request"},
       {"all_down", "every upstream crashes: fast 502s; one restarts: service resumes within an interval"},
       {"rate_limit_fixed_window", "clients at many rates against N per aligned window; 429s exactly as the model says"},
       {"rate_limit_sliding_window", "the same against the sliding-window counter"},
       {"rate_limit_gcra", "GCRA with a seeded burst: limit + t/T over any interval; waiting Retry-After is admitted"},
       {"thundering_herd", "10,000 client IPs burst at one instant; limits hold, well-behaved clients stay fast"},
-      {"slow_upstream", "one of 3 upstreams gets 10x slower; least-requests, p2c, peak-ewma move traffic off it (--balance all: table)"},
-      {"hash_stability", "consistent-hash, 600-1,200 client IPs: an upstream leaves and returns; only its clients move"},
+      {"slow_upstream",
+       "one of 3 upstreams gets 10x slower; least-requests, p2c, peak-ewma move traffic off it (--balance all: table)"},
+      {"hash_stability",
+       "consistent-hash, 600-1,200 client IPs: an upstream leaves and returns; only its clients move"},
       {"weighted", "upstreams of weights 1, 2, 5 and capacity to match: every policy's shares follow the weights"},
   };
 }
@@ -330,5 +336,5 @@ inline scenario make_scenario(std::string_view name, std::uint64_t seed, std::op
 
 }  // namespace bb::sim
 
-#include <sim/rate_scenarios.hpp>
 #include <sim/balance_scenarios.hpp>
+#include <sim/rate_scenarios.hpp>

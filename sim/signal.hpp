@@ -14,7 +14,7 @@
 namespace bb::sim {
 
 class signal {
- public:
+public:
   explicit signal(host& h) noexcept : host_(&h) {}
   signal(const signal&) = delete;
   signal& operator=(const signal&) = delete;
@@ -49,7 +49,7 @@ class signal {
   /// Parks until notify(); yields false when cancelled instead.
   wait_awaiter wait() noexcept { return wait_awaiter{this}; }
 
- private:
+private:
   host* host_;
   waiter* parked_ = nullptr;
   bool set_ = false;

@@ -10,8 +10,8 @@
 
 #include <array>
 #include <bit>
-#include <cstring>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <sim/executor.hpp>
 #include <string>
@@ -44,10 +44,9 @@ enum class ev : std::uint8_t {
 
 /// The lower-case name of `k`, as --trace prints it.
 constexpr std::string_view to_string(ev k) noexcept {
-  constexpr std::array<std::string_view, 19> names{"connect", "accept",  "refuse",  "established", "data",
-                                                   "fin",     "rst",     "close",   "crash",       "restart",
-                                                   "pause",   "resume",  "hold",    "release",     "request",
-                                                   "response", "failure", "violation", "phase"};
+  constexpr std::array<std::string_view, 19> names{
+      "connect", "accept", "refuse", "established", "data",    "fin",      "rst",     "close",     "crash", "restart",
+      "pause",   "resume", "hold",   "release",     "request", "response", "failure", "violation", "phase"};
   return names[static_cast<std::size_t>(k)];
 }
 
@@ -88,7 +87,8 @@ inline std::uint64_t checksum(std::string_view s) noexcept {
     if constexpr (std::endian::native == std::endian::little) {
       std::memcpy(&w, s.data() + i, 8);
     } else {
-      for (std::size_t k = 0; k < 8; ++k) w |= static_cast<std::uint64_t>(static_cast<unsigned char>(s[i + k])) << (8 * k);
+      for (std::size_t k = 0; k < 8; ++k)
+        w |= static_cast<std::uint64_t>(static_cast<unsigned char>(s[i + k])) << (8 * k);
     }
     f.word(w);
   }
@@ -98,7 +98,7 @@ inline std::uint64_t checksum(std::string_view s) noexcept {
 
 /// Accumulates the trace hash and hands each record to an optional sink (--trace).
 class trace {
- public:
+public:
   using sink_type = std::function<void(const record&)>;
 
   /// Adds a record at time `t`.
@@ -117,7 +117,7 @@ class trace {
   [[nodiscard]] std::uint64_t hash() const noexcept { return hash_.h; }
   [[nodiscard]] std::uint64_t records() const noexcept { return count_; }
 
- private:
+private:
   fnv1a hash_;
   std::uint64_t count_ = 0;
   sink_type sink_;

@@ -37,7 +37,7 @@ using unpark_callback = cancel_callback<unpark>;
 
 /// One end of a simulated connection; see bb::byte_stream for the contract.
 class stream {
- public:
+public:
   /// Takes over one reference to `c` from the caller.
   stream(network& net, connection* c, int s) noexcept : net_(&net), c_(c), side_(s) {}
   stream(stream&& o) noexcept : net_(o.net_), c_(std::exchange(o.c_, nullptr)), side_(o.side_) {}
@@ -81,10 +81,8 @@ class stream {
     io_result await_resume() {
       if (!parked_) return r_;
       cancel_.reset();
-      if (w_.canceled)
-        r_ = {err(std::errc::operation_canceled), 0};
-      else if (!try_complete())
-        r_ = {err(std::errc::io_error), 0};  // woken with nothing to report: a simulator bug
+      if (w_.canceled) r_ = {err(std::errc::operation_canceled), 0};
+      else if (!try_complete()) r_ = {err(std::errc::io_error), 0};  // woken with nothing to report: a simulator bug
       net_->unref(c_);
       return r_;
     }
@@ -158,7 +156,7 @@ class stream {
   [[nodiscard]] endpoint remote_endpoint() const { return c_->sides[1 - side_].local; }
   [[nodiscard]] std::uint64_t id() const noexcept { return c_ ? c_->id : 0; }
 
- private:
+private:
   std::error_code usable() const {
     if (!c_) return err(std::errc::bad_file_descriptor);
     const side& me = c_->sides[side_];
@@ -192,7 +190,7 @@ static_assert(bb::byte_stream<stream>);
 
 /// A listening port on a simulated host; see bb::acceptor_of for the contract.
 class acceptor {
- public:
+public:
   acceptor(network& net, std::unique_ptr<listener> l) noexcept : net_(&net), l_(std::move(l)) {}
   acceptor(acceptor&&) noexcept = default;
   acceptor& operator=(acceptor&& o) noexcept {
@@ -246,7 +244,7 @@ class acceptor {
   }
   [[nodiscard]] endpoint local_endpoint() const { return endpoint{l_->h->ip, l_->port}; }
 
- private:
+private:
   network* net_;
   std::unique_ptr<listener> l_;
 };
@@ -255,7 +253,7 @@ static_assert(bb::acceptor_of<acceptor, stream>);
 
 /// Listens and connects from one simulated host.
 class transport {
- public:
+public:
   using stream = sim::stream;
   using acceptor = sim::acceptor;
 
@@ -317,7 +315,9 @@ class transport {
     }
   };
   /// A stream connected to `ep`; connection_refused when nothing listens there.
-  connect_awaiter connect(const endpoint& ep) noexcept { return connect_awaiter{net_, h_, tap_, ep, nullptr, {}, {}, {}}; }
+  connect_awaiter connect(const endpoint& ep) noexcept {
+    return connect_awaiter{net_, h_, tap_, ep, nullptr, {}, {}, {}};
+  }
 
   /// Shows `t` every connect this transport starts and every byte it sends on the
   /// connections it opened (nullptr: none); `t` must outlive those connections.
@@ -326,7 +326,7 @@ class transport {
   [[nodiscard]] host& owner() const noexcept { return *h_; }
   [[nodiscard]] network& net() const noexcept { return *net_; }
 
- private:
+private:
   network* net_;
   host* h_;
   transport_tap* tap_ = nullptr;

@@ -45,13 +45,17 @@
 namespace bb::sim {
 
 class unsolicited_watch final : public transport_tap, public upstream_log {
- public:
+public:
   /// Watches the proxy's connections to the upstreams at `addresses` (called `names`),
   /// passing every tap event on to `next` (when not null), and judges in front of the
   /// judge `inv` has now.
   unsolicited_watch(executor& exec, invariants& inv, std::vector<std::string> names, std::vector<endpoint> addresses,
                     transport_tap* next)
-      : exec_(exec), inv_(inv), names_(std::move(names)), addresses_(std::move(addresses)), next_(next),
+      : exec_(exec),
+        inv_(inv),
+        names_(std::move(names)),
+        addresses_(std::move(addresses)),
+        next_(next),
         next_judge_(inv.judge()) {
     inv_.set_judge([this](const claim& c) { return judge(c) || (next_judge_ && next_judge_(c)); });
     inv_.set_answer_judge([this](std::uint64_t id, std::uint64_t named) { return judge_answer(id, named); });
@@ -81,8 +85,7 @@ class unsolicited_watch final : public transport_tap, public upstream_log {
     auto& l = it->second;
     if (l.idle_at.count() >= 0)
       ++tallies_[sent_after_idle_bytes];  // such a proxy had closed it: whatever follows is not excused
-    else
-      l.waiting.push_back(id);
+    else l.waiting.push_back(id);
   }
 
   void delivered(const connection& c, int to_side, std::size_t bytes) override {
@@ -153,7 +156,7 @@ class unsolicited_watch final : public transport_tap, public upstream_log {
     return t;
   }
 
- private:
+private:
   enum tally_index : std::size_t {
     unasked,
     unasked_idle,
@@ -254,10 +257,10 @@ class unsolicited_watch final : public transport_tap, public upstream_log {
   std::vector<endpoint> addresses_;
   transport_tap* next_;
   invariants::judge_type next_judge_;
-  std::unordered_map<std::uint64_t, link> links_;      ///< by connection id
-  std::unordered_map<std::uint64_t, misled> misled_;   ///< by request id
-  std::unordered_map<std::uint64_t, bool> early_;      ///< POSTs answered early: was the answer readable
-  std::vector<std::uint64_t> last_conn_;               ///< by request id: the connection its head last went out on
+  std::unordered_map<std::uint64_t, link> links_;     ///< by connection id
+  std::unordered_map<std::uint64_t, misled> misled_;  ///< by request id
+  std::unordered_map<std::uint64_t, bool> early_;     ///< POSTs answered early: was the answer readable
+  std::vector<std::uint64_t> last_conn_;              ///< by request id: the connection its head last went out on
   std::uint64_t tallies_[tally_count] = {};
 };
 

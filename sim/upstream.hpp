@@ -64,9 +64,14 @@ struct upstream_spec {
 };
 
 class upstream_server {
- public:
+public:
   upstream_server(network& net, host& h, std::uint16_t port, upstream_spec spec, rng random)
-      : net_(net), host_(h), transport_(net, h), clock_(net.exec(), h), port_(port), spec_(std::move(spec)),
+      : net_(net),
+        host_(h),
+        transport_(net, h),
+        clock_(net.exec(), h),
+        port_(port),
+        spec_(std::move(spec)),
         random_(random) {}
   upstream_server(const upstream_server&) = delete;
   upstream_server& operator=(const upstream_server&) = delete;
@@ -112,7 +117,7 @@ class upstream_server {
   /// Lets the host run a process again; the owner spawns a new serve().
   void restart() { net_.restart(host_); }
 
- private:
+private:
   task<void> session(stream s) {
     http_lite::reader rd;
     http_lite::message m;
@@ -196,8 +201,8 @@ class upstream_server {
   /// request `id` (`late`: a late body); false when the connection is gone or the process stops.
   task<bool> write_unasked(stream& s, misbehaviour::kind deed, std::uint64_t id, std::string& late) {
     using k = misbehaviour::kind;
-    const auto delay = duration(static_cast<std::int64_t>(
-        random_.below(static_cast<std::uint64_t>(spec_.unsolicited.max_delay.count()) + 1)));
+    const auto delay = duration(
+        static_cast<std::int64_t>(random_.below(static_cast<std::uint64_t>(spec_.unsolicited.max_delay.count()) + 1)));
     if (co_await clock_.sleep_for(delay)) co_return false;
     piece p{piece::what::garbage, id, 0};
     if (deed == k::late_body) {
@@ -235,10 +240,8 @@ class upstream_server {
       signal turn(host_);
       queue_.push_back(&turn);
       if (!co_await turn.wait()) {  // cancelled: a worker handed over meanwhile passes on
-        if (const auto it = std::find(queue_.begin(), queue_.end(), &turn); it != queue_.end())
-          queue_.erase(it);
-        else
-          release_worker();
+        if (const auto it = std::find(queue_.begin(), queue_.end(), &turn); it != queue_.end()) queue_.erase(it);
+        else release_worker();
         co_return false;
       }
       // A worker was handed over by release_worker(): busy_ already counts it.
@@ -274,8 +277,8 @@ class upstream_server {
   std::uint64_t answered_ = 0;
   upstream_log* log_ = nullptr;
   double factor_ = 1;
-  std::size_t busy_ = 0;           // workers serving a request (slow with workers)
-  std::deque<signal*> queue_;      // requests waiting for one, first come first served
+  std::size_t busy_ = 0;       // workers serving a request (slow with workers)
+  std::deque<signal*> queue_;  // requests waiting for one, first come first served
 };
 
 }  // namespace bb::sim

@@ -9,6 +9,7 @@
 /// like any other), so the failover watch, which taps the proxy's transport, sees client
 /// traffic to the upstreams apart from health checks.
 
+#include <algorithm>
 #include <bb/core/log.hpp>
 #include <bb/core/random.hpp>
 #include <bb/core/scope.hpp>
@@ -31,7 +32,6 @@
 #include <sim/transport.hpp>
 #include <sim/unsolicited_watch.hpp>
 #include <sim/upstream.hpp>
-#include <algorithm>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -59,25 +59,27 @@ struct report {
 };
 
 class world {
- public:
+public:
   using proxy_type = bb::proxy<transport, virtual_clock>;
   using checker_type = bb::health_checker<transport, virtual_clock>;
 
-  explicit world(scenario sc) : sc_(std::move(sc)), root_(after_parameters(sc_.seed)), net_(exec_, trace_, root_()), inv_(exec_, trace_) {
+  explicit world(scenario sc)
+      : sc_(std::move(sc)), root_(after_parameters(sc_.seed)), net_(exec_, trace_, root_()), inv_(exec_, trace_) {
     using namespace std::chrono_literals;
     for (auto o : sc_.allowed) inv_.allow(o);
     proxy_host_ = &net_.add_host("proxy", ip_address::v4(10, 0, 0, 1), 50us, 200us);
     rng up_random = root_.split();
     for (std::size_t i = 0; i < sc_.upstreams.size(); ++i) {
-      auto& h = net_.add_host(sc_.upstreams[i].name, ip_address::v4(10, 0, 1, static_cast<std::uint8_t>(i + 1)), 50us, 200us);
+      auto& h =
+          net_.add_host(sc_.upstreams[i].name, ip_address::v4(10, 0, 1, static_cast<std::uint8_t>(i + 1)), 50us, 200us);
       upstreams_.push_back(std::make_unique<upstream_server>(net_, h, 8080, sc_.upstreams[i], up_random.split()));
     }
     std::vector<host*> clients;
     for (std::size_t i = 0; i < sc_.client_hosts; ++i)
-      clients.push_back(&net_.add_host("client" + std::to_string(i + 1),
-                                       ip_address::v4(10, 1, static_cast<std::uint8_t>(i / 250),
-                                                      static_cast<std::uint8_t>(i % 250 + 1)),
-                                       500us, 5ms));
+      clients.push_back(&net_.add_host(
+          "client" + std::to_string(i + 1),
+          ip_address::v4(10, 1, static_cast<std::uint8_t>(i / 250), static_cast<std::uint8_t>(i % 250 + 1)), 500us,
+          5ms));
     std::vector<endpoint> entries;
     if (sc_.through_proxy) {
       cfg_.bind = endpoint{proxy_host_->ip, 80};
@@ -119,7 +121,8 @@ class world {
       proxy_clock_ = std::make_unique<virtual_clock>(exec_, *proxy_host_);
       // Not the primary worker, so that the checker is the world's (see above); the
       // primary's other duty, reclaiming idle rate-limit entries, frees memory only.
-      proxy_ = std::make_unique<proxy_type>(*proxy_transport_, *proxy_clock_, proxy_random, cfg_, log_, *shared_, false);
+      proxy_ =
+          std::make_unique<proxy_type>(*proxy_transport_, *proxy_clock_, proxy_random, cfg_, log_, *shared_, false);
       checker_ = std::make_unique<checker_type>(*check_transport_, *proxy_clock_, root_.split(), shared_->upstreams,
                                                 cfg_.health, cfg_.limits, log_);
       entries.push_back(cfg_.bind);
@@ -128,8 +131,7 @@ class world {
     }
     if (sc_.rate)
       rate_clients_.emplace(net_, inv_, *rate_watch_, rate_hosts_, sc_.rate->plans, cfg_.bind, root_.split());
-    else
-      clients_.emplace(net_, inv_, clients, std::move(entries), sc_.clients, root_.split());
+    else clients_.emplace(net_, inv_, clients, std::move(entries), sc_.clients, root_.split());
     if (balance_watch_) clients_->record_latencies(&balance_watch_->latencies());
     faults_random_ = root_.split();
     fault_clock_ = std::make_unique<virtual_clock>(exec_, *proxy_host_);
@@ -141,9 +143,7 @@ class world {
     bool finished = true;
     try {
       sim::run(exec_, main_task(), sc_.length + 15min);
-    } catch (const std::logic_error&) {
-      finished = false;
-    }
+    } catch (const std::logic_error&) { finished = false; }
     if (!finished) inv_.violate(broken::left_behind, 0, "the run did not wind down (a task is stuck)");
     inv_.check_all_resolved();
     if (balance_watch_) balance_watch_->finish();
@@ -183,11 +183,13 @@ class world {
   [[nodiscard]] network& net() noexcept { return net_; }
   [[nodiscard]] const scenario& spec() const noexcept { return sc_; }
 
- private:
+private:
   /// True when some upstream writes unasked bytes, from the start or from a fault on.
   [[nodiscard]] bool misbehaving() const {
-    return std::any_of(sc_.upstreams.begin(), sc_.upstreams.end(), [](const upstream_spec& u) { return u.unsolicited.any(); }) ||
-           std::any_of(sc_.faults.begin(), sc_.faults.end(), [](const fault& f) { return f.what == fault::kind::misbehave; });
+    return std::any_of(sc_.upstreams.begin(), sc_.upstreams.end(),
+                       [](const upstream_spec& u) { return u.unsolicited.any(); }) ||
+           std::any_of(sc_.faults.begin(), sc_.faults.end(),
+                       [](const fault& f) { return f.what == fault::kind::misbehave; });
   }
 
   /// The seed's generator past the draw that make_scenario split off for the parameters.
@@ -208,10 +210,8 @@ class world {
     {
       scope faults(s.token());
       faults.spawn(fault_driver(s));
-      if (clients_)
-        co_await clients_->run(sc_.length);
-      else
-        co_await rate_clients_->run(sc_.length);
+      if (clients_) co_await clients_->run(sc_.length);
+      else co_await rate_clients_->run(sc_.length);
       if (watch_) watch_->load_over();
       trace_.add(exec_.now(), ev::phase, 0, 0, 0, 1);  // load over, every request resolved
       faults.request_stop();
@@ -261,12 +261,8 @@ class world {
         u.behave(behaviour::always_500);
         if (watch_) watch_->answering_500(target);
         break;
-      case fault::kind::slow_down:
-        u.slow_down(sc_.balancing ? sc_.balancing->slowdown : 10);
-        break;
-      case fault::kind::misbehave:
-        u.misbehave(plan);
-        break;
+      case fault::kind::slow_down: u.slow_down(sc_.balancing ? sc_.balancing->slowdown : 10); break;
+      case fault::kind::misbehave: u.misbehave(plan); break;
     }
   }
 

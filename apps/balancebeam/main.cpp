@@ -60,10 +60,10 @@ int main(int argc, char** argv) {
   const bb::logger log(cli.settings.log_level, balancebeam::write_log_line);
   if (const auto files = balancebeam::raise_open_file_limit();
       config.max_connections != 0 && files != 0 && files < rlim_t{config.max_connections} + 256)
-    log.log(bb::log_level::warn, (bb::line{} << "the open-file limit (" << files << ") is below --max-connections "
-                                             << config.max_connections
-                                             << ": accepts will fail before the connection limit is reached")
-                                     .s);
+    log.log(bb::log_level::warn,
+            (bb::line{} << "the open-file limit (" << files << ") is below --max-connections " << config.max_connections
+                        << ": accepts will fail before the connection limit is reached")
+                .s);
 
   std::random_device seed_source;  // the application, not the library, draws the seeds
   const std::uint64_t seed =
@@ -97,14 +97,13 @@ int main(int argc, char** argv) {
     if (auto ec = w->proxy->listen()) die(1, "cannot listen on " + config.bind.to_string() + ": " + ec.message());
     workers.push_back(std::move(w));
   }
-  log.log(bb::log_level::info, (bb::line{} << "balancebeam listening on " << workers[0]->proxy->local_endpoint().to_string()
-                                           << " with " << config.upstreams.size() << " upstream(s), balance "
-                                           << bb::to_string(config.balance.policy) << ", " << threads
-                                           << " thread(s), seed " << seed)
-                                   .s);
+  log.log(bb::log_level::info,
+          (bb::line{} << "balancebeam listening on " << workers[0]->proxy->local_endpoint().to_string() << " with "
+                      << config.upstreams.size() << " upstream(s), balance " << bb::to_string(config.balance.policy)
+                      << ", " << threads << " thread(s), seed " << seed)
+              .s);
 
-  for (auto& w : workers)
-    w->thread = std::thread([&w = *w] { bb::asio_rt::run(w.io, w.proxy->run()); });
+  for (auto& w : workers) w->thread = std::thread([&w = *w] { bb::asio_rt::run(w.io, w.proxy->run()); });
 
   signals.async_wait([&](std::error_code ec, int sig) {
     if (ec) return;

@@ -37,9 +37,7 @@ namespace {
 
 enum class mode { fixed, echo, error };
 
-constexpr std::string_view to_string(mode m) {
-  return m == mode::echo ? "echo" : m == mode::error ? "error" : "fixed";
-}
+constexpr std::string_view to_string(mode m) { return m == mode::echo ? "echo" : m == mode::error ? "error" : "fixed"; }
 
 struct settings {
   bb::endpoint bind;
@@ -71,15 +69,24 @@ std::vector<bb::cli::flag<options>> flag_table() {
                                      {"fixed", mode::fixed, "200 with the --body text"},
                                      {"error", mode::error, "500 with an empty body"}}};
   return {
-      {.name = "bind", .value_name = "ADDRESS", .default_value = "127.0.0.1:8080",
-       .meaning = "address to listen on ({values})", .sets = store(ip_port{}, &options::cfg, &settings::bind)},
-      {.name = "mode", .value_name = "MODE", .default_value = "fixed",
+      {.name = "bind",
+       .value_name = "ADDRESS",
+       .default_value = "127.0.0.1:8080",
+       .meaning = "address to listen on ({values})",
+       .sets = store(ip_port{}, &options::cfg, &settings::bind)},
+      {.name = "mode",
+       .value_name = "MODE",
+       .default_value = "fixed",
        .meaning = "how every request is answered: {values}",
        .sets = store(modes, &options::cfg, &settings::answer)},
-      {.name = "body", .value_name = "TEXT", .default_shown = "\"hello from <bind>\\n\"",
+      {.name = "body",
+       .value_name = "TEXT",
+       .default_shown = "\"hello from <bind>\\n\"",
        .meaning = "the body of fixed mode",
        .sets = store(bb::cli::text{}, &options::body)},
-      {.name = "threads", .value_name = "N", .default_value = "1",
+      {.name = "threads",
+       .value_name = "N",
+       .default_value = "1",
        .meaning = "listener threads ({values}), each with its own SO_REUSEPORT socket",
        .sets = store(bb::cli::whole<unsigned>{1, 256}, &options::threads)},
       {.name = "help", .short_name = 'h', .meaning = "print the flags and exit 0", .request = true},
@@ -114,7 +121,7 @@ std::string make_response(int status, std::string_view reason, std::string_view 
 
 // One listener and its connections on one thread.
 class worker {
- public:
+public:
   worker(const settings& s, std::atomic<std::uint64_t>& served) : settings_(s), served_(served) {}
 
   std::error_code listen(const bb::endpoint& at) {
@@ -138,7 +145,7 @@ class worker {
     thread_.join();
   }
 
- private:
+private:
   bb::task<void> serve_all() {
     tasks_.spawn(accept_loop());
     co_await tasks_.join();
@@ -160,9 +167,7 @@ class worker {
   bb::task<void> serve(bb::asio_rt::tcp_stream s) {
     try {
       co_await serve_requests(s);
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, "origin: connection failed: %s\n", e.what());
-    }
+    } catch (const std::exception& e) { std::fprintf(stderr, "origin: connection failed: %s\n", e.what()); }
     s.close();
   }
 
@@ -258,10 +263,11 @@ int main(int argc, char** argv) {
   const auto cli = bb::cli::parse(flag_table(), {argv + 1, argv + argc});
   if (cli.error) die(cli.error->exit_status, cli.error->message);
   if (!cli.request.empty()) {  // --help
-    std::fputs(bb::cli::help_text("origin: a small HTTP/1.1 origin server for demos and tests.\n\nusage: origin [options]",
-                                  flag_table())
-                   .c_str(),
-               stdout);
+    std::fputs(
+        bb::cli::help_text("origin: a small HTTP/1.1 origin server for demos and tests.\n\nusage: origin [options]",
+                           flag_table())
+            .c_str(),
+        stdout);
     return 0;
   }
   options opts = cli.settings;

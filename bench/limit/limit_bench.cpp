@@ -23,7 +23,7 @@ using wall = std::chrono::steady_clock;
 
 bb::client_key key_of(std::uint32_t i) {
   return bb::client_key_of(bb::ip_address::v4(static_cast<std::uint8_t>(i >> 24), static_cast<std::uint8_t>(i >> 16),
-                                             static_cast<std::uint8_t>(i >> 8), static_cast<std::uint8_t>(i)));
+                                              static_cast<std::uint8_t>(i >> 8), static_cast<std::uint8_t>(i)));
 }
 
 // The client of a thread's i-th request: a Weyl sequence over the clients, spread like

@@ -110,7 +110,8 @@ TEMPLATE_TEST_CASE("an accepted tcp_stream's first wait sees what came before, d
   to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   REQUIRE(::connect(raw, reinterpret_cast<const sockaddr*>(&to), sizeof to) == 0);
   const std::string hello = "GET / HTTP/1.1\r\n\r\n";
-  if (what == peer::bytes || what == peer::bytes_fin) REQUIRE(::send(raw, hello.data(), hello.size(), 0) == ssize_t(hello.size()));
+  if (what == peer::bytes || what == peer::bytes_fin)
+    REQUIRE(::send(raw, hello.data(), hello.size(), 0) == ssize_t(hello.size()));
   if (what == peer::fin || what == peer::bytes_fin) REQUIRE(::shutdown(raw, SHUT_WR) == 0);
   ::usleep(20000);  // all of it is in the accepted socket's queue before the accept
   auto s = bb::asio_rt::run(io, [](typename transport::acceptor& a) -> bb::task<std::optional<tcp_stream>> {
@@ -125,8 +126,9 @@ TEMPLATE_TEST_CASE("an accepted tcp_stream's first wait sees what came before, d
   const auto eof = "error: " + std::error_code(bb::errc::eof).message();
   // The wait; for `later`, the bytes are sent while it waits.
   const auto woke = bb::asio_rt::run(
-      io, [](tcp_stream& st, steady_clock& c, int fd, const std::string& text,
-             bool later) -> bb::task<std::optional<std::string>> {
+      io,
+      [](tcp_stream& st, steady_clock& c, int fd, const std::string& text,
+         bool later) -> bb::task<std::optional<std::string>> {
         bb::scope sc;
         std::optional<std::string> got;
         sc.spawn([](tcp_stream& t, steady_clock& k, std::optional<std::string>& out) -> bb::task<void> {
@@ -153,8 +155,8 @@ TEMPLATE_TEST_CASE("an accepted tcp_stream's first wait sees what came before, d
   ::close(raw);
 }
 
-TEMPLATE_TEST_CASE("tcp_stream reads bytes that arrive while nobody reads, after a drained read",
-                   "[asio][tcp_stream]", BB_STREAM_IMPLEMENTATIONS) {
+TEMPLATE_TEST_CASE("tcp_stream reads bytes that arrive while nobody reads, after a drained read", "[asio][tcp_stream]",
+                   BB_STREAM_IMPLEMENTATIONS) {
   using transport = typename TestType::transport;
   pair_fixture<transport> f;
   f.run(send(*f.server, "one"));
@@ -170,8 +172,8 @@ TEMPLATE_TEST_CASE("tcp_stream reads bytes that arrive while nobody reads, after
   CHECK(f.run(read_some(*f.client)) == "three");
 }
 
-TEMPLATE_TEST_CASE("tcp_stream reads exactly a buffer's worth and then the rest",
-                   "[asio][tcp_stream]", BB_STREAM_IMPLEMENTATIONS) {
+TEMPLATE_TEST_CASE("tcp_stream reads exactly a buffer's worth and then the rest", "[asio][tcp_stream]",
+                   BB_STREAM_IMPLEMENTATIONS) {
   using transport = typename TestType::transport;
   using tcp_stream = typename transport::stream;
   pair_fixture<transport> f;
@@ -191,8 +193,8 @@ TEMPLATE_TEST_CASE("tcp_stream reads exactly a buffer's worth and then the rest"
   }(f));
 }
 
-TEMPLATE_TEST_CASE("tcp_stream sees an end of stream that came while the connection sat idle",
-                   "[asio][tcp_stream]", BB_STREAM_IMPLEMENTATIONS) {
+TEMPLATE_TEST_CASE("tcp_stream sees an end of stream that came while the connection sat idle", "[asio][tcp_stream]",
+                   BB_STREAM_IMPLEMENTATIONS) {
   using transport = typename TestType::transport;
   // A pooled upstream connection that the upstream closed: its FIN is reported while no
   // read is pending, and the next read must return eof at once, not wait for another edge.
@@ -233,8 +235,8 @@ TEMPLATE_TEST_CASE("tcp_stream ends a pending read on cancellation and on close,
   CHECK_THAT(closed, Catch::StartsWith("error: "));
 }
 
-TEMPLATE_TEST_CASE("tcp_stream destroyed with a queued watch frees it when the loop runs on",
-                   "[asio][tcp_stream]", BB_STREAM_IMPLEMENTATIONS) {
+TEMPLATE_TEST_CASE("tcp_stream destroyed with a queued watch frees it when the loop runs on", "[asio][tcp_stream]",
+                   BB_STREAM_IMPLEMENTATIONS) {
   using transport = typename TestType::transport;
   // Nothing to observe but the absence of leaks and use-after-free (the sanitizer stages
   // of scripts/test run this); the loop must keep working for the other socket.
@@ -246,8 +248,8 @@ TEMPLATE_TEST_CASE("tcp_stream destroyed with a queued watch frees it when the l
   CHECK(f.run(read_some(*f.server)) == "error: " + std::error_code(bb::errc::eof).message());
 }
 
-TEMPLATE_TEST_CASE("tcp_stream sees the end of stream that came with the last bytes",
-                   "[asio][tcp_stream]", BB_STREAM_IMPLEMENTATIONS) {
+TEMPLATE_TEST_CASE("tcp_stream sees the end of stream that came with the last bytes", "[asio][tcp_stream]",
+                   BB_STREAM_IMPLEMENTATIONS) {
   using transport = typename TestType::transport;
   // The FIN rides with the data: the short read takes both, and no edge follows. A body
   // delimited by close must still end, and a wait must still report the half-close.
@@ -357,30 +359,32 @@ TEMPLATE_TEST_CASE("a tcp_stream whose bytes never run out still lets the event 
   constexpr std::size_t total = 64 * 1024;
   std::size_t a_read = 0;
   std::optional<std::size_t> a_read_when_b_served;
-  bb::asio_rt::run(io, [](transport& t, steady_clock& clk, typename transport::acceptor& acc, bb::endpoint to,
-                          std::size_t& a_count, std::optional<std::size_t>& b_seen_at) -> bb::task<void> {
-    auto a_client = co_await t.connect(to);
-    auto a_server = co_await acc.accept();
-    auto b_client = co_await t.connect(to);
-    auto b_server = co_await acc.accept();
-    REQUIRE((a_client && a_server && b_client && b_server));
-    co_await send(a_client.value(), std::string(total, 'a'));
-    co_await clk.sleep_for(50ms);  // A's bytes are all in its receive buffer
-    bb::scope s;
-    s.spawn([](tcp_stream& b, const std::size_t& a_so_far, std::optional<std::size_t>& b_at) -> bb::task<void> {
-      const auto got = co_await read_some(b, 1);
-      CHECK(got == "x");
-      b_at = a_so_far;
-    }(b_server.value().stream, a_count, b_seen_at));
-    co_await send(b_client.value(), "x");
-    char c;
-    while (a_count < total) {
-      const auto r = co_await a_server.value().stream.read_some(std::span<char>(&c, 1));
-      REQUIRE_FALSE(r.ec);
-      a_count += r.bytes;
-    }
-    co_await s.join();
-  }(tp, clock, *acceptor, at, a_read, a_read_when_b_served));
+  bb::asio_rt::run(
+      io,
+      [](transport& t, steady_clock& clk, typename transport::acceptor& acc, bb::endpoint to, std::size_t& a_count,
+         std::optional<std::size_t>& b_seen_at) -> bb::task<void> {
+        auto a_client = co_await t.connect(to);
+        auto a_server = co_await acc.accept();
+        auto b_client = co_await t.connect(to);
+        auto b_server = co_await acc.accept();
+        REQUIRE((a_client && a_server && b_client && b_server));
+        co_await send(a_client.value(), std::string(total, 'a'));
+        co_await clk.sleep_for(50ms);  // A's bytes are all in its receive buffer
+        bb::scope s;
+        s.spawn([](tcp_stream& b, const std::size_t& a_so_far, std::optional<std::size_t>& b_at) -> bb::task<void> {
+          const auto got = co_await read_some(b, 1);
+          CHECK(got == "x");
+          b_at = a_so_far;
+        }(b_server.value().stream, a_count, b_seen_at));
+        co_await send(b_client.value(), "x");
+        char c;
+        while (a_count < total) {
+          const auto r = co_await a_server.value().stream.read_some(std::span<char>(&c, 1));
+          REQUIRE_FALSE(r.ec);
+          a_count += r.bytes;
+        }
+        co_await s.join();
+      }(tp, clock, *acceptor, at, a_read, a_read_when_b_served));
   REQUIRE(a_read_when_b_served);
   INFO("A had read " << *a_read_when_b_served << " of " << total << " bytes when B was served");
   CHECK(*a_read_when_b_served < 1024);
@@ -402,7 +406,7 @@ TEMPLATE_TEST_CASE("tcp_stream ends a cancelled read from the event loop and lea
     std::optional<bb::io_result> wrote;
     const std::string big(size, 'w');
     s.spawn([](tcp_stream& c, std::optional<std::string>& out) -> bb::task<void> { out = co_await read_some(c, 0); }(
-                *p.client, read),
+                                                                   *p.client, read),
             stop_read.token());
     s.spawn([](tcp_stream& c, const std::string& text, std::optional<bb::io_result>& out) -> bb::task<void> {
       const bb::const_buffer b[] = {{text.data(), text.size()}};

@@ -21,12 +21,19 @@ struct toy {
 
 std::vector<flag<toy>> toy_table() {
   return {
-      {.name = "count", .short_name = 'c', .value_name = "N", .default_value = "3",
+      {.name = "count",
+       .short_name = 'c',
+       .value_name = "N",
+       .default_value = "3",
        .meaning = "how many `things` ({values}), counted one by one by the machine in the back room, which is "
                   "slow but very careful about it",
        .sets = store(whole<unsigned>{1, 9}, &toy::count)},
-      {.name = "extra", .value_name = "N", .default_shown = "as | many", .meaning = "see [Extras](#extras)",
-       .repeatable = true, .sets = append(whole<unsigned>{}, &toy::extra)},
+      {.name = "extra",
+       .value_name = "N",
+       .default_shown = "as | many",
+       .meaning = "see [Extras](#extras)",
+       .repeatable = true,
+       .sets = append(whole<unsigned>{}, &toy::extra)},
       {.name = "loud", .meaning = "shout: a|b", .sets = store(boolean{}, &toy::loud)},
       {.name = "help", .short_name = 'h', .meaning = "print this help", .request = true},
       {.name = "secret", .meaning = "not for your eyes", .request = true, .hidden = true},

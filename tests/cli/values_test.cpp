@@ -18,8 +18,19 @@ TEST_CASE("cli::whole accepts plain decimal from min to max and nothing else", "
     bool accepted;
   };
   const auto c = GENERATE(values<text_case>({
-      {"1", true}, {"1000", true}, {"42", true}, {"0", false}, {"1001", false}, {"", false}, {"-1", false},
-      {"+5", false}, {" 5", false}, {"5 ", false}, {"5k", false}, {"0x10", false}, {"1.5", false},
+      {"1", true},
+      {"1000", true},
+      {"42", true},
+      {"0", false},
+      {"1001", false},
+      {"", false},
+      {"-1", false},
+      {"+5", false},
+      {" 5", false},
+      {"5 ", false},
+      {"5k", false},
+      {"0x10", false},
+      {"1.5", false},
       {"99999999999999999999999", false},
   }));
   INFO("text: '" << c.text << "'");

@@ -15,7 +15,7 @@
 namespace bb::test {
 
 class manual_clock {
- public:
+public:
   using duration = std::chrono::nanoseconds;
   using time_point = std::chrono::time_point<manual_clock, duration>;
 
@@ -39,7 +39,7 @@ class manual_clock {
   }
   std::size_t pending() const noexcept { return timers_.size(); }
 
- private:
+private:
   struct awaiter;
   struct canceller {
     awaiter* a_;

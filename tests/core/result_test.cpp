@@ -24,8 +24,6 @@ TEST_CASE("result::value throws the error when there is no value", "[core][resul
   try {
     static_cast<void>(bad.value());
     FAIL("value() returned without a value");
-  } catch (const std::system_error& e) {
-    CHECK(e.code() == bb::errc::timed_out);
-  }
+  } catch (const std::system_error& e) { CHECK(e.code() == bb::errc::timed_out); }
   CHECK_THROWS_AS(std::move(bad).value(), std::system_error);
 }

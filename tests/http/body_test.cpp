@@ -95,21 +95,14 @@ TEST_CASE("body_framer for_head picks the framer a head calls for", "[http][body
 }
 
 TEST_CASE("body_framer chunked finds the end of valid chunked bodies", "[http][body]") {
-  const std::string body = GENERATE(as<std::string>{},
-      "5\r\nhello\r\n0\r\n\r\n",
-      "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n",
-      "0\r\n\r\n",
-      "000\r\n\r\n",
-      "A\r\n0123456789\r\na\r\n0123456789\r\n0\r\n\r\n",
-      "0000000000000005\r\nhello\r\n0\r\n\r\n",
+  const std::string body = GENERATE(
+      as<std::string>{}, "5\r\nhello\r\n0\r\n\r\n", "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n", "0\r\n\r\n",
+      "000\r\n\r\n", "A\r\n0123456789\r\na\r\n0123456789\r\n0\r\n\r\n", "0000000000000005\r\nhello\r\n0\r\n\r\n",
       // chunk extensions, with and without values, quoted strings and BWS before ';'
-      "5;name=value\r\nhello\r\n0;last\r\n\r\n",
-      "5;a;b=\"q s\"\r\nhello\r\n0\r\n\r\n",
-      "5 ;a\r\nhello\r\n0\t; a\r\n\r\n",
-      "5;\r\nhello\r\n0\r\n\r\n",
+      "5;name=value\r\nhello\r\n0;last\r\n\r\n", "5;a;b=\"q s\"\r\nhello\r\n0\r\n\r\n",
+      "5 ;a\r\nhello\r\n0\t; a\r\n\r\n", "5;\r\nhello\r\n0\r\n\r\n",
       // trailers
-      "5\r\nhello\r\n0\r\nChecksum: abc\r\n\r\n",
-      "0\r\nA: 1\r\nB:\r\nC: x\ty \xff\r\n\r\n",
+      "5\r\nhello\r\n0\r\nChecksum: abc\r\n\r\n", "0\r\nA: 1\r\nB:\r\nC: x\ty \xff\r\n\r\n",
       // data may contain CRLF and look like framing
       "5\r\n0\r\n\r\n\r\n0\r\n\r\n");
   INFO(body);
@@ -125,25 +118,25 @@ TEST_CASE("body_framer chunked waits for the rest of an unfinished body", "[http
 
 TEST_CASE("body_framer chunked rejects malformed framing", "[http][body]") {
   const auto [body, bad_at] = GENERATE(table<std::string, std::size_t>({
-      {"\r\n", 0},                                     // no chunk-size
-      {";x\r\n", 0},                                   // extension without size
-      {"g\r\n", 0},                                    // not hex
-      {"-5\r\n", 0},                                   // sign
-      {"0x5\r\n", 1},                                  // 0x prefix
-      {"5\nhello\r\n0\r\n\r\n", 1},                    // bare LF ends the size line
-      {"5\rhello\r\n0\r\n\r\n", 2},                    // bare CR
-      {"5 \r\nhello\r\n0\r\n\r\n", 2},                 // BWS without an extension
-      {"5;a\x01\r\nhello\r\n0\r\n\r\n", 3},            // CTL in an extension
-      {"5;a\nhello\r\n0\r\n\r\n", 3},                  // bare LF in an extension
-      {"5\r\nhelloX\r\n0\r\n\r\n", 8},                 // no CRLF after data
-      {"5\r\nhello\rX\n0\r\n\r\n", 9},                 // CR not followed by LF after data
-      {"5\r\nhello\n0\r\n\r\n", 8},                    // bare LF after data
+      {"\r\n", 0},                                      // no chunk-size
+      {";x\r\n", 0},                                    // extension without size
+      {"g\r\n", 0},                                     // not hex
+      {"-5\r\n", 0},                                    // sign
+      {"0x5\r\n", 1},                                   // 0x prefix
+      {"5\nhello\r\n0\r\n\r\n", 1},                     // bare LF ends the size line
+      {"5\rhello\r\n0\r\n\r\n", 2},                     // bare CR
+      {"5 \r\nhello\r\n0\r\n\r\n", 2},                  // BWS without an extension
+      {"5;a\x01\r\nhello\r\n0\r\n\r\n", 3},             // CTL in an extension
+      {"5;a\nhello\r\n0\r\n\r\n", 3},                   // bare LF in an extension
+      {"5\r\nhelloX\r\n0\r\n\r\n", 8},                  // no CRLF after data
+      {"5\r\nhello\rX\n0\r\n\r\n", 9},                  // CR not followed by LF after data
+      {"5\r\nhello\n0\r\n\r\n", 8},                     // bare LF after data
       {"00000000000000005\r\nhello\r\n0\r\n\r\n", 16},  // 17 digits
-      {"0\r\n folded: 1\r\n\r\n", 3},                  // trailer obs-fold
-      {"0\r\nNo colon\r\n\r\n", 5},                    // trailer name with SP
-      {"0\r\nX : 1\r\n\r\n", 4},                       // whitespace before the colon
-      {"0\r\nX: 1\n\r\n", 7},                          // bare LF in a trailer
-      {"0\r\nX: \x7f\r\n\r\n", 6},                     // DEL in a trailer value
+      {"0\r\n folded: 1\r\n\r\n", 3},                   // trailer obs-fold
+      {"0\r\nNo colon\r\n\r\n", 5},                     // trailer name with SP
+      {"0\r\nX : 1\r\n\r\n", 4},                        // whitespace before the colon
+      {"0\r\nX: 1\n\r\n", 7},                           // bare LF in a trailer
+      {"0\r\nX: \x7f\r\n\r\n", 6},                      // DEL in a trailer value
       {"0\r\n\rX", 4},                                  // final CR without LF
   }));
   INFO(body);
@@ -154,8 +147,7 @@ TEST_CASE("body_framer chunked bounds extension and trailer sizes", "[http][body
   const std::string long_ext = "5;" + std::string(5000, 'e') + "\r\nhello\r\n0\r\n\r\n";
   CHECK(run(chunked(), std::vector<std::string_view>{long_ext}) == verdict{4096, false, error::bad_chunk});
   const std::string long_trailer = "0\r\nX: " + std::string(20000, 't') + "\r\n\r\n";
-  CHECK(run(chunked(), std::vector<std::string_view>{long_trailer}) ==
-        verdict{3 + 16 * 1024, false, error::bad_chunk});
+  CHECK(run(chunked(), std::vector<std::string_view>{long_trailer}) == verdict{3 + 16 * 1024, false, error::bad_chunk});
 }
 
 TEST_CASE("body_framer chunked rejects chunk sizes that add up past the limit", "[http][body]") {
@@ -218,9 +210,9 @@ TEST_CASE("body_framer chunked names the chunk data alone as payload", "[http][b
       {"5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n", "hello world"},
       {"0\r\n\r\n", ""},
       {"5;ext=\"x\"\r\nhello\r\n1 ; y\r\n!\r\n0;last\r\nChecksum: abc\r\nX: 1\r\n\r\n", "hello!"},
-      {"5\r\n0\r\n\r\n\r\n0\r\n\r\n", "0\r\n\r\n"},  // data that looks like framing is data
+      {"5\r\n0\r\n\r\n\r\n0\r\n\r\n", "0\r\n\r\n"},            // data that looks like framing is data
       {"5\r\nhello\r\n0\r\n\r\nGET / HTTP/1.1\r\n", "hello"},  // the next message is not payload
-      {"5\r\nhel", "hel"},                                      // unfinished: what came so far
+      {"5\r\nhel", "hel"},                                     // unfinished: what came so far
   }));
   INFO(body);
   CHECK(payload(chunked, body) == expected);

@@ -1,5 +1,5 @@
-#include "bb/http/error.hpp"
 #include "bb/http/message.hpp"
+#include "bb/http/error.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -12,7 +12,7 @@ TEST_CASE("iequals compares ASCII names ignoring case", "[http][message]") {
   STATIC_REQUIRE(bb::http::iequals("Content-Length", "content-LENGTH"));
   STATIC_REQUIRE_FALSE(bb::http::iequals("Content-Length", "Content-Lengt"));
   STATIC_REQUIRE_FALSE(bb::http::iequals("\xc3\xa9", "\xc3\x89"));  // no Unicode folding
-  STATIC_REQUIRE_FALSE(bb::http::iequals("[", "{"));                  // only letters fold
+  STATIC_REQUIRE_FALSE(bb::http::iequals("[", "{"));                // only letters fold
 }
 
 TEST_CASE("find_header returns the first value by name", "[http][message]") {

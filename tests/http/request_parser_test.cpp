@@ -34,8 +34,8 @@ struct outcome {
 };
 
 std::ostream& operator<<(std::ostream& os, const outcome& o) {
-  os << "{st=" << static_cast<int>(o.st) << " head_size=" << o.head_size << " ec=" << o.ec.message() << " "
-     << o.method << " " << o.target << " body=" << static_cast<int>(o.body) << " cl=" << o.content_length
+  os << "{st=" << static_cast<int>(o.st) << " head_size=" << o.head_size << " ec=" << o.ec.message() << " " << o.method
+     << " " << o.target << " body=" << static_cast<int>(o.body) << " cl=" << o.content_length
      << " keep_alive=" << o.keep_alive << " expect=" << o.expect_continue << " headers=" << o.headers.size() << "}";
   return os;
 }
@@ -231,8 +231,7 @@ TEST_CASE("request_parser accepts chunked alone as the transfer coding, empty li
   CHECK(o.body == body_kind::chunked);
 }
 
-TEST_CASE("request_parser accepts the three request target forms where their methods allow them",
-          "[http][parser]") {
+TEST_CASE("request_parser accepts the three request target forms where their methods allow them", "[http][parser]") {
   const auto [method, target] = GENERATE(table<std::string, std::string>({
       {"GET", "/"},
       {"GET", "/a/b?c=d&e=%20"},
@@ -251,9 +250,9 @@ TEST_CASE("request_parser accepts the three request target forms where their met
 }
 
 TEST_CASE("request_parser accepts a Host of RFC 3986's forms", "[http][parser]") {
-  const std::string host = GENERATE("a", "a.example", "a.example:8080", "127.0.0.1", "127.0.0.1:1", "[::1]",
-                                    "[::1]:443", "[2001:db8::7]", "[v1.fe:x]", "a-b_c~d", "%41b", "a!$&'()*+,;=",
-                                    "a:", "a:65535", "");
+  const std::string host =
+      GENERATE("a", "a.example", "a.example:8080", "127.0.0.1", "127.0.0.1:1", "[::1]", "[::1]:443", "[2001:db8::7]",
+               "[v1.fe:x]", "a-b_c~d", "%41b", "a!$&'()*+,;=", "a:", "a:65535", "");
   const std::string input = "GET / HTTP/1.1\r\nHost: " + host + "\r\n\r\n";
   INFO(input);
   CHECK(parse(input).st == parse_state::done);
@@ -273,7 +272,7 @@ TEST_CASE("request_parser answers 414 inside the request line and 431 after it",
   lim.max_head_bytes = 64;
   const auto [input, expected, status] = GENERATE(table<std::string, error, int>({
       {"GET /" + std::string(100, 'a'), error::uri_too_long, 414},
-      {"GET /" + std::string(49, 'a') + " HTTP/1.1\r\nHost: a\r\n\r\n", error::uri_too_long, 414},  // LF at 64
+      {"GET /" + std::string(49, 'a') + " HTTP/1.1\r\nHost: a\r\n\r\n", error::uri_too_long, 414},      // LF at 64
       {"GET /" + std::string(48, 'a') + " HTTP/1.1\r\nHost: a\r\n\r\n", error::header_too_large, 431},  // LF at 63
       {"GET / HTTP/1.1\r\nHost: a\r\nX: " + std::string(100, 'b'), error::header_too_large, 431},
       {"GET / HTTP/1.1\r\nHost: a\r\n" + std::string(10, 'X') + ": 1\r\n" + std::string(40, 'c'),

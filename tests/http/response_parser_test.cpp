@@ -107,30 +107,29 @@ TEST_CASE("response_parser accepts an empty or missing reason", "[http][parser]"
 }
 
 TEST_CASE("response_parser frames the body as RFC 9112 section 6.3 says", "[http][parser]") {
-  const auto [input, request_was_head, body, length, keep_alive] =
-      GENERATE(table<std::string, bool, body_kind, std::uint64_t, bool>({
-          {"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n", false, body_kind::content_length, 5, true},
-          {"HTTP/1.1 200 OK\r\nContent-Length: 5, 5\r\n\r\n", false, body_kind::content_length, 5, true},
-          {"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", false, body_kind::content_length, 0, true},
-          {"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n", true, body_kind::none, 0, true},
-          {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", true, body_kind::none, 0, true},
-          {"HTTP/1.1 100 Continue\r\n\r\n", false, body_kind::none, 0, true},
-          {"HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n", false, body_kind::none, 0, true},
-          {"HTTP/1.1 204 No Content\r\nContent-Length: 9\r\n\r\n", false, body_kind::none, 0, true},
-          {"HTTP/1.1 304 Not Modified\r\nContent-Length: x\r\n\r\n", false, body_kind::none, 0, true},
-          {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", false, body_kind::chunked, 0, true},
-          {"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", false, body_kind::chunked, 0, true},
-          {"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n", false, body_kind::chunked, 0,
-           true},
-          {"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n", false, body_kind::until_close, 0, false},
-          {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip\r\n\r\n", false, body_kind::until_close, 0, false},
-          {"HTTP/1.1 200 OK\r\n\r\n", false, body_kind::until_close, 0, false},
-          {"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 1\r\n\r\n", false, body_kind::content_length, 1,
-           false},
-          {"HTTP/1.0 200 OK\r\nContent-Length: 1\r\n\r\n", false, body_kind::content_length, 1, false},
-          {"HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 1\r\n\r\n", false, body_kind::content_length,
-           1, true},
-      }));
+  const auto [input, request_was_head, body, length,
+              keep_alive] = GENERATE(table<std::string, bool, body_kind, std::uint64_t, bool>({
+      {"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n", false, body_kind::content_length, 5, true},
+      {"HTTP/1.1 200 OK\r\nContent-Length: 5, 5\r\n\r\n", false, body_kind::content_length, 5, true},
+      {"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", false, body_kind::content_length, 0, true},
+      {"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n", true, body_kind::none, 0, true},
+      {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", true, body_kind::none, 0, true},
+      {"HTTP/1.1 100 Continue\r\n\r\n", false, body_kind::none, 0, true},
+      {"HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n", false, body_kind::none, 0, true},
+      {"HTTP/1.1 204 No Content\r\nContent-Length: 9\r\n\r\n", false, body_kind::none, 0, true},
+      {"HTTP/1.1 304 Not Modified\r\nContent-Length: x\r\n\r\n", false, body_kind::none, 0, true},
+      {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", false, body_kind::chunked, 0, true},
+      {"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", false, body_kind::chunked, 0, true},
+      {"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n", false, body_kind::chunked, 0,
+       true},
+      {"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n", false, body_kind::until_close, 0, false},
+      {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip\r\n\r\n", false, body_kind::until_close, 0, false},
+      {"HTTP/1.1 200 OK\r\n\r\n", false, body_kind::until_close, 0, false},
+      {"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 1\r\n\r\n", false, body_kind::content_length, 1, false},
+      {"HTTP/1.0 200 OK\r\nContent-Length: 1\r\n\r\n", false, body_kind::content_length, 1, false},
+      {"HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 1\r\n\r\n", false, body_kind::content_length, 1,
+       true},
+  }));
   INFO(input << " request_was_head=" << request_was_head);
   const outcome o = parse(input, request_was_head);
   REQUIRE(o.st == parse_state::done);

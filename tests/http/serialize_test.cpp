@@ -64,10 +64,12 @@ TEST_CASE("append_forwarded_request drops hop-by-hop fields, including ones Conn
         "POST /x HTTP/1.1\r\nHost: a\r\nX-Kept: 3\r\nContent-Length: 4\r\nX-Forwarded-For: 10.0.0.9\r\n\r\n");
 }
 
-TEST_CASE("append_forwarded_request never drops framing or Host, even when Connection names them", "[http][serialize]") {
+TEST_CASE("append_forwarded_request never drops framing or Host, even when Connection names them",
+          "[http][serialize]") {
   const std::string raw =
       "POST /x HTTP/1.1\r\nHost: a\r\nConnection: Transfer-Encoding, Host\r\nTransfer-Encoding: chunked\r\n\r\n";
-  CHECK(forwarded(raw) == "POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nX-Forwarded-For: 10.0.0.9\r\n\r\n");
+  CHECK(forwarded(raw) ==
+        "POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nX-Forwarded-For: 10.0.0.9\r\n\r\n");
 }
 
 TEST_CASE("append_forwarded_request forwards a body's framing as one canonical field", "[http][serialize]") {
@@ -162,7 +164,8 @@ TEST_CASE("make_error_response writes the proxy's own answers byte for byte", "[
 TEST_CASE("append_forwarded_request gives an HTTP/1.0 request without Host the Host HTTP/1.1 needs",
           "[http][serialize]") {
   const auto [raw, expected] = GENERATE(table<std::string, std::string>({
-      {"GET /p HTTP/1.0\r\n\r\n", "GET /p HTTP/1.1\r\nHost: \r\nX-Forwarded-For: 10.0.0.9\r\nConnection: close\r\n\r\n"},
+      {"GET /p HTTP/1.0\r\n\r\n",
+       "GET /p HTTP/1.1\r\nHost: \r\nX-Forwarded-For: 10.0.0.9\r\nConnection: close\r\n\r\n"},
       {"GET http://a.example:8080/p?q HTTP/1.0\r\n\r\n",
        "GET http://a.example:8080/p?q HTTP/1.1\r\nHost: a.example:8080\r\nX-Forwarded-For: 10.0.0.9\r\nConnection: "
        "close\r\n\r\n"},
@@ -183,13 +186,12 @@ TEST_CASE("append_forwarded_request gives an HTTP/1.0 request without Host the H
   CHECK(again.feed(out, h2).st == bb::http::parse_state::done);
 }
 
-TEST_CASE("wants_upgrade needs HTTP/1.1, an Upgrade field and the upgrade option in Connection",
-          "[http][serialize]") {
+TEST_CASE("wants_upgrade needs HTTP/1.1, an Upgrade field and the upgrade option in Connection", "[http][serialize]") {
   const auto [raw, expected] = GENERATE(table<std::string, bool>({
       {"GET /ws HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n", true},
       {"GET /ws HTTP/1.1\r\nHost: a\r\nConnection: keep-alive, upgrade\r\nUpgrade: h2c, websocket\r\n\r\n", true},
-      {"GET /ws HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\n\r\n", false},         // Connection does not name it
-      {"GET /ws HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\n\r\n", false},        // nothing to upgrade to
+      {"GET /ws HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\n\r\n", false},   // Connection does not name it
+      {"GET /ws HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\n\r\n", false},  // nothing to upgrade to
       {"GET /ws HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade:\r\n\r\n", false},
       {"GET /ws HTTP/1.0\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n", false},  // RFC 9110 §7.8: ignored
   }));
@@ -211,8 +213,7 @@ TEST_CASE("append_forwarded_request passes Upgrade on only when the client asked
   CHECK(forwarded(raw) == expected);
 }
 
-TEST_CASE("append_forwarded_response passes a 101 on with its Upgrade and Connection: upgrade",
-          "[http][serialize]") {
+TEST_CASE("append_forwarded_response passes a 101 on with its Upgrade and Connection: upgrade", "[http][serialize]") {
   const std::string raw =
       "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Accept: x\r\n"
       "Keep-Alive: timeout=5\r\n\r\n";

@@ -17,7 +17,8 @@ constexpr std::uint32_t keys = 10'000;
 
 std::vector<std::size_t> map_all(const bb::consistent_hash_balancer& b, const bb::cluster& c) {
   std::vector<std::size_t> out;
-  for (std::uint32_t k = 0; k < keys; ++k) out.push_back(*b.pick(lb_test::ctx(c, client(k), 0, false, bb::tried_set(c.size()))));
+  for (std::uint32_t k = 0; k < keys; ++k)
+    out.push_back(*b.pick(lb_test::ctx(c, client(k), 0, false, bb::tried_set(c.size()))));
   return out;
 }
 
@@ -34,19 +35,25 @@ TEST_CASE("consistent_hash_balancer maps a client to the same host every time", 
   const auto ip = *bb::ip_address::parse("192.0.2.7");
   const auto home = *b.pick(lb_test::ctx(c, ip, 0, false, bb::tried_set(5)));
   for (int k = 0; k < 20; ++k) CHECK(*b.pick(lb_test::ctx(c, ip, 0, false, bb::tried_set(5))) == home);
-  CHECK(*bb::consistent_hash_balancer({1, 1, 1, 1, 1}, names(5)).pick(lb_test::ctx(c, ip, 0, false, bb::tried_set(5))) == home);
+  CHECK(
+      *bb::consistent_hash_balancer({1, 1, 1, 1, 1}, names(5)).pick(lb_test::ctx(c, ip, 0, false, bb::tried_set(5))) ==
+      home);
   // The ring follows host names, not positions: listing the hosts reversed keeps the client on its host.
   auto reversed = names(5);
   std::reverse(reversed.begin(), reversed.end());
-  CHECK(*bb::consistent_hash_balancer({1, 1, 1, 1, 1}, reversed).pick(lb_test::ctx(c, ip, 0, false, bb::tried_set(5))) == 4 - home);
+  CHECK(
+      *bb::consistent_hash_balancer({1, 1, 1, 1, 1}, reversed).pick(lb_test::ctx(c, ip, 0, false, bb::tried_set(5))) ==
+      4 - home);
   // An IPv6 client is its /64, and an IPv4-mapped address is the IPv4 client.
   const auto v6a = *bb::ip_address::parse("2001:db8:1:2::1"), v6b = *bb::ip_address::parse("2001:db8:1:2:ffff::9");
-  CHECK(bb::consistent_hash_balancer::client_hash(lb_test::key(v6a)) == bb::consistent_hash_balancer::client_hash(lb_test::key(v6b)));
+  CHECK(bb::consistent_hash_balancer::client_hash(lb_test::key(v6a)) ==
+        bb::consistent_hash_balancer::client_hash(lb_test::key(v6b)));
   CHECK(bb::consistent_hash_balancer::client_hash(lb_test::key(*bb::ip_address::parse("::ffff:192.0.2.7"))) ==
         bb::consistent_hash_balancer::client_hash(lb_test::key(ip)));
 }
 
-TEST_CASE("consistent_hash_balancer moves only the leaving host's clients, and moves them back", "[lb][consistent-hash]") {
+TEST_CASE("consistent_hash_balancer moves only the leaving host's clients, and moves them back",
+          "[lb][consistent-hash]") {
   const std::size_t n = 10;
   auto c = make_cluster(n);
   bb::consistent_hash_balancer b(std::vector<std::uint32_t>(n, 1), names(n));

@@ -60,13 +60,12 @@ inline bb::pick_context ctx(const bb::cluster& c, bb::rng& r, std::int64_t now_n
   return {c, r, at(now_ns), passive_retry, tried, {}};
 }
 /// A pick for the client at `client` (consistent hash), which draws nothing at random.
-inline bb::pick_context ctx(const bb::cluster& c, const bb::ip_address& client, std::int64_t now_ns,
-                            bool passive_retry, const bb::tried_set& tried) {
+inline bb::pick_context ctx(const bb::cluster& c, const bb::ip_address& client, std::int64_t now_ns, bool passive_retry,
+                            const bb::tried_set& tried) {
   return {c, unused_random(), at(now_ns), passive_retry, tried, key(client)};
 }
 /// A pick that draws nothing at random (round robin).
-inline bb::pick_context ctx(const bb::cluster& c, std::int64_t now_ns, bool passive_retry,
-                            const bb::tried_set& tried) {
+inline bb::pick_context ctx(const bb::cluster& c, std::int64_t now_ns, bool passive_retry, const bb::tried_set& tried) {
   return {c, unused_random(), at(now_ns), passive_retry, tried, {}};
 }
 /// A pick by the balancer for the client at `client`.

@@ -20,7 +20,8 @@ TEST_CASE("least_requests_balancer picks the host with the fewest in flight", "[
   load(b, 0, 3), load(b, 1, 1), load(b, 2, 2), load(b, 3, 4);
   bb::rng r(7);
   for (int k = 0; k < 50; ++k) CHECK(*b.pick(lb_test::ctx(c, r, 0, false, bb::tried_set(4))) == 1);
-  b.on_finish(0, lb_test::result(0, true, 0)), b.on_finish(0, lb_test::result(0, true, 0)), b.on_finish(0, lb_test::result(0, true, 0));
+  b.on_finish(0, lb_test::result(0, true, 0)), b.on_finish(0, lb_test::result(0, true, 0)),
+      b.on_finish(0, lb_test::result(0, true, 0));
   CHECK(b.in_flight(0) == 0);
   CHECK(*b.pick(lb_test::ctx(c, r, 0, false, bb::tried_set(4))) == 0);
 }

@@ -17,7 +17,8 @@ constexpr std::int64_t s = 1000 * ms;
 }  // namespace
 
 TEST_CASE("peak_ewma_balancer jumps to a peak at once and decays toward lower latencies", "[lb][peak-ewma]") {
-  bb::peak_ewma_balancer b({1, 1}, {.decay = std::chrono::seconds(10), .default_latency = std::chrono::milliseconds(2)});
+  bb::peak_ewma_balancer b({1, 1},
+                           {.decay = std::chrono::seconds(10), .default_latency = std::chrono::milliseconds(2)});
   CHECK(b.estimate_ns(0, lb_test::at(0)) == 2 * ms);  // never observed: the default, which does not fade
   CHECK(b.estimate_ns(0, lb_test::at(100 * s)) == 2 * ms);
   b.on_start(0);
@@ -57,13 +58,13 @@ TEST_CASE("peak_ewma_balancer tries a host never observed as soon as it is drawn
   CHECK(*b.pick(lb_test::ctx(c, r, 0, false, bb::tried_set(2))) == 0);
 }
 
-TEST_CASE("peak_ewma_balancer forgets what it learned about a host that went down once it is back",
-          "[lb][peak-ewma]") {
+TEST_CASE("peak_ewma_balancer forgets what it learned about a host that went down once it is back", "[lb][peak-ewma]") {
   auto c = make_cluster(2);
   bb::peak_ewma_balancer b({1, 1});
   bb::rng r(5);
   b.on_start(0), b.on_finish(0, lb_test::result(1 * ms, true, 0));
-  for (int k = 0; k < 5; ++k) b.on_start(1), b.on_finish(1, lb_test::result(2'000 * ms, false, 0));  // failing slowly: 64 s
+  for (int k = 0; k < 5; ++k)
+    b.on_start(1), b.on_finish(1, lb_test::result(2'000 * ms, false, 0));  // failing slowly: 64 s
   CHECK(*b.pick(lb_test::ctx(c, r, 0, false, bb::tried_set(2))) == 0);
   c.set_up(1, false);  // taken down by a check ...
   CHECK(*b.pick(lb_test::ctx(c, r, 0, false, bb::tried_set(2))) == 0);
@@ -121,7 +122,7 @@ TEST_CASE("peak_ewma_balancer moves traffic off a host that turns 10x slower, an
   }
   auto share = [&](std::size_t w) { return windows[w][2] / 20'000.0; };
   CHECK(share(0) == Approx(1.0 / 3).margin(0.05));  // all equal
-  CHECK(share(1) < 0.05);  // slow: shunned within the first window
+  CHECK(share(1) < 0.05);                           // slow: shunned within the first window
   CHECK(share(2) < 0.05);
   CHECK(share(3) < 0.05);
   CHECK(share(9) == Approx(1.0 / 3).margin(0.07));  // recovered: its share comes back

@@ -12,9 +12,9 @@ using lb_test::client;
 using lb_test::make_cluster;
 
 TEST_CASE("parse_balance_policy reads the command-line names and refuses others", "[lb][policy]") {
-  const auto p = GENERATE(bb::balance_policy::random, bb::balance_policy::round_robin,
-                          bb::balance_policy::least_requests, bb::balance_policy::p2c,
-                          bb::balance_policy::consistent_hash, bb::balance_policy::peak_ewma);
+  const auto p =
+      GENERATE(bb::balance_policy::random, bb::balance_policy::round_robin, bb::balance_policy::least_requests,
+               bb::balance_policy::p2c, bb::balance_policy::consistent_hash, bb::balance_policy::peak_ewma);
   CHECK(bb::parse_balance_policy(bb::to_string(p)) == p);
   CHECK(bb::parse_balance_policy("round-robin") == bb::balance_policy::round_robin);
   CHECK_FALSE(bb::parse_balance_policy("round_robin"));
@@ -28,13 +28,14 @@ TEST_CASE("balancer with random and equal weights draws one uniform number per p
   auto c = make_cluster(5);
   bb::balancer b(bb::balance_policy::random, {1, 1, 1, 1, 1});
   bb::rng r1(99), r2(99);
-  for (int k = 0; k < 200; ++k) REQUIRE(*b.pick(lb_test::ctx(c, r1, 0, false, bb::tried_set(5), client(0))) == r2.below(5));
+  for (int k = 0; k < 200; ++k)
+    REQUIRE(*b.pick(lb_test::ctx(c, r1, 0, false, bb::tried_set(5), client(0))) == r2.below(5));
 }
 
 TEST_CASE("balancer shares an idle cluster by weight under every policy", "[lb][policy]") {
-  const auto p = GENERATE(bb::balance_policy::random, bb::balance_policy::round_robin,
-                          bb::balance_policy::least_requests, bb::balance_policy::p2c,
-                          bb::balance_policy::consistent_hash, bb::balance_policy::peak_ewma);
+  const auto p =
+      GENERATE(bb::balance_policy::random, bb::balance_policy::round_robin, bb::balance_policy::least_requests,
+               bb::balance_policy::p2c, bb::balance_policy::consistent_hash, bb::balance_policy::peak_ewma);
   INFO(bb::to_string(p));
   auto c = make_cluster(3);
   bb::balancer b(p, {3, 1, 2});
@@ -53,9 +54,9 @@ TEST_CASE("balancer shares an idle cluster by weight under every policy", "[lb][
 }
 
 TEST_CASE("balancer skips dead and tried hosts and says when none is left under every policy", "[lb][policy]") {
-  const auto p = GENERATE(bb::balance_policy::random, bb::balance_policy::round_robin,
-                          bb::balance_policy::least_requests, bb::balance_policy::p2c,
-                          bb::balance_policy::consistent_hash, bb::balance_policy::peak_ewma);
+  const auto p =
+      GENERATE(bb::balance_policy::random, bb::balance_policy::round_robin, bb::balance_policy::least_requests,
+               bb::balance_policy::p2c, bb::balance_policy::consistent_hash, bb::balance_policy::peak_ewma);
   INFO(bb::to_string(p));
   auto c = make_cluster(4);
   bb::balancer b(p, {1, 2, 1, 1});
@@ -75,9 +76,9 @@ TEST_CASE("balancer skips dead and tried hosts and says when none is left under 
 }
 
 TEST_CASE("balancer refuses a bad configuration at construction", "[lb][policy]") {
-  const auto p = GENERATE(bb::balance_policy::random, bb::balance_policy::round_robin,
-                          bb::balance_policy::least_requests, bb::balance_policy::p2c,
-                          bb::balance_policy::consistent_hash, bb::balance_policy::peak_ewma);
+  const auto p =
+      GENERATE(bb::balance_policy::random, bb::balance_policy::round_robin, bb::balance_policy::least_requests,
+               bb::balance_policy::p2c, bb::balance_policy::consistent_hash, bb::balance_policy::peak_ewma);
   CHECK_THROWS_AS(bb::balancer(p, {}), std::invalid_argument);
   CHECK_THROWS_AS(bb::balancer(p, {1, 0}), std::invalid_argument);
 }

@@ -1,5 +1,5 @@
-#include <bb/limit/decision.hpp>
 #include <bb/core/client_key.hpp>
+#include <bb/limit/decision.hpp>
 #include <catch2/catch.hpp>
 #include <cstdint>
 #include <string>

@@ -18,7 +18,7 @@ using ns = std::chrono::nanoseconds;
 
 bb::client_key v4_key(std::uint32_t i) {
   return bb::client_key_of(bb::ip_address::v4(static_cast<std::uint8_t>(i >> 24), static_cast<std::uint8_t>(i >> 16),
-                                             static_cast<std::uint8_t>(i >> 8), static_cast<std::uint8_t>(i)));
+                                              static_cast<std::uint8_t>(i >> 8), static_cast<std::uint8_t>(i)));
 }
 }  // namespace
 
@@ -59,10 +59,8 @@ TEMPLATE_TEST_CASE("memory_store answers exactly as states that are never reclai
   const std::uint64_t seed = GENERATE(1, 2, 3);
   CAPTURE(seed);
   auto algorithm = [] {
-    if constexpr (std::is_same_v<TestType, bb::gcra>)
-      return bb::gcra(2, 5, 1s);
-    else
-      return TestType(5, 1s);
+    if constexpr (std::is_same_v<TestType, bb::gcra>) return bb::gcra(2, 5, 1s);
+    else return TestType(5, 1s);
   }();
   bb::memory_store store(algorithm, 4, seed);
   std::map<std::uint32_t, typename TestType::state_type> reference;
@@ -126,10 +124,8 @@ TEMPLATE_TEST_CASE("memory_store never admits more than N per key per window fro
   constexpr std::uint32_t n = 50;
   constexpr ns window = 1s;
   auto algorithm = [] {
-    if constexpr (std::is_same_v<TestType, bb::gcra>)
-      return bb::gcra(n - 1, n, window);
-    else
-      return TestType(n, window);
+    if constexpr (std::is_same_v<TestType, bb::gcra>) return bb::gcra(n - 1, n, window);
+    else return TestType(n, window);
   }();
   bb::memory_store store(algorithm, 8);
   const int threads = static_cast<int>(std::max(4u, std::thread::hardware_concurrency()));

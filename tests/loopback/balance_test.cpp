@@ -32,7 +32,8 @@ std::string body_of(const server_process& origin) { return "hello from " + origi
 
 }  // namespace
 
-TEST_CASE("balancebeam --balance round-robin follows the upstream weights exactly", "[loopback][balancebeam][balance]") {
+TEST_CASE("balancebeam --balance round-robin follows the upstream weights exactly",
+          "[loopback][balancebeam][balance]") {
   auto a = start_origin({});
   auto b = start_origin({});
   auto proxy = start_balancebeam({a.address() + ",weight=3", b.address()},
@@ -42,7 +43,8 @@ TEST_CASE("balancebeam --balance round-robin follows the upstream weights exactl
   CHECK(seen.at(body_of(b)) == 10);
 }
 
-TEST_CASE("balancebeam --balance consistent-hash keeps one client on one upstream", "[loopback][balancebeam][balance]") {
+TEST_CASE("balancebeam --balance consistent-hash keeps one client on one upstream",
+          "[loopback][balancebeam][balance]") {
   auto a = start_origin({});
   auto b = start_origin({});
   auto c = start_origin({});

@@ -21,7 +21,7 @@ namespace bb_test {
 
 /// The pattern, laid out so that any stretch of up to `block` bytes is one view.
 class bulk_pattern {
- public:
+public:
   static constexpr std::size_t period = 251;
   static constexpr std::size_t block = 256 * 1024;
 
@@ -39,13 +39,13 @@ class bulk_pattern {
     return p;
   }
 
- private:
+private:
   std::vector<char> bytes_;
 };
 
 /// Counts the bytes of a bulk body as they arrive and checks them against the pattern.
 class bulk_checker {
- public:
+public:
   void feed(std::string_view data) {
     const auto& p = bulk_pattern::get();
     while (!data.empty()) {
@@ -65,14 +65,14 @@ class bulk_checker {
            (intact() ? std::string("intact") : "mismatch in the block at " + std::to_string(first_mismatch_));
   }
 
- private:
+private:
   std::uint64_t count_ = 0;
   std::int64_t first_mismatch_ = -1;
 };
 
 /// Decodes a chunked body incrementally; chunk extensions and trailers are skipped.
 class chunked_decoder {
- public:
+public:
   /// Decodes from the start of `in`, passing chunk data to `sink(std::string_view)`;
   /// returns the bytes used, fewer than in.size() only once done(). Throws on bad framing.
   template <class Sink>
@@ -98,7 +98,7 @@ class chunked_decoder {
   }
   [[nodiscard]] bool done() const noexcept { return state_ == state::done; }
 
- private:
+private:
   enum class state { size_line, data, data_crlf, trailer, done };
 
   void end_line() {
@@ -169,7 +169,9 @@ inline void send_bulk_body(int fd, std::uint64_t n, bool chunked) {
   char size_line[32];
   for (std::uint64_t sent = 0; sent < n;) {
     const auto k = static_cast<std::size_t>(std::min<std::uint64_t>(n - sent, bulk_pattern::block));
-    if (chunked) send_all(fd, std::string_view(size_line, static_cast<std::size_t>(std::snprintf(size_line, sizeof size_line, "%zx\r\n", k))));
+    if (chunked)
+      send_all(fd, std::string_view(
+                       size_line, static_cast<std::size_t>(std::snprintf(size_line, sizeof size_line, "%zx\r\n", k))));
     send_all(fd, p.at(sent, k));
     if (chunked) send_all(fd, "\r\n");
     sent += k;

@@ -17,13 +17,13 @@
 namespace bb_test {
 
 class bulk_upstream {
- public:
+public:
   bulk_upstream() : server_([this](int fd) { serve(fd); }) {}
 
   /// "127.0.0.1:port", as passed to --upstream.
   [[nodiscard]] std::string address() const { return server_.address(); }
 
- private:
+private:
   static void serve(int fd) {
     wire_reader in(fd);
     for (;;) {

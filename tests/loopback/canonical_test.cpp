@@ -21,7 +21,7 @@ namespace {
 
 /// Records the raw head and the body of every request it receives; answers 200 "ok".
 class capture_upstream {
- public:
+public:
   capture_upstream() : server_([this](int fd) { serve(fd); }) {}
   [[nodiscard]] std::string address() const { return server_.address(); }
   /// (head as received, body as decoded) of every request so far.
@@ -30,7 +30,7 @@ class capture_upstream {
     return seen_;
   }
 
- private:
+private:
   void serve(int fd) {
     each_request(fd, [&](const upstream_request& r, wire_reader& in) {
       auto body = r.read_body(in);
@@ -50,7 +50,8 @@ class capture_upstream {
 
 }  // namespace
 
-TEST_CASE("balancebeam forwards a body's framing upstream as one canonical field", "[loopback][balancebeam][canonical]") {
+TEST_CASE("balancebeam forwards a body's framing upstream as one canonical field",
+          "[loopback][balancebeam][canonical]") {
   struct row {
     std::string framing;  // the client's framing fields
     std::string body;     // as the client sends it
@@ -88,13 +89,13 @@ TEST_CASE("balancebeam refuses a Host, target or method no upstream could read a
     std::string request;
     int status;
   };
-  const auto r = GENERATE(row{"GET / HTTP/1.1\r\nHost: a/b c\r\n\r\n", 400}, row{"GET / HTTP/1.1\r\nHost: a@b\r\n\r\n", 400},
-                          row{"GET / HTTP/1.1\r\nHost: \"a\"\r\n\r\n", 400}, row{"GET / HTTP/1.1\r\nHost: <a>\r\n\r\n", 400},
-                          row{"GET a/b HTTP/1.1\r\nHost: a\r\n\r\n", 400}, row{"GET * HTTP/1.1\r\nHost: a\r\n\r\n", 400},
-                          row{"GET a.example:443 HTTP/1.1\r\nHost: a\r\n\r\n", 400},
-                          row{"GET /a#frag HTTP/1.1\r\nHost: a\r\n\r\n", 400},
-                          row{"CONNECT a.example:443 HTTP/1.1\r\nHost: a.example:443\r\n\r\n", 501},
-                          row{"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", 501});
+  const auto r = GENERATE(
+      row{"GET / HTTP/1.1\r\nHost: a/b c\r\n\r\n", 400}, row{"GET / HTTP/1.1\r\nHost: a@b\r\n\r\n", 400},
+      row{"GET / HTTP/1.1\r\nHost: \"a\"\r\n\r\n", 400}, row{"GET / HTTP/1.1\r\nHost: <a>\r\n\r\n", 400},
+      row{"GET a/b HTTP/1.1\r\nHost: a\r\n\r\n", 400}, row{"GET * HTTP/1.1\r\nHost: a\r\n\r\n", 400},
+      row{"GET a.example:443 HTTP/1.1\r\nHost: a\r\n\r\n", 400}, row{"GET /a#frag HTTP/1.1\r\nHost: a\r\n\r\n", 400},
+      row{"CONNECT a.example:443 HTTP/1.1\r\nHost: a.example:443\r\n\r\n", 501},
+      row{"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", 501});
   INFO(r.request);
   capture_upstream upstream;
   auto proxy = start_balancebeam({upstream.address()}, {"--threads", "1", "--active-health-check-interval", "0"});
@@ -106,11 +107,13 @@ TEST_CASE("balancebeam refuses a Host, target or method no upstream could read a
   CHECK(c.closed_by_peer());
   CHECK(upstream.requests().empty());
   // One line with the reason.
-  CHECK_THAT(proxy.child().err(), Catch::Contains("bad request: ") && Catch::Contains("-> " + std::to_string(r.status)));
+  CHECK_THAT(proxy.child().err(),
+             Catch::Contains("bad request: ") && Catch::Contains("-> " + std::to_string(r.status)));
   stop_cleanly(proxy);
 }
 
-TEST_CASE("balancebeam forwards OPTIONS * and absolute-form targets as they came", "[loopback][balancebeam][canonical]") {
+TEST_CASE("balancebeam forwards OPTIONS * and absolute-form targets as they came",
+          "[loopback][balancebeam][canonical]") {
   capture_upstream upstream;
   auto proxy = start_balancebeam({upstream.address()}, {"--threads", "1", "--active-health-check-interval", "0"});
   http_client c(proxy.port());

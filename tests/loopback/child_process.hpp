@@ -45,7 +45,7 @@ inline exit_status exit_code(int code) noexcept { return {true, code, 0}; }
 
 /// A temporary file, removed by the destructor.
 class temp_file {
- public:
+public:
   temp_file() {
     const char* dir = std::getenv("TMPDIR");
     path_ = std::string(dir && *dir ? dir : "/tmp") + "/bb_loopback_XXXXXX";
@@ -65,13 +65,13 @@ class temp_file {
     return s.str();
   }
 
- private:
+private:
   std::string path_;
   unique_fd fd_;
 };
 
 class child_process {
- public:
+public:
   /// Starts `path` with `args` (argv[1..]).
   child_process(const std::string& path, const std::vector<std::string>& args) {
     std::vector<std::string> argv_s{path};
@@ -143,7 +143,7 @@ class child_process {
   [[nodiscard]] std::string out() const { return out_.read(); }
   [[nodiscard]] std::string err() const { return err_.read(); }
 
- private:
+private:
   temp_file out_;
   temp_file err_;
   pid_t pid_ = -1;

@@ -38,9 +38,9 @@ TEST_CASE("balancebeam --help prints the flags and exits 0", "[loopback][balance
   CHECK_THAT(r.out, Catch::Contains("--bind"));
   CHECK_THAT(r.out, Catch::Contains("--active-health-check-interval"));
   CHECK_THAT(r.out, Catch::Contains("--max-requests-per-minute"));
-  for (const char* flag : {"--client-header-timeout", "--client-idle-timeout", "--upstream-response-timeout",
-                           "--body-idle-timeout", "--upstream-idle-timeout", "--max-header-bytes", "--max-headers", "--max-body-bytes",
-                           "--max-connections"})
+  for (const char* flag :
+       {"--client-header-timeout", "--client-idle-timeout", "--upstream-response-timeout", "--body-idle-timeout",
+        "--upstream-idle-timeout", "--max-header-bytes", "--max-headers", "--max-body-bytes", "--max-connections"})
     CHECK_THAT(r.out, Catch::Contains(flag));
 }
 
@@ -65,7 +65,8 @@ TEST_CASE("balancebeam rejects a malformed flag value with exit 2 and one line n
       {{"--bind", "127.0.0.1:0", "--upstream", "127.0.0.1:1", "--active-health-check-interval", "soon"},
        "--active-health-check-interval"},
       // Timeouts: seconds, more than 0, fractions allowed (as --upstream-connect-timeout).
-      {{"--bind", "127.0.0.1:0", "--upstream", "127.0.0.1:1", "--client-header-timeout", "0"}, "--client-header-timeout"},
+      {{"--bind", "127.0.0.1:0", "--upstream", "127.0.0.1:1", "--client-header-timeout", "0"},
+       "--client-header-timeout"},
       {{"--bind", "127.0.0.1:0", "--upstream", "127.0.0.1:1", "--client-header-timeout", "soon"},
        "--client-header-timeout"},
       {{"--bind", "127.0.0.1:0", "--upstream", "127.0.0.1:1", "--client-idle-timeout", "-1"}, "--client-idle-timeout"},
@@ -73,7 +74,8 @@ TEST_CASE("balancebeam rejects a malformed flag value with exit 2 and one line n
        "--upstream-response-timeout"},
       {{"--bind", "127.0.0.1:0", "--upstream", "127.0.0.1:1", "--body-idle-timeout", "0.0"}, "--body-idle-timeout"},
       {{"--bind", "127.0.0.1:0", "--upstream", "127.0.0.1:1", "--body-idle-timeout", "100000"}, "--body-idle-timeout"},
-      {{"--bind", "127.0.0.1:0", "--upstream", "127.0.0.1:1", "--upstream-idle-timeout", "-1"}, "--upstream-idle-timeout"},
+      {{"--bind", "127.0.0.1:0", "--upstream", "127.0.0.1:1", "--upstream-idle-timeout", "-1"},
+       "--upstream-idle-timeout"},
       // Limits: whole numbers in range.
       {{"--bind", "127.0.0.1:0", "--upstream", "127.0.0.1:1", "--max-header-bytes", "100"}, "--max-header-bytes"},
       {{"--bind", "127.0.0.1:0", "--upstream", "127.0.0.1:1", "--max-header-bytes", "16k"}, "--max-header-bytes"},

@@ -55,9 +55,7 @@ TEST_CASE("balancebeam serves several keep-alive requests per connection (cs110l
                 r.body.find("x-forwarded-for: 127.0.0.1") == std::string::npos)
               failures[c] += "unexpected response to " + path + ": " + r.status_line + "\n" + r.body + "\n";
           }
-        } catch (const std::exception& e) {
-          failures[c] += e.what();
-        }
+        } catch (const std::exception& e) { failures[c] += e.what(); }
       });
     }
   }

@@ -31,7 +31,7 @@ namespace {
 /// - /until-close: a 200 whose body ends at close, the close right behind its last bytes.
 /// - anything else: 200 "ok <path>\n", keep-alive.
 class fault_upstream {
- public:
+public:
   static constexpr std::size_t promised = 1000;
   static constexpr std::size_t sent = 100;
 
@@ -46,7 +46,7 @@ class fault_upstream {
   /// Body bytes /upload has received so far.
   [[nodiscard]] std::size_t upload_progress() const noexcept { return upload_progress_.load(); }
 
- private:
+private:
   void serve(int fd) {
     each_request(fd, [&](const upstream_request& r, wire_reader& in) { return answer(fd, r.target, in); });
   }
@@ -54,8 +54,8 @@ class fault_upstream {
   /// Answers one request for `path`; false when the connection is to end.
   bool answer(int fd, const std::string& path, wire_reader& in) {
     if (path == "/reset-mid") {
-      send_all(fd, "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(promised) + "\r\n\r\n" +
-                       std::string(sent, 'x'));
+      send_all(fd,
+               "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(promised) + "\r\n\r\n" + std::string(sent, 'x'));
       // Let the proxy pass the partial body on before the reset can discard it.
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
       reset(fd);
@@ -116,8 +116,7 @@ class fault_upstream {
 
   void wait_for_close(wire_reader& in) {
     try {
-      while (in.fill()) {
-      }
+      while (in.fill()) {}
     } catch (const std::exception&) {  // a reset is a close too; a timeout is not, but ends the wait
     }
     ++torn_down_;
@@ -239,8 +238,7 @@ TEST_CASE("balancebeam tears down the upstream connection when a client leaves m
 
 // A FIN that arrives together with the last bytes must still be seen: an edge-triggered
 // reader that takes a short read for "drained" waits for an edge that never comes.
-TEST_CASE("balancebeam ends a body delimited by close when the close comes with its last bytes",
-          "[loopback][fault]") {
+TEST_CASE("balancebeam ends a body delimited by close when the close comes with its last bytes", "[loopback][fault]") {
   fault_upstream upstream;
   quiet_proxy proxy(upstream.address());
 
@@ -257,8 +255,7 @@ TEST_CASE("balancebeam ends a body delimited by close when the close comes with 
   stop_cleanly(proxy.process());
 }
 
-TEST_CASE("balancebeam answers a client that half-closes right after its request, then closes",
-          "[loopback][fault]") {
+TEST_CASE("balancebeam answers a client that half-closes right after its request, then closes", "[loopback][fault]") {
   fault_upstream upstream;
   quiet_proxy proxy(upstream.address());
 

@@ -21,11 +21,11 @@ namespace {
 /// An upstream whose chunked answers come in small pieces: "GET /pieces" gets the body
 /// "abcdefg" as chunks with extensions and a trailer, each framing part its own write.
 class pieces_upstream {
- public:
+public:
   pieces_upstream() : server_([](int fd) { serve(fd); }) {}
   [[nodiscard]] std::string address() const { return server_.address(); }
 
- private:
+private:
   static void serve(int fd) {
     each_request(fd, [fd](const upstream_request& r, wire_reader&) {
       if (r.target != "/pieces") {
@@ -33,7 +33,8 @@ class pieces_upstream {
         return true;
       }
       send_all(fd, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-Sum\r\n\r\n");
-      for (const char* piece : {"3;ext=1\r\n", "abc", "\r\n", "1\r\nd\r\n", "3\r\nefg\r\n", "0\r\n", "X-Sum: 7\r\n", "\r\n"}) {
+      for (const char* piece :
+           {"3;ext=1\r\n", "abc", "\r\n", "1\r\nd\r\n", "3\r\nefg\r\n", "0\r\n", "X-Sum: 7\r\n", "\r\n"}) {
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
         send_all(fd, piece);
       }
@@ -53,8 +54,7 @@ message_head get10(unique_fd& s, wire_reader& in, const std::string& path, std::
 
 }  // namespace
 
-TEST_CASE("balancebeam de-chunks a chunked response for an HTTP/1.0 client and closes after it",
-          "[loopback][http10]") {
+TEST_CASE("balancebeam de-chunks a chunked response for an HTTP/1.0 client and closes after it", "[loopback][http10]") {
   // keep-alive asked for or not: the body's end is the connection's.
   const std::string connection = GENERATE("", "Connection: keep-alive\r\n");
   INFO(connection);

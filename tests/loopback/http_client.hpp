@@ -25,7 +25,7 @@ struct http_response {
 
 /// A client connection to 127.0.0.1:port.
 class http_client {
- public:
+public:
   explicit http_client(std::uint16_t port) : s_(try_connect(port)), reader_(s_.get()) {
     if (!s_) throw std::runtime_error("cannot connect to 127.0.0.1:" + std::to_string(port));
   }
@@ -40,7 +40,8 @@ class http_client {
     std::string r;
     r.append(method).append(" ").append(path).append(" HTTP/1.1\r\n");
     r.append("Host: 127.0.0.1\r\nx-sent-by: balancebeam-tests\r\n");
-    if (!body.empty() || method == "POST") r.append("Content-Length: ").append(std::to_string(body.size())).append("\r\n");
+    if (!body.empty() || method == "POST")
+      r.append("Content-Length: ").append(std::to_string(body.size())).append("\r\n");
     r.append(extra_fields);
     r.append("\r\n");
     r.append(body);
@@ -80,7 +81,7 @@ class http_client {
   /// nothing more sent.
   bool closed_by_peer() { return reader_.closed_by_peer(); }
 
- private:
+private:
   unique_fd s_;
   wire_reader reader_;
 };

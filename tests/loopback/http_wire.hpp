@@ -24,7 +24,8 @@ using header_fields = std::vector<std::pair<std::string, std::string>>;
 
 inline std::string lower(std::string_view s) {
   std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return out;
 }
 
@@ -37,7 +38,7 @@ inline std::optional<std::string> find_field(const header_fields& h, std::string
 
 /// Reads from a blocking socket through a buffer; every read obeys the socket's timeout.
 class wire_reader {
- public:
+public:
   explicit wire_reader(int fd) noexcept : fd_(fd) {}
 
   /// Reads more bytes; false at end of stream. Throws on timeout or error.
@@ -77,8 +78,7 @@ class wire_reader {
 
   /// Everything until the peer closes.
   std::string read_to_end() {
-    while (fill()) {
-    }
+    while (fill()) {}
     return take(buf_.size());
   }
 
@@ -118,7 +118,7 @@ class wire_reader {
     }
   }
 
- private:
+private:
   std::string take(std::size_t n) {
     std::string out = buf_.substr(0, n);
     buf_.erase(0, n);

@@ -36,7 +36,7 @@ static_assert(poison.size() == 46);
 ///   GET  /204     204, then 100 ms later the same 46 bytes
 ///   GET  /double  200 "first", then 100 ms later a second response
 class late_upstream {
- public:
+public:
   late_upstream() : server_([this](int fd) { serve(fd); }) {}
   [[nodiscard]] std::string address() const { return server_.address(); }
   /// Late writes made so far.
@@ -44,7 +44,7 @@ class late_upstream {
   /// Connections that ended (the proxy closed them).
   [[nodiscard]] int closed() const noexcept { return closed_.load(); }
 
- private:
+private:
   void serve(int fd) {
     // Counted however the connection ends: a proxy that closes with the late bytes unread
     // resets it, which throws out of the read.
@@ -90,7 +90,8 @@ TEST_CASE("balancebeam never hands a late body or a second response to the next 
     int status;
     const char* body;
   };
-  const auto r = GENERATE(row{"HEAD", "/head", 200, ""}, row{"GET", "/204", 204, ""}, row{"GET", "/double", 200, "first"});
+  const auto r =
+      GENERATE(row{"HEAD", "/head", 200, ""}, row{"GET", "/204", 204, ""}, row{"GET", "/double", 200, "first"});
   // One worker, as in the report, and the default (a worker per core), where the poisoned
   // connection sits in one worker's pool and the clients spread over all of them.
   const auto threads = GENERATE(std::vector<std::string>{"--threads", "1"}, std::vector<std::string>{});
@@ -141,12 +142,12 @@ enum class refusal {
 
 /// Answers every POST 413 as soon as its head is read; counts the body bytes it saw.
 class refusing_upstream {
- public:
+public:
   explicit refusing_upstream(refusal how) : how_(how), server_([this](int fd) { serve(fd); }) {}
   [[nodiscard]] std::string address() const { return server_.address(); }
   [[nodiscard]] std::uint64_t body_bytes() const noexcept { return body_.load(); }
 
- private:
+private:
   void serve(int fd) {
     wire_reader in(fd);
     const auto raw = in.read_through("\r\n\r\n");
@@ -174,13 +175,16 @@ class refusing_upstream {
 TEST_CASE("balancebeam relays an upstream's early 413 to a 64 MiB upload while the client is still sending",
           "[loopback][balancebeam][integrity]") {
   const auto how = GENERATE(refusal::close_at_once, refusal::lingering, refusal::keep_alive);
-  INFO("upstream: " << (how == refusal::close_at_once ? "closes at once" : how == refusal::lingering ? "lingers" : "keeps alive"));
+  INFO("upstream: " << (how == refusal::close_at_once ? "closes at once"
+                        : how == refusal::lingering   ? "lingers"
+                                                      : "keeps alive"));
   refusing_upstream upstream(how);
   auto proxy = start_balancebeam({upstream.address()}, {"--threads", "1", "--active-health-check-interval", "0"});
   const std::uint64_t total = 64 * mib;
   auto s = try_connect(proxy.port());
   REQUIRE(s);
-  send_all(s.get(), "POST /upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: " + std::to_string(total) + "\r\n\r\n");
+  send_all(s.get(),
+           "POST /upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: " + std::to_string(total) + "\r\n\r\n");
   std::atomic<std::uint64_t> sent{0};
   std::atomic<bool> answered{false};
   std::thread sender([&] {
@@ -191,8 +195,7 @@ TEST_CASE("balancebeam relays an upstream's early 413 to a 64 MiB upload while t
         if (n <= 0) break;  // the proxy closed (after its linger), or the test timed out
         sent += static_cast<std::uint64_t>(n);
       }
-    } catch (...) {
-    }
+    } catch (...) {}
   });
   wire_reader in(s.get());
   std::string head;
@@ -200,9 +203,7 @@ TEST_CASE("balancebeam relays an upstream's early 413 to a 64 MiB upload while t
   try {
     head = in.read_through("\r\n\r\n").value_or("");
     sent_when_answered = sent.load();
-  } catch (const std::exception& e) {
-    FAIL_CHECK("no response: " << e.what());
-  }
+  } catch (const std::exception& e) { FAIL_CHECK("no response: " << e.what()); }
   answered = true;
   ::shutdown(s.get(), SHUT_WR);  // wakes a sender blocked in send
   sender.join();

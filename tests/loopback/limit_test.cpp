@@ -93,7 +93,8 @@ TEST_CASE("balancebeam answers 413 to a body over --max-body-bytes, by Content-L
   stop_cleanly(proxy);
 }
 
-TEST_CASE("balancebeam's 413 reaches a client that sends its whole body before it reads", "[loopback][balancebeam][limit]") {
+TEST_CASE("balancebeam's 413 reaches a client that sends its whole body before it reads",
+          "[loopback][balancebeam][limit]") {
   // The proxy answers at the head and closes; had it closed with the body's bytes unread,
   // the kernel would reset the connection and this client's sends would fail before it
   // ever read the answer. It lingers instead: shuts down its side, drops what comes.
@@ -102,7 +103,8 @@ TEST_CASE("balancebeam's 413 reaches a client that sends its whole body before i
   auto s = try_connect(proxy.port());
   REQUIRE(s);
   constexpr std::size_t declared = 8u << 20;
-  send_all(s.get(), "POST /big HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: " + std::to_string(declared) + "\r\n\r\n");
+  send_all(s.get(),
+           "POST /big HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: " + std::to_string(declared) + "\r\n\r\n");
   const std::string chunk(64 * 1024, 'x');
   std::size_t sent = 0;
   int send_errno = 0;

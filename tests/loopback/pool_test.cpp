@@ -26,14 +26,14 @@ using clock_type = std::chrono::steady_clock;
 /// the health path once `sick` is set (503). It counts the proxied connections (those
 /// that carried a request for /data) the proxy closed, and when the last one went.
 class pool_upstream {
- public:
+public:
   pool_upstream() : server_([this](int fd) { serve(fd); }) {}
   [[nodiscard]] std::string address() const { return server_.address(); }
   void fall_sick() { sick_ = true; }
   [[nodiscard]] int data_closed() const noexcept { return data_closed_.load(); }
   [[nodiscard]] clock_type::time_point last_close() const noexcept { return last_close_.load(); }
 
- private:
+private:
   void serve(int fd) {
     bool data = false;
     each_request(fd, [&](const upstream_request& r, wire_reader&) {
@@ -63,8 +63,8 @@ class pool_upstream {
 TEST_CASE("balancebeam closes a pooled upstream connection idle for --upstream-idle-timeout",
           "[loopback][balancebeam][pool]") {
   pool_upstream upstream;
-  auto proxy = start_balancebeam({upstream.address()}, {"--threads", "1", "--upstream-idle-timeout", "1",
-                                                        "--active-health-check-interval", "0"});
+  auto proxy = start_balancebeam(
+      {upstream.address()}, {"--threads", "1", "--upstream-idle-timeout", "1", "--active-health-check-interval", "0"});
   {
     http_client client(proxy.port());
     const auto r = client.get("/data");

@@ -22,7 +22,7 @@
 namespace bb_test {
 
 class quiet_proxy {
- public:
+public:
   /// balancebeam in front of `upstream` with `extra` flags; `upstream` answers GET
   /// /warm-up and /after with 200.
   explicit quiet_proxy(const std::string& upstream, const std::vector<std::string>& extra = {})
@@ -59,7 +59,7 @@ class quiet_proxy {
     CHECK(fds == baseline_);
   }
 
- private:
+private:
   static std::vector<std::string> flags(const std::vector<std::string>& extra) {
     std::vector<std::string> f{"--threads", "1", "--active-health-check-interval", "0", "--log-level", "warn"};
     f.insert(f.end(), extra.begin(), extra.end());

@@ -74,8 +74,8 @@ TEST_CASE("balancebeam with gcra admits a burst at once, then one request per em
           "[loopback][balancebeam]") {
   test_upstream upstream;
   // 60 per minute: one emission interval is 1 s; a burst of 2 admits 3 at once.
-  auto proxy = start_balancebeam({upstream.address()}, {"--rate-limit", "gcra", "--max-requests-per-minute", "60",
-                                                         "--rate-limit-burst", "2"});
+  auto proxy = start_balancebeam(
+      {upstream.address()}, {"--rate-limit", "gcra", "--max-requests-per-minute", "60", "--rate-limit-burst", "2"});
 
   http_client client(proxy.port());
   for (int i = 0; i < 3; ++i) {

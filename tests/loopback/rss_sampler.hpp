@@ -24,7 +24,7 @@ inline std::uint64_t resident_bytes(pid_t pid) {
 
 /// The largest resident set size of `pid` seen from construction until stop().
 class rss_sampler {
- public:
+public:
   explicit rss_sampler(pid_t pid, std::chrono::milliseconds every = std::chrono::milliseconds(2))
       : thread_([this, pid, every](std::stop_token stop) {
           while (!stop.stop_requested()) {
@@ -43,7 +43,7 @@ class rss_sampler {
   /// The peak so far.
   [[nodiscard]] std::uint64_t peak() const noexcept { return peak_.load(); }
 
- private:
+private:
   void sample(pid_t pid) { peak_.store(std::max(peak_.load(), resident_bytes(pid))); }  // the only writer
 
   std::atomic<std::uint64_t> peak_{0};

@@ -30,7 +30,7 @@ inline constexpr std::chrono::milliseconds stop_timeout{5000};
 
 /// A server program listening on 127.0.0.1:port().
 class server_process {
- public:
+public:
   using args_for_address = std::function<std::vector<std::string>(const std::string& address)>;
 
   /// Starts `path` with the arguments `args` makes for a free address, and waits until
@@ -57,7 +57,7 @@ class server_process {
     return child_->wait_for(timeout);
   }
 
- private:
+private:
   // Ready means accepting connections and catching SIGTERM. The second matters because
   // balancebeam listens before it installs its signal handler (a bug, reported and
   // pinned by "balancebeam exits 0 on a SIGTERM that arrives as soon as it accepts

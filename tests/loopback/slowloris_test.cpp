@@ -73,7 +73,8 @@ TEST_CASE("balancebeam closes 1,000 slowloris connections at the header timeout 
           "[loopback][balancebeam][timeout][slowloris]") {
   constexpr double header_timeout_s = 2;
   constexpr auto byte_interval = std::chrono::milliseconds(500);
-  constexpr std::string_view head = "GET /slowloris HTTP/1.1\r\nHost: 127.0.0.1\r\nx-sent-by: balancebeam-tests\r\n\r\n";
+  constexpr std::string_view head =
+      "GET /slowloris HTTP/1.1\r\nHost: 127.0.0.1\r\nx-sent-by: balancebeam-tests\r\n\r\n";
 
   // This process and the proxy each hold a descriptor per trickler.
   std::size_t n = 1000;
@@ -120,9 +121,7 @@ TEST_CASE("balancebeam closes 1,000 slowloris connections at the header timeout 
         if (r.status != 200) failures.push_back(r.status_line);
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
       }
-    } catch (const std::exception& e) {
-      failures.push_back(e.what());
-    }
+    } catch (const std::exception& e) { failures.push_back(e.what()); }
   });
 
   // Trickle one byte per connection every 0.5 s, and note when each one ends.

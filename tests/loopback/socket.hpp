@@ -28,7 +28,7 @@ inline constexpr std::chrono::milliseconds io_timeout{5000};
 
 /// An owned file descriptor, closed by the destructor.
 class unique_fd {
- public:
+public:
   unique_fd() noexcept = default;
   explicit unique_fd(int fd) noexcept : fd_(fd) {}
   unique_fd(unique_fd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
@@ -45,7 +45,7 @@ class unique_fd {
     fd_ = fd;
   }
 
- private:
+private:
   int fd_ = -1;
 };
 
@@ -114,7 +114,7 @@ inline unique_fd listen_on(std::uint16_t port) {
 /// SO_REUSEADDR (balancebeam and origin do) may still bind and listen on it. Connections
 /// are refused until that server listens, since this socket never does.
 class port_reservation {
- public:
+public:
   port_reservation() : s_(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
     if (!s_) throw_errno("socket");
     const int one = 1;
@@ -127,7 +127,7 @@ class port_reservation {
   /// "127.0.0.1:port".
   [[nodiscard]] std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
 
- private:
+private:
   unique_fd s_;
   std::uint16_t port_ = 0;
 };

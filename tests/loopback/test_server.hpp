@@ -21,7 +21,7 @@
 namespace bb_test {
 
 class test_server {
- public:
+public:
   /// Serves one accepted connection until it returns or throws; the server closes it.
   using handler = std::function<void(int fd)>;
 
@@ -62,7 +62,7 @@ class test_server {
     acceptor_ = std::thread([this] { accept_loop(); });
   }
 
- private:
+private:
   void accept_loop() {
     while (!stopping_) {
       pollfd p{listener_.get(), POLLIN, 0};

@@ -18,7 +18,7 @@
 namespace bb_test {
 
 class test_upstream {
- public:
+public:
   enum class kind { echo, error };
 
   /// Starts listening on `port`; 0: a port the kernel picks.
@@ -39,7 +39,7 @@ class test_upstream {
   /// Listens again on the same address after stop().
   void start() { server_.start(); }
 
- private:
+private:
   void serve(int fd) {
     each_request(fd, [&](const upstream_request& r, wire_reader& in) {
       const auto body = r.read_body(in);
@@ -56,8 +56,8 @@ class test_upstream {
     // The request line as the echo server saw it: method and URI, then the version.
     const auto sp1 = head.first_line.find(' ');
     const auto sp2 = head.first_line.rfind(' ');
-    std::string echo = head.first_line.substr(0, sp1) + ' ' + head.first_line.substr(sp1 + 1, sp2 - sp1 - 1) +
-                       " HTTP/1.1\n";
+    std::string echo =
+        head.first_line.substr(0, sp1) + ' ' + head.first_line.substr(sp1 + 1, sp2 - sp1 - 1) + " HTTP/1.1\n";
     for (const auto& [n, v] : head.fields) echo += lower(n) + ": " + v + "\n";
     echo += "\n" + body;
     return "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: " + std::to_string(echo.size()) +

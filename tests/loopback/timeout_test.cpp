@@ -20,9 +20,7 @@ namespace {
 
 using clock_type = std::chrono::steady_clock;
 
-double seconds_since(clock_type::time_point t) {
-  return std::chrono::duration<double>(clock_type::now() - t).count();
-}
+double seconds_since(clock_type::time_point t) { return std::chrono::duration<double>(clock_type::now() - t).count(); }
 
 /// Reads whatever the connection still sends until it ends (close or reset).
 std::string read_until_close(int fd) {
@@ -39,8 +37,7 @@ std::string read_until_close(int fd) {
 test_server silent_upstream() {
   return test_server([](int fd) {
     char buf[4096];
-    while (::recv(fd, buf, sizeof buf, 0) > 0) {
-    }
+    while (::recv(fd, buf, sizeof buf, 0) > 0) {}
   });
 }
 
@@ -155,8 +152,7 @@ TEST_CASE("balancebeam closes the client's connection when a response body stall
     if (!in.read_through("\r\n\r\n")) return;
     send_all(fd, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nhello");
     char buf[256];
-    while (::recv(fd, buf, sizeof buf, 0) > 0) {
-    }
+    while (::recv(fd, buf, sizeof buf, 0) > 0) {}
   });
   auto proxy =
       start_balancebeam({stalling.address()}, {"--body-idle-timeout", "1", "--active-health-check-interval", "0"});

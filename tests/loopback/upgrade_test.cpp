@@ -29,7 +29,7 @@ namespace {
 /// - GET /rogue: 101 whether asked or not.
 /// - anything else: 200 "no upgrade\n", keep-alive.
 class echo_upstream {
- public:
+public:
   echo_upstream() : server_([this](int fd) { serve(fd); }) {}
   [[nodiscard]] std::string address() const { return server_.address(); }
 
@@ -43,7 +43,7 @@ class echo_upstream {
   /// Tunnels whose connection has ended.
   [[nodiscard]] int tunnels_ended() const noexcept { return ended_.load(); }
 
- private:
+private:
   void serve(int fd) {
     each_request(fd, [&](const upstream_request& r, wire_reader& in) {
       const auto upgrade = find_field(r.head.fields, "upgrade");
@@ -103,8 +103,7 @@ struct tunnel_client {
 
 }  // namespace
 
-TEST_CASE("balancebeam tunnels an upgraded connection both ways until each side has closed",
-          "[loopback][upgrade]") {
+TEST_CASE("balancebeam tunnels an upgraded connection both ways until each side has closed", "[loopback][upgrade]") {
   echo_upstream upstream;
   quiet_proxy proxy(upstream.address());
 

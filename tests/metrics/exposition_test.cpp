@@ -72,12 +72,12 @@ TEST_CASE("exposition writes signed and real values exactly", "[metrics][exposit
 TEST_CASE("histogram buckets are cumulative, end in +Inf, with the sum in seconds and the count",
           "[metrics][histogram]") {
   bb::metrics::histogram h;
-  h.record(200us);     // <= 0.5 ms
-  h.record(500us);     // exactly on the first bound: counted there
-  h.record(700us);     // <= 1 ms
-  h.record(3ms);       // <= 5 ms
-  h.record(30s);       // +Inf
-  h.record(-1ms);      // a clock that went backwards counts as 0
+  h.record(200us);  // <= 0.5 ms
+  h.record(500us);  // exactly on the first bound: counted there
+  h.record(700us);  // <= 1 ms
+  h.record(3ms);    // <= 5 ms
+  h.record(30s);    // +Inf
+  h.record(-1ms);   // a clock that went backwards counts as 0
   bb::metrics::histogram_snapshot s;
   s.add(h);
   CHECK(s.count() == 6);

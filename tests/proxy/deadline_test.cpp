@@ -17,11 +17,11 @@
 
 using namespace std::chrono_literals;
 namespace sim = bb::sim;
-using proxy_test::rig;
 using proxy_test::connect;
-using proxy_test::send;
 using proxy_test::read_response;
 using proxy_test::read_until_close;
+using proxy_test::rig;
+using proxy_test::send;
 using proxy_test::slack;
 
 TEST_CASE("session answers 408 and closes when a request head is not whole by the header timeout",
@@ -130,8 +130,7 @@ TEST_CASE("session answers 504 when an upstream sends no response head within th
   CHECK(setup.proxy->stats().responses[5] == 1);
 }
 
-TEST_CASE("session answers 408 when a request body stalls for the body idle timeout",
-          "[proxy][session][timeout]") {
+TEST_CASE("session answers 408 when a request body stalls for the body idle timeout", "[proxy][session][timeout]") {
   rig setup(sim::behaviour::echo);
   setup.config.body_idle_timeout = 3s;
   setup.run([](rig& r) -> bb::task<void> {
@@ -171,8 +170,7 @@ TEST_CASE("session answers 431 and 413 past the configured head and body limits"
   });
 }
 
-TEST_CASE("proxy closes a connection past max_connections at once and serves the others",
-          "[proxy][limit]") {
+TEST_CASE("proxy closes a connection past max_connections at once and serves the others", "[proxy][limit]") {
   rig setup(sim::behaviour::echo);
   setup.config.max_connections = 2;
   setup.run([](rig& r) -> bb::task<void> {

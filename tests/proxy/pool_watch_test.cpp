@@ -14,8 +14,7 @@ using proxy_test::read_response;
 using proxy_test::rig;
 using proxy_test::send;
 
-TEST_CASE("proxy closes, counts and never reuses a pooled connection its upstream wrote on",
-          "[proxy][pool]") {
+TEST_CASE("proxy closes, counts and never reuses a pooled connection its upstream wrote on", "[proxy][pool]") {
   rig setup(sim::behaviour::echo);
   sim::misbehaviour m;
   m.kinds = 1u << static_cast<int>(sim::misbehaviour::kind::poisoned);

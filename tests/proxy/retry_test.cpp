@@ -62,9 +62,9 @@ TEST_CASE("decide_retry moves, retries fresh or answers exactly as its table say
   f.fresh_retry_used = r.fresh_used;
   f.attempts = r.attempts;
   f.budget = budget;
-  INFO("failure " << static_cast<int>(r.failure) << " idempotent " << r.idempotent << " body " << r.has_body
-                  << " saw " << r.client_saw << " reused " << r.reused << " fresh used " << r.fresh_used
-                  << " attempts " << r.attempts);
+  INFO("failure " << static_cast<int>(r.failure) << " idempotent " << r.idempotent << " body " << r.has_body << " saw "
+                  << r.client_saw << " reused " << r.reused << " fresh used " << r.fresh_used << " attempts "
+                  << r.attempts);
   CHECK(to_string(bb::decide_retry(f)) == to_string(r.expected));
 }
 

@@ -44,8 +44,7 @@ struct rig {
   bb::logger log;
   std::optional<proxy_type> proxy;
 
-  explicit rig(sim::behaviour b)
-      : upstream(net, upstream_host, 8080, sim::upstream_spec{"up1", b}, bb::rng(1)) {
+  explicit rig(sim::behaviour b) : upstream(net, upstream_host, 8080, sim::upstream_spec{"up1", b}, bb::rng(1)) {
     net.jitter_fraction = 0;
     config.bind = bb::endpoint{proxy_host.ip, 80};
     config.upstreams.push_back({"up1", upstream.address()});
@@ -110,6 +109,5 @@ inline bb::task<until_close> read_until_close(rig& r, sim::stream& s) {
 
 /// The sweep ticks every 100 ms; a reply crosses one hop (1 ms) after the proxy acts.
 constexpr auto slack = 102ms;
-
 
 }  // namespace proxy_test

@@ -44,9 +44,10 @@ std::pair<std::error_code, http_lite::message> read_one(http_lite::reader& rd, c
 }  // namespace
 
 TEST_CASE("http_lite reads no body after a HEAD answer or a 204, whatever their heads say", "[sim][http_lite]") {
-  canned s{"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-Sim-Answers: 7\r\n\r\n"
-           "HTTP/1.1 204 OK\r\nX-Sim-Answers: 8\r\n\r\n"
-           "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-Sim-Answers: 9\r\n\r\nhello"};
+  canned s{
+      "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-Sim-Answers: 7\r\n\r\n"
+      "HTTP/1.1 204 OK\r\nX-Sim-Answers: 8\r\n\r\n"
+      "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-Sim-Answers: 9\r\n\r\nhello"};
   http_lite::reader rd;
   auto [ec1, head] = read_one(rd, s, {true, true});
   REQUIRE_FALSE(ec1);

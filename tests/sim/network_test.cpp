@@ -180,7 +180,8 @@ bb::task<std::error_code> write_after_peer_closed(sim::transport& ta, sim::trans
   co_return co_await read_error(*c);  // ...and the peer's kernel answers with RST
 }
 
-bb::task<sim::duration> transfer_time(sim::transport& ta, sim::transport& tb, bb::endpoint ep, sim::virtual_clock& clock) {
+bb::task<sim::duration> transfer_time(sim::transport& ta, sim::transport& tb, bb::endpoint ep,
+                                      sim::virtual_clock& clock) {
   auto acc = tb.listen(ep);
   auto c = co_await ta.connect(ep);
   auto s = co_await acc->accept();

@@ -51,7 +51,9 @@ TEST_CASE("rate_limit_sliding_window holds every invariant over 20 seeds", "[sim
 }
 TEST_CASE("rate_limit_gcra holds every invariant over 20 seeds", "[sim][rate]") { sweep("rate_limit_gcra", 1, 20); }
 // Two halves, so that ctest -j2 runs them side by side.
-TEST_CASE("thundering_herd holds every invariant over seeds 1 to 10", "[sim][rate]") { sweep("thundering_herd", 1, 10); }
+TEST_CASE("thundering_herd holds every invariant over seeds 1 to 10", "[sim][rate]") {
+  sweep("thundering_herd", 1, 10);
+}
 TEST_CASE("thundering_herd holds every invariant over seeds 11 to 20", "[sim][rate]") {
   sweep("thundering_herd", 11, 20);
 }

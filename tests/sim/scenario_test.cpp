@@ -1,8 +1,8 @@
 #include <catch2/catch.hpp>
 #include <set>
-#include <stdexcept>
 #include <sim/scenario.hpp>
 #include <sim/world.hpp>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 
@@ -107,10 +107,11 @@ TEST_CASE("every failover scenario holds every invariant under every balancing p
   // A policy must never send traffic to a host the health checks took down, nor keep a
   // restarted one waiting (peak-ewma once did: the failures before the crash had inflated
   // its estimate, which then took tens of seconds to fade).
-  for (const auto* name : {"upstream_crash", "upstream_flap", "passive_failover", "active_restore", "http_500", "all_down"})
-    for (const auto policy : {bb::balance_policy::round_robin, bb::balance_policy::least_requests,
-                              bb::balance_policy::p2c, bb::balance_policy::consistent_hash,
-                              bb::balance_policy::peak_ewma})
+  for (const auto* name :
+       {"upstream_crash", "upstream_flap", "passive_failover", "active_restore", "http_500", "all_down"})
+    for (const auto policy :
+         {bb::balance_policy::round_robin, bb::balance_policy::least_requests, bb::balance_policy::p2c,
+          bb::balance_policy::consistent_hash, bb::balance_policy::peak_ewma})
       for (std::uint64_t seed = 1; seed <= 3; ++seed) {
         sim::world w(sim::make_scenario(name, seed, 20s, policy));
         const auto r = w.run();

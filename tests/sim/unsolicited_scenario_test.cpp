@@ -39,13 +39,14 @@ TEST_CASE("unsolicited holds every invariant over 20 seeds", "[sim][scenario][un
 }
 
 TEST_CASE("unsolicited holds every invariant under every balancing policy", "[sim][scenario][unsolicited][balance]") {
-  for (const auto policy : {bb::balance_policy::round_robin, bb::balance_policy::least_requests, bb::balance_policy::p2c,
-                            bb::balance_policy::consistent_hash, bb::balance_policy::peak_ewma})
+  for (const auto policy :
+       {bb::balance_policy::round_robin, bb::balance_policy::least_requests, bb::balance_policy::p2c,
+        bb::balance_policy::consistent_hash, bb::balance_policy::peak_ewma})
     for (std::uint64_t seed = 1; seed <= 3; ++seed) {
       sim::world w(sim::make_scenario("unsolicited", seed, 10s, policy));
       const auto r = w.run();
       INFO("replay: build/bin/sim --scenario unsolicited --balance " << to_string(policy) << " --seed " << seed
-                                                                       << " --duration 10");
+                                                                     << " --duration 10");
       INFO("first violation: " << r.first_violation);
       CHECK(r.violations == 0);
     }

@@ -104,7 +104,7 @@ TEST_CASE("unsolicited_watch judges a retry on the connection it went to, not th
   f.arrive(c);
   f.upstream(c, f.garbage(r1));
   f.head(c, r2);
-  f.arrive(c);   // misled on c...
+  f.arrive(c);    // misled on c...
   f.head(d, r2);  // ...retried on d, which is clean
   f.inv.respond(r2, 1, 502, false, true, 0);
   CHECK(f.inv.violations() == 1);

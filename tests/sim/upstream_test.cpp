@@ -49,8 +49,8 @@ TEST_CASE("an always_500 upstream's answers reach the client as 5xx", "[sim][ups
 }
 
 TEST_CASE("a hanging upstream ends in the proxy's timeout, not in a stuck run", "[sim][upstream]") {
-  auto sc = with_upstreams(sim::behaviour::hang, {sim::outcome::server_error, sim::outcome::timeout,
-                                                  sim::outcome::conn_error});
+  auto sc = with_upstreams(sim::behaviour::hang,
+                           {sim::outcome::server_error, sim::outcome::timeout, sim::outcome::conn_error});
   const auto r = sim::world(sc).run();
   INFO(r.first_violation);
   CHECK(r.violations == 0);
@@ -75,7 +75,8 @@ TEST_CASE("a disallowed outcome is reported as the first violation with its time
 
 TEST_CASE("payload_checksum is the checksum of the payload it stands for", "[sim][http_lite]") {
   for (std::size_t size : {0, 1, 7, 8, 9, 63, 64, 65, 511})
-    for (std::uint64_t id : {1, 2, 1000003}) CHECK(sim::http_lite::payload_checksum(id, size) == sim::checksum(sim::http_lite::payload(id, size)));
+    for (std::uint64_t id : {1, 2, 1000003})
+      CHECK(sim::http_lite::payload_checksum(id, size) == sim::checksum(sim::http_lite::payload(id, size)));
 }
 
 namespace {
@@ -164,7 +165,8 @@ TEST_CASE("an upstream with a late body answers HEAD bodiless, then writes the b
 TEST_CASE("an upstream that answers early refuses a POST on its head, then closes", "[sim][upstream][unsolicited]") {
   upstream_fixture f(sim::misbehaviour::kind::early_answer);
   // The head alone: the body never comes, and the answer does not wait for it.
-  const auto [m, after] = sim::run(f.ex, f.exchange("POST /r/7 HTTP/1.1\r\nHost: sim\r\nContent-Length: 100\r\n\r\n", false));
+  const auto [m, after] =
+      sim::run(f.ex, f.exchange("POST /r/7 HTTP/1.1\r\nHost: sim\r\nContent-Length: 100\r\n\r\n", false));
   CHECK(m.status == 413);
   CHECK(m.answers == 7);
   CHECK(m.close);

@@ -18,7 +18,7 @@ TEST_CASE("cluster passive backoff doubles per consecutive ejection up to its ca
   CHECK(c.eject(0, lb_test::at(0), 10s, 25s));  // was up
   CHECK_FALSE(c.live(0, lb_test::at(10 * s - 1), true));
   CHECK(c.live(0, lb_test::at(10 * s), true));
-  CHECK_FALSE(c.live(0, lb_test::at(10 * s), false));  // with active checks on, only a check revives it
+  CHECK_FALSE(c.live(0, lb_test::at(10 * s), false));      // with active checks on, only a check revives it
   CHECK_FALSE(c.eject(0, lb_test::at(10 * s), 10s, 25s));  // second ejection: 20 s
   CHECK_FALSE(c.live(0, lb_test::at(30 * s - 1), true));
   CHECK(c.live(0, lb_test::at(30 * s), true));

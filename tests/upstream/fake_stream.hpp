@@ -23,7 +23,7 @@ namespace bb::test {
 
 /// Resumptions waiting to run, in the order they were posted.
 class run_queue {
- public:
+public:
   void post(std::coroutine_handle<> h) { q_.push_back(h); }
   /// Resumes everything posted, including what the resumed code posts; how many ran.
   std::size_t run() {
@@ -37,7 +37,7 @@ class run_queue {
     return n;
   }
 
- private:
+private:
   std::deque<std::coroutine_handle<>> q_;
 };
 
@@ -48,8 +48,8 @@ struct fake_wire {
   std::string incoming;  // delivered, not yet read
   bool eof = false;
   bool reset = false;
-  bool closed = false;   // the stream side closed it
-  std::string written;   // what the stream side wrote
+  bool closed = false;  // the stream side closed it
+  std::string written;  // what the stream side wrote
   // A parked read.
   std::coroutine_handle<> reader;
   std::span<char> buf;
@@ -91,7 +91,7 @@ struct fake_wire {
 
 /// One end of a fake connection; see bb::byte_stream.
 class fake_stream {
- public:
+public:
   explicit fake_stream(fake_wire& w) noexcept : w_(&w) {}
   fake_stream(fake_stream&& o) noexcept : w_(std::exchange(o.w_, nullptr)) {}
   fake_stream& operator=(fake_stream&& o) noexcept {
@@ -159,7 +159,7 @@ class fake_stream {
   [[nodiscard]] bool pending_input() const noexcept { return w_ && (!w_->incoming.empty() || w_->eof || w_->reset); }
   [[nodiscard]] int id() const noexcept { return w_ ? w_->id : 0; }
 
- private:
+private:
   fake_wire* w_;
 };
 

@@ -112,8 +112,7 @@ TEST_CASE("connection_pool never reuses a connection from before the host came b
   CHECK(rig.pool.counters(0).dropped == 2);
 }
 
-TEST_CASE("connection_pool closes an idle connection that receives anything, and says what came",
-          "[upstream][pool]") {
+TEST_CASE("connection_pool closes an idle connection that receives anything, and says what came", "[upstream][pool]") {
   struct row {
     const char* what;
     bool bytes, eof, reset;
@@ -146,8 +145,7 @@ TEST_CASE("connection_pool closes an idle connection that receives anything, and
   CHECK(c.closed_by_upstream == (r.why == bb::pool_discard::unsolicited_bytes ? 0u : 1u));
 }
 
-TEST_CASE("connection_pool never hands out a connection whose input arrived before its watch ran",
-          "[upstream][pool]") {
+TEST_CASE("connection_pool never hands out a connection whose input arrived before its watch ran", "[upstream][pool]") {
   pool_rig rig(1, 4);
   rig.pool.give_back(0, rig.open(1));
   rig.pool.give_back(0, rig.open(2));
@@ -180,8 +178,7 @@ TEST_CASE("connection_pool's watch lets go of a connection once it is taken", "[
   CHECK(got.bytes == 19);
 }
 
-TEST_CASE("connection_pool shutdown reaches a connection whose wake-up is still pending",
-          "[upstream][pool]") {
+TEST_CASE("connection_pool shutdown reaches a connection whose wake-up is still pending", "[upstream][pool]") {
   pool_rig rig(1, 4);
   rig.pool.give_back(0, rig.open(1));
   // An end arrives; the watch wakes, then clear() comes before the watch runs.

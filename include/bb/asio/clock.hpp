@@ -15,12 +15,13 @@
 namespace bb::asio_rt {
 
 // A timer on io_context's own executor type (not any_io_executor): smaller, no type erasure.
-using timer_type = ::asio::basic_waitable_timer<std::chrono::steady_clock, ::asio::wait_traits<std::chrono::steady_clock>,
-                                                ::asio::io_context::executor_type>;
+using timer_type =
+    ::asio::basic_waitable_timer<std::chrono::steady_clock, ::asio::wait_traits<std::chrono::steady_clock>,
+                                 ::asio::io_context::executor_type>;
 
 /// The real monotonic clock; sleeps run on the io_context given at construction.
 class steady_clock {
- public:
+public:
   using time_point = std::chrono::steady_clock::time_point;
   using duration = std::chrono::nanoseconds;
 
@@ -59,7 +60,7 @@ class steady_clock {
   /// Awaitable that resumes after `d`.
   auto sleep_for(duration d) const { return sleep_until(now() + d); }
 
- private:
+private:
   ::asio::io_context* ctx_;
 };
 

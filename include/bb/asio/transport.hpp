@@ -42,7 +42,7 @@ namespace bb::asio_rt {
 /// acceptor_type).
 template <class Stream, class Acceptor>
 class basic_tcp_transport {
- public:
+public:
   using stream = Stream;
   using acceptor = Acceptor;
 
@@ -90,7 +90,7 @@ class basic_tcp_transport {
     return connect_awaiter{{nullptr, {}, {}}, socket_type(*ctx_), to_asio(ep)};
   }
 
- private:
+private:
   ::asio::io_context* ctx_;
 };
 

@@ -10,10 +10,8 @@ namespace bb {
 namespace detail {
 template <class A>
 decltype(auto) get_awaiter(A&& a) {
-  if constexpr (requires { std::forward<A>(a).operator co_await(); })
-    return std::forward<A>(a).operator co_await();
-  else
-    return std::forward<A>(a);
+  if constexpr (requires { std::forward<A>(a).operator co_await(); }) return std::forward<A>(a).operator co_await();
+  else return std::forward<A>(a);
 }
 }  // namespace detail
 

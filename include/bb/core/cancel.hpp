@@ -24,13 +24,13 @@ struct cancel_state {
 
 /// Observes whether cancellation was requested; a default token never is.
 class cancel_token {
- public:
+public:
   cancel_token() noexcept = default;
 
   /// True once the source behind this token has requested cancellation.
   [[nodiscard]] bool stop_requested() const noexcept { return state_ && state_->requested_; }
 
- private:
+private:
   friend class cancel_source;
   friend class cancel_callback_base;
   explicit cancel_token(detail::cancel_state* s) noexcept : state_(s) {}
@@ -40,11 +40,11 @@ class cancel_token {
 /// A callback registered with a token; it runs at most once, on request_stop(), and never
 /// after its destructor has run.
 class cancel_callback_base {
- public:
+public:
   cancel_callback_base(const cancel_callback_base&) = delete;
   cancel_callback_base& operator=(const cancel_callback_base&) = delete;
 
- protected:
+protected:
   using fn_type = void (*)(cancel_callback_base*) noexcept;
   cancel_callback_base(fn_type fn) noexcept : fn_(fn) {}
   ~cancel_callback_base() { unregister(); }
@@ -63,16 +63,14 @@ class cancel_callback_base {
   }
   void unregister() noexcept {
     if (!state_) return;
-    if (prev_)
-      prev_->next_ = next_;
-    else
-      state_->head_ = next_;
+    if (prev_) prev_->next_ = next_;
+    else state_->head_ = next_;
     if (next_) next_->prev_ = prev_;
     state_ = nullptr;
     prev_ = next_ = nullptr;
   }
 
- private:
+private:
   friend class cancel_source;
   fn_type fn_;
   detail::cancel_state* state_ = nullptr;
@@ -83,17 +81,17 @@ class cancel_callback_base {
 /// Runs `F` once when the token's source requests cancellation (RAII registration).
 template <class F>
 class cancel_callback : public cancel_callback_base {
- public:
+public:
   cancel_callback(cancel_token t, F f) noexcept : cancel_callback_base(&invoke), f_(std::move(f)) { register_with(t); }
 
- private:
+private:
   static void invoke(cancel_callback_base* self) noexcept { static_cast<cancel_callback*>(self)->f_(); }
   F f_;
 };
 
 /// Owns a cancellation state; request_stop() runs every registered callback once.
 class cancel_source {
- public:
+public:
   cancel_source() = default;
   cancel_source(const cancel_source&) = delete;
   cancel_source& operator=(const cancel_source&) = delete;
@@ -119,7 +117,7 @@ class cancel_source {
     }
   }
 
- private:
+private:
   detail::cancel_state state_;
 };
 

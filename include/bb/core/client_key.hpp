@@ -32,9 +32,7 @@ inline client_key client_key_of(const ip_address& ip, unsigned ipv6_prefix = 64)
     return w;
   };
   constexpr std::uint64_t mapped = 0x0000'ffff'0000'0000;
-  if (!ip.v6) {
-    return {0, mapped | (word(0) >> 32)};
-  }
+  if (!ip.v6) { return {0, mapped | (word(0) >> 32)}; }
   client_key k{word(0), word(8)};
   if (k.hi == 0 && (k.lo >> 32) == 0xffff) return k;  // ::ffff:a.b.c.d is the IPv4 client
   if (ipv6_prefix >= 128) return k;

@@ -24,7 +24,7 @@ constexpr std::string_view to_string(log_level l) noexcept {
 
 /// Filters records by level and hands each one, as a single line, to a sink.
 class logger {
- public:
+public:
   using sink_type = std::function<void(log_level, std::string_view)>;
 
   /// A logger that drops everything.
@@ -40,7 +40,7 @@ class logger {
     if (enabled(l)) sink_(l, line);
   }
 
- private:
+private:
   log_level min_ = log_level::off;
   sink_type sink_;
 };

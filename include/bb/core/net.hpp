@@ -77,7 +77,7 @@ struct ip_address {
 
   friend auto operator<=>(const ip_address&, const ip_address&) = default;
 
- private:
+private:
   static std::optional<ip_address> parse_v4(std::string_view s) noexcept {
     ip_address r;
     const char* p = s.data();
@@ -102,10 +102,8 @@ struct ip_address {
     int nh = 0, nt = 0;
     bool gap = false;
     std::size_t i = 0;
-    if (s.starts_with("::"))
-      gap = true, i = 2;
-    else if (s.starts_with(":"))
-      return std::nullopt;
+    if (s.starts_with("::")) gap = true, i = 2;
+    else if (s.starts_with(":")) return std::nullopt;
     while (i < s.size()) {
       auto colon = s.find(':', i);
       auto part = s.substr(i, colon == std::string_view::npos ? std::string_view::npos : colon - i);

@@ -16,7 +16,7 @@ namespace bb {
 class rng {
   __extension__ using u128 = unsigned __int128;
 
- public:
+public:
   using result_type = std::uint64_t;
 
   /// The generator for `seed`: the same seed gives the same sequence on every platform.
@@ -65,7 +65,7 @@ class rng {
   /// A new generator whose sequence is independent of this one's from here on.
   rng split() noexcept { return rng((*this)()); }
 
- private:
+private:
   static std::uint64_t rotl(std::uint64_t x, int k) noexcept { return (x << k) | (x >> (64 - k)); }
   static std::uint64_t splitmix64(std::uint64_t& x) noexcept {
     std::uint64_t z = (x += 0x9e3779b97f4a7c15ull);

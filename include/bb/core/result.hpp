@@ -14,7 +14,7 @@ namespace bb {
 /// Holds a T, or an error_code when the operation failed.
 template <class T>
 class result {
- public:
+public:
   result(T v) : value_(std::move(v)) {}
   result(std::error_code ec) : ec_(ec) { assert(ec); }
 
@@ -33,7 +33,7 @@ class result {
   T* operator->() noexcept { return assert(value_), &*value_; }
   const T* operator->() const noexcept { return assert(value_), &*value_; }
 
- private:
+private:
   void checked() const {
     if (!value_) throw std::system_error(ec_, "bb::result::value() without a value");
   }

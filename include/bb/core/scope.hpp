@@ -18,7 +18,7 @@
 namespace bb {
 
 class scope : private detail::task_owner {
- public:
+public:
   /// A scope whose tasks are also cancelled when `parent` is.
   explicit scope(cancel_token parent = {}) noexcept : task_owner{&scope::child_done}, link_(parent, stopper{this}) {}
   scope(const scope&) = delete;
@@ -59,7 +59,7 @@ class scope : private detail::task_owner {
     return awaiter{this};
   }
 
- private:
+private:
   struct stopper {
     scope* s_;
     void operator()() const noexcept { s_->request_stop(); }
@@ -78,6 +78,5 @@ class scope : private detail::task_owner {
   std::coroutine_handle<> joiner_;
   std::exception_ptr error_;
 };
-
 
 }  // namespace bb

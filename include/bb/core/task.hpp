@@ -61,10 +61,8 @@ struct promise_base {
 /// The token of the coroutine behind `h`, or a token that never stops for foreign promises.
 template <class P>
 cancel_token token_of(std::coroutine_handle<P> h) noexcept {
-  if constexpr (requires { h.promise().token_; })
-    return h.promise().token_;
-  else
-    return {};
+  if constexpr (requires { h.promise().token_; }) return h.promise().token_;
+  else return {};
 }
 
 template <class T>
@@ -99,7 +97,7 @@ struct task_promise<void> : promise_base {
 /// A lazy, move-only coroutine that yields a T to the coroutine that awaits it.
 template <class T>
 class [[nodiscard]] task {
- public:
+public:
   using promise_type = detail::task_promise<T>;
   using handle_type = std::coroutine_handle<promise_type>;
   using value_type = T;
@@ -138,7 +136,7 @@ class [[nodiscard]] task {
   /// Releases the coroutine handle to a driver (scope, when_any, sync_wait).
   handle_type release() noexcept { return std::exchange(h_, {}); }
 
- private:
+private:
   void destroy() noexcept {
     if (h_) h_.destroy();
   }

@@ -20,7 +20,7 @@ enum class check_errc {
 namespace detail {
 /// The category behind check_errc; stateless, shared by every thread.
 class check_category_impl final : public std::error_category {
- public:
+public:
   const char* name() const noexcept override { return "bb.health"; }
   std::string message(int c) const override {
     return static_cast<check_errc>(c) == check_errc::bad_status ? "status other than 200" : "unknown bb.health error";

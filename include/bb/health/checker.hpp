@@ -8,13 +8,13 @@
 /// the shared cluster and the log. The first round runs one interval after start.
 
 #include <bb/core/clock.hpp>
+#include <bb/core/error.hpp>
 #include <bb/core/log.hpp>
 #include <bb/core/random.hpp>
 #include <bb/core/scope.hpp>
 #include <bb/core/task.hpp>
 #include <bb/core/timeout.hpp>
 #include <bb/core/transport.hpp>
-#include <bb/core/error.hpp>
 #include <bb/health/check_result.hpp>
 #include <bb/health/config.hpp>
 #include <bb/health/threshold.hpp>
@@ -36,8 +36,15 @@ public:
   /// `log` must outlive it.
   health_checker(Transport& t, Clock& c, rng r, cluster& hosts, const health_config& cfg, http::limits limits,
                  const logger& log)
-      : transport_(t), clock_(c), random_(r), hosts_(hosts), cfg_(cfg), limits_(limits), log_(log),
-        thresholds_(hosts.size(), health_threshold(cfg.rise, cfg.fall)), generations_(hosts.size(), 0) {}
+      : transport_(t),
+        clock_(c),
+        random_(r),
+        hosts_(hosts),
+        cfg_(cfg),
+        limits_(limits),
+        log_(log),
+        thresholds_(hosts.size(), health_threshold(cfg.rise, cfg.fall)),
+        generations_(hosts.size(), 0) {}
 
   /// The interval between rounds (0: checks are off).
   [[nodiscard]] std::chrono::nanoseconds interval() const noexcept { return cfg_.interval; }

@@ -24,7 +24,7 @@ public:
   struct step {
     std::size_t used = 0;  ///< bytes of `data` that belong to this body; the rest starts the next message
     bool done = false;
-    std::error_code ec;    ///< on error, `used` counts the bytes before the offending one
+    std::error_code ec;  ///< on error, `used` counts the bytes before the offending one
   };
 
   /// A body of no bytes (GET without a body, HEAD/1xx/204/304 responses).
@@ -68,8 +68,8 @@ public:
   /// order, as views into `data`: all of them, except for a chunked body, whose chunk
   /// sizes, extensions, CRLFs and trailers are left out. Never called with an empty view.
   template <class OnPayload>
-  step consume(std::string_view data, OnPayload&& on_payload) noexcept(
-      std::is_nothrow_invocable_v<OnPayload&, std::string_view>) {
+  step consume(std::string_view data,
+               OnPayload&& on_payload) noexcept(std::is_nothrow_invocable_v<OnPayload&, std::string_view>) {
     switch (kind_) {
       case body_kind::none: return {0, true, {}};
       case body_kind::content_length: {
@@ -128,8 +128,8 @@ private:
   explicit body_framer(body_kind kind) noexcept : kind_(kind) {}
 
   template <class OnPayload>
-  step consume_chunked(std::string_view data, OnPayload& on_payload) noexcept(
-      std::is_nothrow_invocable_v<OnPayload&, std::string_view>) {
+  step consume_chunked(std::string_view data,
+                       OnPayload& on_payload) noexcept(std::is_nothrow_invocable_v<OnPayload&, std::string_view>) {
     if (phase_ == phase::done) return {0, true, {}};
     if (phase_ == phase::failed) return {0, false, error_};
     std::size_t i = 0;

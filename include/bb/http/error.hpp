@@ -88,8 +88,7 @@ inline int status_for(std::error_code ec) noexcept {
     case error::bad_transfer_encoding:
     case error::bad_chunk:
     case error::bad_target:
-    case error::bad_host:
-      return 400;
+    case error::bad_host: return 400;
     case error::unsupported_method: return 501;
     case error::unsupported_version: return 505;
     case error::header_too_large: return 431;

@@ -88,8 +88,8 @@ private:
   }
 
   template <class FirstLineFn>
-  std::optional<parse_result> end_line(std::string_view buf, std::size_t cr, const limits& lim,
-                                       const head_rules& rules, FirstLineFn& on_first_line) {
+  std::optional<parse_result> end_line(std::string_view buf, std::size_t cr, const limits& lim, const head_rules& rules,
+                                       FirstLineFn& on_first_line) {
     const std::string_view line = buf.substr(line_start_, cr - line_start_);
     if (!first_line_seen_) {
       if (line.empty()) {

@@ -22,12 +22,22 @@ constexpr bool is_hex(char c) noexcept { return is_digit(c) || (c >= 'a' && c <=
 constexpr bool is_reg_name_char(char c) noexcept {
   if (is_alpha(c) || is_digit(c)) return true;
   switch (c) {
-    case '-': case '.': case '_': case '~':                                   // unreserved
-    case '!': case '$': case '&': case '\'': case '(': case ')': case '*':   // sub-delims
-    case '+': case ',': case ';': case '=':
-      return true;
-    default:
-      return false;
+    case '-':
+    case '.':
+    case '_':
+    case '~':  // unreserved
+    case '!':
+    case '$':
+    case '&':
+    case '\'':
+    case '(':
+    case ')':
+    case '*':  // sub-delims
+    case '+':
+    case ',':
+    case ';':
+    case '=': return true;
+    default: return false;
   }
 }
 

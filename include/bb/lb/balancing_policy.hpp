@@ -16,11 +16,13 @@ namespace bb {
 /// host i begins, `on_finish(i, result)` exactly once when it ends, on every path. Picks
 /// may run on any thread at once and take no lock.
 template <class P>
-concept balancing_policy = std::movable<P> && requires(P& p, const P& cp, const pick_context& ctx, std::size_t i,
-                                                        const attempt_result& r) {
+concept balancing_policy = std::movable<P> &&
+    requires(P& p, const P& cp, const pick_context& ctx, std::size_t i, const attempt_result& r) {
   { cp.pick(ctx) } -> std::same_as<std::optional<std::size_t>>;
-  { p.on_start(i) } noexcept;
-  { p.on_finish(i, r) } noexcept;
+  { p.on_start(i) }
+  noexcept;
+  { p.on_finish(i, r) }
+  noexcept;
 };
 
 }  // namespace bb

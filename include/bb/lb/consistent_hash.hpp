@@ -20,10 +20,10 @@
 /// Thread safety: the ring is immutable after construction; in-flight counts are relaxed
 /// atomics, one cache line per host; a pick writes nothing.
 
+#include <bb/core/client_key.hpp>
 #include <bb/core/net.hpp>
 #include <bb/lb/balancing_policy.hpp>
 #include <bb/lb/detail/hosts.hpp>
-#include <bb/core/client_key.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -39,7 +39,7 @@ namespace bb {
 
 /// Client-IP affinity on a hash ring, with bounded loads.
 class consistent_hash_balancer {
- public:
+public:
   /// Ring points per unit of host weight.
   static constexpr std::uint32_t points_per_weight = 160;
 
@@ -87,8 +87,7 @@ class consistent_hash_balancer {
       const std::size_t i = ring_[(start + k) % ring_.size()].host;
       if (!ctx.eligible(i)) continue;
       if (!first) first = i;
-      if (load_factor_ == 0 || static_cast<double>(loads_.in_flight(i)) < std::ceil(per_weight * weights_[i]))
-        return i;
+      if (load_factor_ == 0 || static_cast<double>(loads_.in_flight(i)) < std::ceil(per_weight * weights_[i])) return i;
     }
     return first;
   }
@@ -105,7 +104,7 @@ class consistent_hash_balancer {
   /// the configured IPv6 prefix).
   static std::uint64_t client_hash(const client_key& k) noexcept { return mix(mix(k.hi ^ 0x6a09e667f3bcc909) ^ k.lo); }
 
- private:
+private:
   struct point {
     std::uint64_t hash;
     std::uint32_t host;

@@ -24,7 +24,7 @@ namespace bb {
 
 /// Fewest in flight per weight among the eligible hosts; ties broken at random.
 class least_requests_balancer {
- public:
+public:
   /// A balancer for hosts with these weights (one per host, each >= 1); throws
   /// std::invalid_argument otherwise.
   explicit least_requests_balancer(std::vector<std::uint32_t> weights)
@@ -56,7 +56,7 @@ class least_requests_balancer {
   /// Requests in flight on host `i`.
   [[nodiscard]] std::int64_t in_flight(std::size_t i) const noexcept { return loads_.in_flight(i); }
 
- private:
+private:
   std::vector<std::uint32_t> weights_;
   detail::load_table loads_;
 };

@@ -22,7 +22,7 @@ namespace bb {
 
 /// Two random eligible hosts, the less loaded of them.
 class p2c_balancer {
- public:
+public:
   /// A balancer for hosts with these weights (one per host, each >= 1); throws
   /// std::invalid_argument otherwise.
   explicit p2c_balancer(std::vector<std::uint32_t> weights) : weights_(std::move(weights)), loads_(weights_.size()) {}
@@ -47,7 +47,7 @@ class p2c_balancer {
   /// Requests in flight on host `i`.
   [[nodiscard]] std::int64_t in_flight(std::size_t i) const noexcept { return loads_.in_flight(i); }
 
- private:
+private:
   detail::weight_table weights_;
   detail::load_table loads_;
 };

@@ -37,9 +37,9 @@
 /// Determinism: std::exp may differ in its last bit between C libraries, so a seeded run
 /// replays exactly on one platform but could, on a near tie, pick differently on another.
 
+#include <bb/core/detail/spinlock.hpp>
 #include <bb/lb/balancing_policy.hpp>
 #include <bb/lb/detail/hosts.hpp>
-#include <bb/core/detail/spinlock.hpp>
 
 #include <algorithm>
 #include <atomic>
@@ -58,14 +58,14 @@ namespace bb {
 
 /// The tuning of bb::peak_ewma_balancer.
 struct peak_ewma_options {
-  std::chrono::nanoseconds decay = std::chrono::seconds(10);  ///< time constant of the average
+  std::chrono::nanoseconds decay = std::chrono::seconds(10);                ///< time constant of the average
   std::chrono::nanoseconds default_latency = std::chrono::milliseconds(1);  ///< before any answer
-  std::chrono::nanoseconds hold = std::chrono::seconds(1);  ///< unchanged this long without news
+  std::chrono::nanoseconds hold = std::chrono::seconds(1);                  ///< unchanged this long without news
 };
 
 /// P2C, drawn by weight, on latency estimate x (in flight + 1).
 class peak_ewma_balancer {
- public:
+public:
   /// A balancer for hosts with these weights (one per host, each >= 1); throws
   /// std::invalid_argument on bad weights or a decay that is not positive.
   explicit peak_ewma_balancer(std::vector<std::uint32_t> weights, peak_ewma_options o = {})
@@ -135,15 +135,15 @@ class peak_ewma_balancer {
     return hosts_[i].in_flight.load(std::memory_order_relaxed);
   }
 
- private:
+private:
   static constexpr std::int64_t never = std::numeric_limits<std::int64_t>::min();
 
   /// One host's state, alone on its cache line: every worker thread touches it.
   struct alignas(64) host_state {
     std::atomic<std::int64_t> in_flight{0};
-    std::atomic<std::uint64_t> ewma_bits{0};  ///< the estimate after the last observation, a double
+    std::atomic<std::uint64_t> ewma_bits{0};    ///< the estimate after the last observation, a double
     std::atomic<std::int64_t> stamp_ns{never};  ///< when it was observed; `never` before the first
-    std::atomic<std::uint32_t> epoch{0};  ///< cluster::comebacks when the estimate was started
+    std::atomic<std::uint32_t> epoch{0};        ///< cluster::comebacks when the estimate was started
     detail::spinlock writer;
   };
 

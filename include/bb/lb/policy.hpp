@@ -43,7 +43,7 @@ struct balancer_options {
 
 /// One of the policies, chosen at start-up.
 class balancer {
- public:
+public:
   /// A balancer running `p` over hosts with these weights (one per host, each >= 1; all 1
   /// for an unweighted cluster). Throws std::invalid_argument on a bad configuration.
   balancer(balance_policy p, std::vector<std::uint32_t> weights, const balancer_options& o = {})
@@ -62,10 +62,8 @@ class balancer {
   [[nodiscard]] std::int64_t in_flight(std::size_t i) const noexcept {
     return std::visit(
         [i](const auto& b) -> std::int64_t {
-          if constexpr (requires { b.in_flight(i); })
-            return b.in_flight(i);
-          else
-            return 0;
+          if constexpr (requires { b.in_flight(i); }) return b.in_flight(i);
+          else return 0;
         },
         impl_);
   }
@@ -80,7 +78,7 @@ class balancer {
     std::visit([&](auto& b) { b.on_finish(i, r); }, impl_);
   }
 
- private:
+private:
   using any_policy = std::variant<weighted_random_balancer, round_robin_balancer, least_requests_balancer, p2c_balancer,
                                   consistent_hash_balancer, peak_ewma_balancer>;
 
@@ -89,7 +87,8 @@ class balancer {
       case balance_policy::round_robin: return round_robin_balancer(std::move(w));
       case balance_policy::least_requests: return least_requests_balancer(std::move(w));
       case balance_policy::p2c: return p2c_balancer(std::move(w));
-      case balance_policy::consistent_hash: return consistent_hash_balancer(std::move(w), o.host_keys, o.hash_load_factor);
+      case balance_policy::consistent_hash:
+        return consistent_hash_balancer(std::move(w), o.host_keys, o.hash_load_factor);
       case balance_policy::peak_ewma: return peak_ewma_balancer(std::move(w), o.ewma);
       case balance_policy::random: break;
     }

@@ -27,7 +27,7 @@ namespace bb {
 
 /// Weighted smooth round robin over the cluster's eligible hosts.
 class round_robin_balancer {
- public:
+public:
   /// The longest cycle accepted: a table of this many host indices is built at start-up.
   static constexpr std::size_t max_cycle = 1 << 16;
 
@@ -89,7 +89,7 @@ class round_robin_balancer {
   /// The precomputed cycle of host indices (for tests and diagnostics).
   [[nodiscard]] const std::vector<std::uint32_t>& schedule() const noexcept { return schedule_; }
 
- private:
+private:
   std::vector<std::uint32_t> schedule_;
   std::unique_ptr<std::atomic<std::uint64_t>> next_;  ///< held by pointer so the balancer moves
 };

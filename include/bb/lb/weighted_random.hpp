@@ -14,7 +14,7 @@ namespace bb {
 
 /// A random eligible host, drawn in proportion to weight.
 class weighted_random_balancer {
- public:
+public:
   /// A balancer for hosts with these weights (one per host, each >= 1); throws
   /// std::invalid_argument otherwise.
   explicit weighted_random_balancer(std::vector<std::uint32_t> weights) : weights_(std::move(weights)) {}
@@ -31,7 +31,7 @@ class weighted_random_balancer {
   void on_start(std::size_t) noexcept {}
   void on_finish(std::size_t, const attempt_result&) noexcept {}
 
- private:
+private:
   detail::weight_table weights_;
 };
 

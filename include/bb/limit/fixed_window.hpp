@@ -19,7 +19,7 @@ namespace bb {
 
 /// N requests per aligned window of W; refused requests are not counted.
 class fixed_window {
- public:
+public:
   /// A client's state: the index of its current window and the requests admitted in it.
   struct state_type {
     std::int64_t window = std::numeric_limits<std::int64_t>::min();  ///< min: never seen
@@ -72,7 +72,7 @@ class fixed_window {
   /// W.
   std::chrono::nanoseconds window() const noexcept { return std::chrono::nanoseconds(window_); }
 
- private:
+private:
   std::int64_t window_;
   std::uint32_t limit_ = 0;
 };

@@ -22,7 +22,7 @@ namespace bb {
 
 /// redis-cell's GCRA: limit = max_burst + 1, refill of one every period / count.
 class gcra {
- public:
+public:
   /// A client's state: its TAT in nanoseconds since the caller's epoch.
   struct state_type {
     std::int64_t tat = std::numeric_limits<std::int64_t>::min();  ///< min: never seen
@@ -88,7 +88,7 @@ class gcra {
   /// tau = T * (max_burst + 1), in nanoseconds.
   std::chrono::nanoseconds tolerance() const noexcept { return std::chrono::nanoseconds(tolerance_); }
 
- private:
+private:
   std::int64_t emission_ = 0;
   std::int64_t tolerance_ = 0;
   std::uint32_t limit_ = 0;

@@ -7,8 +7,8 @@
 /// bb::ready, which `co_await` takes without suspending.
 
 #include <bb/core/awaitable.hpp>
-#include <bb/limit/decision.hpp>
 #include <bb/core/client_key.hpp>
+#include <bb/limit/decision.hpp>
 #include <chrono>
 
 namespace bb {

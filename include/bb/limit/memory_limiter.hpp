@@ -2,10 +2,10 @@
 /// bb::memory_limiter: the in-memory rate limiter with its algorithm chosen at start-up
 /// (`--rate-limit fixed-window|sliding-window|gcra`), what the proxy holds.
 
+#include <bb/core/client_key.hpp>
 #include <bb/limit/decision.hpp>
 #include <bb/limit/fixed_window.hpp>
 #include <bb/limit/gcra.hpp>
-#include <bb/core/client_key.hpp>
 #include <bb/limit/limiter.hpp>
 #include <bb/limit/ready.hpp>
 #include <bb/limit/sliding_window.hpp>
@@ -20,7 +20,7 @@ namespace bb {
 
 /// A memory_store of whichever algorithm the configuration names, behind one interface.
 class memory_limiter {
- public:
+public:
   /// `limit` requests per `window` for each client; gcra admits bursts of `burst` more
   /// than one (its limit is burst + 1; the CLI's default burst is limit - 1) and refills
   /// one every window / limit. Throws std::invalid_argument for a limit of 0 (unlimited
@@ -52,7 +52,7 @@ class memory_limiter {
     return std::visit([](const auto& s) { return s.memory_bytes(); }, store_);
   }
 
- private:
+private:
   using variant = std::variant<memory_store<fixed_window>, memory_store<sliding_window>, memory_store<gcra>>;
 
   static variant make(rate_limit_algorithm a, std::int64_t limit, std::chrono::nanoseconds window, std::int64_t burst,
@@ -60,10 +60,8 @@ class memory_limiter {
     switch (a) {
       case rate_limit_algorithm::sliding_window:
         return variant(std::in_place_index<1>, sliding_window(limit, window), shards, seed);
-      case rate_limit_algorithm::gcra:
-        return variant(std::in_place_index<2>, gcra(burst, limit, window), shards, seed);
-      case rate_limit_algorithm::fixed_window:
-        break;
+      case rate_limit_algorithm::gcra: return variant(std::in_place_index<2>, gcra(burst, limit, window), shards, seed);
+      case rate_limit_algorithm::fixed_window: break;
     }
     return variant(std::in_place_index<0>, fixed_window(limit, window), shards, seed);
   }

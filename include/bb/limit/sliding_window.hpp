@@ -37,7 +37,7 @@ namespace bb {
 
 /// About N requests per sliding window of W (the previous window's count, weighted).
 class sliding_window {
- public:
+public:
   /// A client's state: its current window's index and the admissions in it and the one before.
   struct state_type {
     std::int64_t window = std::numeric_limits<std::int64_t>::min();  ///< min: never seen
@@ -96,7 +96,7 @@ class sliding_window {
   /// W.
   std::chrono::nanoseconds window() const noexcept { return std::chrono::nanoseconds(window_); }
 
- private:
+private:
   /// The first offset from the state's window start at which a request is admitted again,
   /// for a state that refuses now. Within the window, the smallest e with
   /// previous * (W - e) < (N - current) * W; past it (current == N), the next window's

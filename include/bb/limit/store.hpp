@@ -25,11 +25,11 @@
 /// without any traffic (e.g. from a timer once a window).
 
 #include <algorithm>
+#include <bb/core/client_key.hpp>
+#include <bb/core/detail/spinlock.hpp>
 #include <bb/limit/algorithm.hpp>
 #include <bb/limit/decision.hpp>
 #include <bb/limit/detail/key_table.hpp>
-#include <bb/core/detail/spinlock.hpp>
-#include <bb/core/client_key.hpp>
 #include <bb/limit/limiter.hpp>
 #include <bb/limit/ready.hpp>
 #include <bit>
@@ -45,7 +45,7 @@ namespace bb {
 /// One Algorithm applied per client key, with states kept in sharded in-process tables.
 template <rate_algorithm Algorithm>
 class memory_store {
- public:
+public:
   using state_type = typename Algorithm::state_type;
 
   /// A store deciding with `algorithm` over `shard_count` shards (rounded up to a power of
@@ -114,7 +114,7 @@ class memory_store {
   static constexpr std::uint32_t sweep_every = 256;
   static constexpr std::chrono::nanoseconds sweep_interval = std::chrono::milliseconds(10);
 
- private:
+private:
   // NOTE: one cache line per shard, so that threads on neighbouring shards do not share one.
   struct alignas(64) shard {
     mutable detail::spinlock lock;

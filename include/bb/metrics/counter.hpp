@@ -13,23 +13,25 @@ namespace bb::metrics {
 
 /// A monotonic count with a single writer.
 class counter {
- public:
+public:
   counter() noexcept = default;
   counter(const counter&) = delete;
   counter& operator=(const counter&) = delete;
 
   /// Adds `n`; only the owning thread may call it.
-  void add(std::uint64_t n = 1) noexcept { v_.store(v_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed); }
+  void add(std::uint64_t n = 1) noexcept {
+    v_.store(v_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  }
   /// The count as of now; any thread.
   [[nodiscard]] std::uint64_t value() const noexcept { return v_.load(std::memory_order_relaxed); }
 
- private:
+private:
   std::atomic<std::uint64_t> v_{0};
 };
 
 /// A level with a single writer (connections open, requests in flight on one worker).
 class gauge {
- public:
+public:
   gauge() noexcept = default;
   gauge(const gauge&) = delete;
   gauge& operator=(const gauge&) = delete;
@@ -41,7 +43,7 @@ class gauge {
   /// The level as of now; any thread.
   [[nodiscard]] std::int64_t value() const noexcept { return v_.load(std::memory_order_relaxed); }
 
- private:
+private:
   std::atomic<std::int64_t> v_{0};
 };
 

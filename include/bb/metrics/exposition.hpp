@@ -27,7 +27,7 @@ struct label {
 
 /// Appends metric families to a string in the text format.
 class exposition {
- public:
+public:
   /// Writes into `out` (appending).
   explicit exposition(std::string& out) noexcept : out_(out) {}
 
@@ -98,7 +98,7 @@ class exposition {
     histogram(name, std::span<const label>(labels.begin(), labels.size()), h);
   }
 
- private:
+private:
   void head(std::string_view name, std::span<const label> labels, label extra) {
     out_ += name;
     if (!labels.empty() || !extra.name.empty()) {

@@ -23,7 +23,7 @@ inline constexpr std::array<double, 14> latency_bounds_s = {0.0005, 0.001, 0.002
 /// Counts of durations per bucket (not cumulative; the exposition makes them so), their
 /// sum in nanoseconds and their number.
 class histogram {
- public:
+public:
   static constexpr std::size_t buckets = latency_bounds_s.size() + 1;  ///< the last one is +Inf
 
   histogram() noexcept = default;
@@ -44,7 +44,7 @@ class histogram {
   /// The sum of every duration counted, in nanoseconds.
   [[nodiscard]] std::uint64_t sum_ns() const noexcept { return sum_ns_.value(); }
 
- private:
+private:
   std::array<counter, buckets> counts_;
   counter sum_ns_;
 };

@@ -41,7 +41,6 @@ public:
     low_ = free_.size();
   }
 
-
 private:
   std::size_t size_;
   std::size_t max_cached_;

@@ -18,12 +18,12 @@ namespace bb {
 
 /// Counters of one proxy worker, read by the application and the simulator.
 struct proxy_stats {
-  std::uint64_t connections = 0;      ///< client connections accepted
-  std::uint64_t requests = 0;         ///< request heads parsed
-  std::uint64_t responses[6] = {};    ///< responses sent to clients by class: [1]=1xx .. [5]=5xx
-  std::uint64_t bad_requests = 0;     ///< requests refused for their framing or syntax
-  std::uint64_t upstream_errors = 0;  ///< connects or exchanges with an upstream that failed
-  std::uint64_t timeouts = 0;         ///< phase deadlines that passed (each cuts or ends its session)
+  std::uint64_t connections = 0;          ///< client connections accepted
+  std::uint64_t requests = 0;             ///< request heads parsed
+  std::uint64_t responses[6] = {};        ///< responses sent to clients by class: [1]=1xx .. [5]=5xx
+  std::uint64_t bad_requests = 0;         ///< requests refused for their framing or syntax
+  std::uint64_t upstream_errors = 0;      ///< connects or exchanges with an upstream that failed
+  std::uint64_t timeouts = 0;             ///< phase deadlines that passed (each cuts or ends its session)
   std::uint64_t refused_connections = 0;  ///< connections closed on accept: over max_connections
 };
 
@@ -102,14 +102,24 @@ struct proxy_context {
   using time_point = typename Clock::time_point;
 
   proxy_context(Transport& t, Clock& c, rng r, const proxy_config& cfg, const logger& l, shared_state& s)
-      : transport(t), clock(c), random(r), config(cfg), log(l), shared(s), upstreams(s.upstreams),
-        limiter(s.limiter ? &*s.limiter : nullptr), balance(s.balance), pool(s.upstreams.size(), 64),
-        buffers(cfg.limits.max_head_bytes + 1024, 256), exchanges(cfg, buffers, 256) {
+      : transport(t),
+        clock(c),
+        random(r),
+        config(cfg),
+        log(l),
+        shared(s),
+        upstreams(s.upstreams),
+        limiter(s.limiter ? &*s.limiter : nullptr),
+        balance(s.balance),
+        pool(s.upstreams.size(), 64),
+        buffers(cfg.limits.max_head_bytes + 1024, 256),
+        exchanges(cfg, buffers, 256) {
     // A pooled connection closed by its watch is the upstream's business, not its health's.
     pool.on_discard([this](std::size_t i, pool_discard why) {
       if (log.enabled(log_level::debug))
-        log.log(log_level::debug,
-                (line{} << "upstream " << upstreams.at(i).name << ": closed an idle pooled connection: " << to_string(why)).s);
+        log.log(log_level::debug, (line{} << "upstream " << upstreams.at(i).name
+                                          << ": closed an idle pooled connection: " << to_string(why))
+                                      .s);
     });
   }
   proxy_context(const proxy_context&) = delete;
@@ -123,7 +133,7 @@ struct proxy_context {
   shared_state& shared;  ///< what every worker of the process shares
   cluster& upstreams;
   memory_limiter* limiter;  ///< null when requests are not limited
-  balancer& balance;  ///< the process's balancing policy (in shared)
+  balancer& balance;        ///< the process's balancing policy (in shared)
   connection_pool<stream_type> pool;
   // Room for a whole head at the limit plus some: the parser must see more than the limit
   // to say 431 rather than wait for bytes that can never fit.

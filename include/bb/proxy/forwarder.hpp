@@ -60,7 +60,8 @@ public:
     const bool idempotent = is_idempotent(req.method);
     // consistent-hash keys on the client a rate limit would apply to (read while the head
     // is still in the buffer); the other policies never look at it.
-    const client_key client = ctx_.balance.policy() == balance_policy::consistent_hash ? s_.request_client() : client_key{};
+    const client_key client =
+        ctx_.balance.policy() == balance_policy::consistent_hash ? s_.request_client() : client_key{};
     const bool expect_continue = req.expect_continue && has_body_;
     body_ = http::body_framer::for_head(req.body, req.content_length, ctx_.config.limits.max_body_bytes);
     if (ctx_.log.enabled(log_level::info)) (request_line_ = req.method) += ' ', request_line_ += req.target;
@@ -96,7 +97,8 @@ public:
         upstream_ = *std::exchange(fresh_on, std::nullopt);
         facts.reused = false;
       } else {
-        const auto pick = ctx_.balance.pick(pick_context{ctx_.upstreams, ctx_.random, now(), passive_retry, tried, client});
+        const auto pick =
+            ctx_.balance.pick(pick_context{ctx_.upstreams, ctx_.random, now(), passive_retry, tried, client});
         if (!pick) {
           keep = co_await fail(502, "no live upstream", errc::no_upstream);
           break;
@@ -144,7 +146,7 @@ public:
         }
         // A deadline that passed closed the connection under us: that is the failure.
         failure = got == outcome::unsent  ? attempt_failure::unsent
-                  : s_.timed_out()         ? attempt_failure::timed_out
+                  : s_.timed_out()        ? attempt_failure::timed_out
                   : got == outcome::stale ? attempt_failure::closed_early
                                           : attempt_failure::broken;
       }
@@ -160,7 +162,8 @@ public:
         continue;
       }
       if (next == retry_action::other_host) {
-        if (*failure == attempt_failure::closed_early || *failure == attempt_failure::broken) ++ctx_.stats.upstream_errors;
+        if (*failure == attempt_failure::closed_early || *failure == attempt_failure::broken)
+          ++ctx_.stats.upstream_errors;
         tried.add(upstream_);
         continue;
       }
@@ -247,9 +250,10 @@ private:
     if (u.listen_stop.stop_requested()) co_return u.pumped;  // the client's side failed (or we were cancelled)
     if (u.heard != outcome::ok) co_return u.heard == outcome::stale ? outcome::broken : u.heard;
     if (!body_.done() && ctx_.log.enabled(log_level::debug))
-      ctx_.log.log(log_level::debug, (line{} << "upstream " << ctx_.upstreams.at(upstream_).name << " answered "
-                                             << s_.exchange().resp_head.status << " before the request body was sent: upload stopped")
-                                         .s);
+      ctx_.log.log(log_level::debug,
+                   (line{} << "upstream " << ctx_.upstreams.at(upstream_).name << " answered "
+                           << s_.exchange().resp_head.status << " before the request body was sent: upload stopped")
+                       .s);
     co_return outcome::ok;
   }
 
@@ -350,7 +354,8 @@ private:
     const bool upstream_keep = h.keep_alive;
     // A de-chunked body ends where the connection does: its length is not known up front.
     const bool dechunk = http::dechunks_for(h, client_ver_);
-    const bool keep = client_keep_ && body_.done() && !ctx_.draining && h.body != http::body_kind::until_close && !dechunk;
+    const bool keep =
+        client_keep_ && body_.done() && !ctx_.draining && h.body != http::body_kind::until_close && !dechunk;
     auto body = http::body_framer::for_head(h.body, h.content_length);
     // The body bytes buffered now: passed on as they are (`raw` of them), or, de-chunked,
     // their payload copied after whatever out_ holds.
@@ -429,9 +434,9 @@ private:
     ++ctx_.stats.upstream_errors;
     status_ = status;
     if (ctx_.log.enabled(log_level::warn))
-      ctx_.log.log(log_level::warn, (line{} << "upstream " << ctx_.upstreams.at(upstream_).name << ": " << why << ": "
-                                            << ec.message())
-                                        .s);
+      ctx_.log.log(
+          log_level::warn,
+          (line{} << "upstream " << ctx_.upstreams.at(upstream_).name << ": " << why << ": " << ec.message()).s);
     drop_upstream();
     // The client's connection stays in step only when its request body went by whole; if
     // it did not, the client may still be sending it: linger before the close.
@@ -452,10 +457,9 @@ private:
   }
 
   void log_state(bool up, std::string_view why) {
-    ctx_.log.log(up ? log_level::info : log_level::warn,
-                 (line{} << "upstream " << ctx_.upstreams.at(upstream_).name << " is " << (up ? "up" : "down") << ": "
-                         << why)
-                     .s);
+    ctx_.log.log(up ? log_level::info : log_level::warn, (line{} << "upstream " << ctx_.upstreams.at(upstream_).name
+                                                                 << " is " << (up ? "up" : "down") << ": " << why)
+                                                             .s);
   }
 
   /// The proxy clock's time, in the form it crosses module boundaries (core/clock.hpp).
@@ -511,10 +515,10 @@ private:
     l << "upstream " << ctx_.upstreams.at(upstream_).name << " broke off a response: ";
     // The body idle deadline ends the read by closing the socket: say why, not "cancelled".
     if (s_.timed_out())
-      l << "no bytes for " << std::chrono::duration_cast<std::chrono::milliseconds>(ctx_.config.body_idle_timeout).count()
+      l << "no bytes for "
+        << std::chrono::duration_cast<std::chrono::milliseconds>(ctx_.config.body_idle_timeout).count()
         << " ms (--body-idle-timeout)";
-    else
-      l << ec.message();
+    else l << ec.message();
     ctx_.log.log(log_level::warn, l.s);
   }
 
@@ -541,7 +545,7 @@ private:
   std::size_t resp_head_size_ = 0;
   std::chrono::nanoseconds attempt_start_{0};
   std::optional<std::chrono::nanoseconds> attempt_latency_;  // to the response head, once it came
-  bool attempt_ = false;  // an attempt on upstream_ is counted by the balancer
+  bool attempt_ = false;                                     // an attempt on upstream_ is counted by the balancer
   bool attempt_ok_ = true;
   int status_ = 0;
   bool client_keep_ = false;
@@ -549,7 +553,7 @@ private:
   bool has_body_ = false;
   bool sent_continue_ = false;
   bool sent_to_client_ = false;  // an interim 1xx went out: the exchange cannot move elsewhere
-  bool upgrade_ = false;  // the request asked to switch protocols: a 101 opens a tunnel
+  bool upgrade_ = false;         // the request asked to switch protocols: a 101 opens a tunnel
   http::version client_ver_ = http::version::http11;
   typename Clock::time_point response_deadline_{};  // the whole response head is due by then
 };

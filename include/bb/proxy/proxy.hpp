@@ -141,8 +141,7 @@ private:
       const auto now = ctx_.clock.now();
       if (n % ticks_per_buffer_trim == 0) ctx_.buffers.trim();
       if (n % ticks_per_pool_sweep == 0) sweep_pool(now);
-      if (primary_ && ctx_.limiter && n % ticks_per_limiter_sweep == 0)
-        ctx_.limiter->sweep(since_epoch(now));
+      if (primary_ && ctx_.limiter && n % ticks_per_limiter_sweep == 0) ctx_.limiter->sweep(since_epoch(now));
       const bool grace_over = ctx_.draining && now >= drain_deadline_;
       ctx_.sessions.for_each([&](auto* l) {
         if (grace_over || now >= l->deadline_) {

@@ -44,13 +44,13 @@ constexpr std::string_view to_string(retry_action a) noexcept {
 /// What decide_retry looks at.
 struct attempt_facts {
   attempt_failure failure = attempt_failure::broken;
-  bool idempotent = false;        ///< the method is idempotent (RFC 9110 §9.2.2)
-  bool has_body = false;          ///< the request has a body (the proxy keeps no copy to send again)
+  bool idempotent = false;           ///< the method is idempotent (RFC 9110 §9.2.2)
+  bool has_body = false;             ///< the request has a body (the proxy keeps no copy to send again)
   bool client_saw_response = false;  ///< something of a response (an interim 1xx) went to the client
-  bool reused = false;            ///< the connection came from the pool
-  bool fresh_retry_used = false;  ///< this request already had its retry on a fresh connection
-  std::size_t attempts = 1;       ///< attempts made so far, the failed one included
-  std::size_t budget = 1;         ///< the most attempts the request may make
+  bool reused = false;               ///< the connection came from the pool
+  bool fresh_retry_used = false;     ///< this request already had its retry on a fresh connection
+  std::size_t attempts = 1;          ///< attempts made so far, the failed one included
+  std::size_t budget = 1;            ///< the most attempts the request may make
 };
 
 /// The attempt budget of a request to a cluster of `upstreams`: one per upstream, plus the

@@ -58,8 +58,7 @@ public:
   /// connections until then.
   // NOTE: static, with the session and the request loop in this one frame: an idle
   // keep-alive connection then costs one coroutine frame, not a frame per nested call.
-  static task<void> serve(context_type& ctx, stream_type client, endpoint peer,
-                          [[maybe_unused]] connection_slot slot) {
+  static task<void> serve(context_type& ctx, stream_type client, endpoint peer, [[maybe_unused]] connection_slot slot) {
     session s(ctx, std::move(client), peer);
     // A new connection has the header timeout, not the idle one, for its first request:
     // connecting and then saying nothing must not hold a connection for long.
@@ -115,7 +114,7 @@ public:
   /// What a forwarder may do with the session it works for, and nothing more: the narrow
   /// interface between the two (the forwarder is no friend of the session).
   class port {
-   public:
+  public:
     explicit port(session& s) noexcept : s_(&s) {}
     /// The worker's shared state.
     [[nodiscard]] context_type& context() const noexcept { return s_->ctx_; }
@@ -150,7 +149,7 @@ public:
     /// The request's client as rate limits and consistent hashing key it.
     [[nodiscard]] client_key request_client() const { return s_->request_client(); }
 
-   private:
+  private:
     session* s_;
   };
 
@@ -279,7 +278,8 @@ private:
     linger_ = true;
     const int status = http::status_for(error_);
     if (ctx_.log.enabled(log_level::warn))
-      ctx_.log.log(log_level::warn, (line{} << peer_ip() << " bad request: " << error_.message() << " -> " << status).s);
+      ctx_.log.log(log_level::warn,
+                   (line{} << peer_ip() << " bad request: " << error_.message() << " -> " << status).s);
     co_await answer(status, error_.message(), true);
   }
 
@@ -306,7 +306,7 @@ private:
     in_.consume(head_size_);
     const bool sent = co_await answer(429, "too many requests", !keep);
     if (!(sent && keep)) linger_ = req.body != http::body_kind::none;  // its body is not read
-    co_return sent && keep ? admission::refused_keep : admission::refused_close;
+    co_return sent&& keep ? admission::refused_keep : admission::refused_close;
   }
 
   /// The client of the parsed request as the rate limit and consistent hashing key it:
@@ -319,8 +319,8 @@ private:
 
   /// Sends one of the proxy's own responses.
   task<bool> answer(int status, std::string_view message, bool close) {
-    std::string r = http::make_error_response(status, message, close, x_ ? std::string_view(x_->rate_headers) : "",
-                                              head_request_);
+    std::string r =
+        http::make_error_response(status, message, close, x_ ? std::string_view(x_->rate_headers) : "", head_request_);
     enter(session_phase::client_write);
     const_buffer b[] = {{r.data(), r.size()}};
     auto [ec, n] = co_await client_.write(b);
@@ -355,9 +355,9 @@ private:
   std::unique_ptr<exchange_state> x_;  // held from a request's first byte until idle again
   std::size_t head_size_ = 0;
   std::error_code error_;
-  cancel_source cut_;      // stopped by a deadline that cuts a client read (see expire_link)
-  bool cuttable_ = false;  // a client read under cut_ is pending
-  bool linger_ = false;    // an answer closes the connection while the client may still send
+  cancel_source cut_;          // stopped by a deadline that cuts a client read (see expire_link)
+  bool cuttable_ = false;      // a client read under cut_ is pending
+  bool linger_ = false;        // an answer closes the connection while the client may still send
   bool head_request_ = false;  // the request being answered is a HEAD: answers carry no body
 };
 

@@ -51,9 +51,9 @@ concept pending_input_stream = byte_stream<S> && requires(const S& s) {
 
 /// Why the pool closed an idle connection on its own.
 enum class pool_discard : std::uint8_t {
-  unsolicited_bytes,  ///< the upstream sent bytes nobody asked for
-  closed_by_upstream, ///< the upstream closed it (its own idle timeout, a restart)
-  reset,              ///< the connection failed (a reset, say); counted as closed_by_upstream
+  unsolicited_bytes,   ///< the upstream sent bytes nobody asked for
+  closed_by_upstream,  ///< the upstream closed it (its own idle timeout, a restart)
+  reset,               ///< the connection failed (a reset, say); counted as closed_by_upstream
 };
 
 /// The text a log line gives for `d`.
@@ -76,7 +76,7 @@ struct pool_counters {
 /// Single-threaded; shutdown() must be awaited before the pool is destroyed.
 template <byte_stream Stream>
 class connection_pool {
- public:
+public:
   /// Told of every connection the pool closed because it became readable while idle.
   using listener = std::function<void(std::size_t upstream, pool_discard why)>;
 
@@ -180,7 +180,7 @@ class connection_pool {
     co_await watchers_.join();
   }
 
- private:
+private:
   struct entry {
     entry(Stream&& s, std::chrono::nanoseconds pooled_at, std::uint32_t ep)
         : stream(std::move(s)), since(pooled_at), epoch(ep) {}
@@ -203,7 +203,9 @@ class connection_pool {
       std::array<char, 1> probe{};
       const auto r = co_await e->stream.read_some(probe);
       if (e->stop.stop_requested()) co_return;
-      why = !r.ec ? pool_discard::unsolicited_bytes : r.ec == errc::eof ? pool_discard::closed_by_upstream : pool_discard::reset;
+      why = !r.ec               ? pool_discard::unsolicited_bytes
+            : r.ec == errc::eof ? pool_discard::closed_by_upstream
+                                : pool_discard::reset;
     } else if (ready.ec == errc::eof) {
       why = pool_discard::closed_by_upstream;
     }

@@ -138,8 +138,7 @@ TEST_CASE("balancebeam::parse_cli sets the setting each flag names", "[cli][bala
   c.check(r.settings);
 }
 
-TEST_CASE("balancebeam::parse_cli refuses each bad value with one line naming the flag, exit 2",
-          "[cli][balancebeam]") {
+TEST_CASE("balancebeam::parse_cli refuses each bad value with one line naming the flag, exit 2", "[cli][balancebeam]") {
   struct bad_value {
     std::vector<std::string> args;
     std::string message;
@@ -224,8 +223,8 @@ TEST_CASE("balancebeam::parse_cli without --upstream is exit 1 with one line, af
 
 TEST_CASE("balancebeam::parse_cli keeps every --upstream and --trusted-proxy in order, never comma-split",
           "[cli][balancebeam]") {
-  const auto r = parse({"-u", "127.0.0.1:1,weight=3", "--upstream", "localhost:2", "-u127.0.0.1:3",
-                        "--trusted-proxy", "10.0.0.1", "--trusted-proxy=::1"});
+  const auto r = parse({"-u", "127.0.0.1:1,weight=3", "--upstream", "localhost:2", "-u127.0.0.1:3", "--trusted-proxy",
+                        "10.0.0.1", "--trusted-proxy=::1"});
   REQUIRE_FALSE(r.error);
   const auto& ups = r.settings.proxy.upstreams;
   REQUIRE(ups.size() == 3);

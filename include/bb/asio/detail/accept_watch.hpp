@@ -30,7 +30,7 @@ namespace bb::asio_rt::detail {
 
 /// One pending accept on a listener, reused from accept to accept.
 class accept_watch final : public owned_reactor_op {
- public:
+public:
   accept_watch() noexcept : owned_reactor_op(&perform_accept, &complete) {}
 
   /// One accept4 now: true when it settled (a descriptor or an error, see take_fd() and
@@ -64,12 +64,13 @@ class accept_watch final : public owned_reactor_op {
     return e;
   }
 
- private:
+private:
   /// accept4 on the listener: true when settled.
   bool attempt() noexcept {
     for (;;) {
       peer_len_ = sizeof peer_;
-      const int fd = ::accept4(listener_, reinterpret_cast<sockaddr*>(&peer_), &peer_len_, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      const int fd =
+          ::accept4(listener_, reinterpret_cast<sockaddr*>(&peer_), &peer_len_, SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (fd >= 0) {
         fd_.reset(fd);
         error_ = {};
@@ -94,8 +95,8 @@ class accept_watch final : public owned_reactor_op {
     auto* w = static_cast<accept_watch*>(base);
     const auto orphan = adopt_orphan(w);  // frees the watch, and closes what it accepted, on return
     const std::error_code ec = std::exchange(w->ec_, std::error_code());
-    if (orphan) return;                   // the acceptor is gone
-    if (!owner) return w->fd_.reset();    // the io_context is being destroyed
+    if (orphan) return;                 // the acceptor is gone
+    if (!owner) return w->fd_.reset();  // the io_context is being destroyed
     if (ec) {
       w->fd_.reset();
       w->error_ = ec == ::asio::error::operation_aborted ? std::make_error_code(std::errc::operation_canceled) : ec;

@@ -18,8 +18,8 @@
 /// tags in an unnamed namespace would make every inline function that uses them differ
 /// from one translation unit to the next: both are ODR violations in a header.
 
-#include <asio/version.hpp>
 #include <asio/detail/config.hpp>
+#include <asio/version.hpp>
 
 #if ASIO_VERSION != 102201 || !defined(ASIO_HAS_EPOLL) || defined(ASIO_HAS_IO_URING_AS_DEFAULT) || \
     defined(ASIO_DISABLE_EPOLL)

@@ -20,11 +20,11 @@ namespace bb::asio_rt::detail {
 
 /// The common state of an owned reactor operation: who waits, and who holds it.
 class owned_reactor_op : public ::asio::detail::reactor_op {
- public:
+public:
   owned_reactor_op(const owned_reactor_op&) = delete;
   owned_reactor_op& operator=(const owned_reactor_op&) = delete;
 
- protected:
+protected:
   owned_reactor_op(perform_func_type on_ready, func_type on_complete) noexcept
       : reactor_op(std::error_code(), on_ready, on_complete) {}
   ~owned_reactor_op() = default;

@@ -61,7 +61,7 @@ namespace bb::asio_rt::detail {
 
 /// The readiness bit of one socket and the reactor operation that learns of edges.
 class read_watch final : public owned_reactor_op {
- public:
+public:
   read_watch() noexcept : owned_reactor_op(&perform_edge, &complete) {}
 
   /// Reads into `buf` without waiting: the bytes read, eof, an error, or would_block when
@@ -154,7 +154,7 @@ class read_watch final : public owned_reactor_op {
     return true;
   }
 
- private:
+private:
   /// Learns the socket's reactor, descriptor and reactor data. Kept for rearm(): while the
   /// watch is queued the socket stays open, and a moved socket keeps all three.
   template <class Socket>
@@ -229,9 +229,7 @@ class read_watch final : public owned_reactor_op {
   /// The latch: Asio sets the descriptor's read `try_speculative_` on every dispatch of
   /// an event for it (whether or not an operation is queued); a short read clears it. Only
   /// after arm(), which knows the descriptor.
-  bool dispatched_since_read() const noexcept {
-    return !descriptor_ || epoll_access::read_latch(*descriptor_);
-  }
+  bool dispatched_since_read() const noexcept { return !descriptor_ || epoll_access::read_latch(*descriptor_); }
   void clear_dispatched() noexcept {
     if (descriptor_) epoll_access::read_latch(*descriptor_) = false;
   }

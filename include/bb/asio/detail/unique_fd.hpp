@@ -10,7 +10,7 @@ namespace bb::asio_rt::detail {
 
 /// Owns one file descriptor (or none: -1) and closes it when destroyed or reset.
 class unique_fd {
- public:
+public:
   unique_fd() noexcept = default;
   /// Takes ownership of `fd` (-1 for none).
   explicit unique_fd(int fd) noexcept : fd_(fd) {}
@@ -33,7 +33,7 @@ class unique_fd {
     fd_ = fd;
   }
 
- private:
+private:
   int fd_ = -1;
 };
 

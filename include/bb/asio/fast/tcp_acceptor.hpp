@@ -23,7 +23,7 @@ namespace bb::asio_rt::fast {
 
 /// A listening TCP socket that accepts with accept4; see bb::acceptor_of for the contract.
 class tcp_acceptor {
- public:
+public:
   /// Takes a socket that listens already, and makes it non-blocking: accept4 is tried
   /// directly and must never block.
   explicit tcp_acceptor(acceptor_type a) noexcept : a_(std::move(a)) {
@@ -70,7 +70,7 @@ class tcp_acceptor {
     return from_asio(a_.local_endpoint(ec));
   }
 
- private:
+private:
   acceptor_type a_;
   // Destroyed before the listener: a queued watch is orphaned, and the close that follows
   // aborts it, so its completion frees it.

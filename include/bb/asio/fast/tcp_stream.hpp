@@ -31,7 +31,7 @@ namespace bb::asio_rt::fast {
 
 /// A connected TCP stream whose reads track readiness; see bb::byte_stream for the contract.
 class tcp_stream {
- public:
+public:
   /// Marks a socket fresh from accept4 (non-blocking) and registered in this turn of the loop.
   struct accepted_t {};
 
@@ -137,7 +137,7 @@ class tcp_stream {
   /// True until close().
   [[nodiscard]] bool is_open() const noexcept { return s_.is_open(); }
 
- private:
+private:
   socket_type s_;
   // Destroyed before the socket: a queued watch is orphaned, and the close that follows
   // aborts it, so its completion frees it.

@@ -23,7 +23,7 @@ namespace bb::asio_rt::portable {
 
 /// A listening TCP socket on Asio's public API; see bb::acceptor_of for the contract.
 class tcp_acceptor {
- public:
+public:
   /// Takes a socket that listens already.
   explicit tcp_acceptor(acceptor_type a) noexcept : a_(std::move(a)) {}
 
@@ -60,7 +60,7 @@ class tcp_acceptor {
     return from_asio(a_.local_endpoint(ec));
   }
 
- private:
+private:
   acceptor_type a_;
 };
 

@@ -39,7 +39,7 @@ namespace bb::asio_rt::portable {
 
 /// A connected TCP stream on Asio's public API; see bb::byte_stream for the contract.
 class tcp_stream {
- public:
+public:
   /// Marks a socket fresh from accept.
   struct accepted_t {};
 
@@ -100,7 +100,7 @@ class tcp_stream {
       return r_;
     }
 
-   private:
+  private:
     void wait(std::coroutine_handle<> h) {
       s_->s_.async_wait(::asio::socket_base::wait_read,
                         ::asio::bind_cancellation_slot(signal_.slot(), [this, h](std::error_code ec) {
@@ -149,11 +149,11 @@ class tcp_stream {
   /// True until close().
   [[nodiscard]] bool is_open() const noexcept { return s_.is_open(); }
 
- private:
+private:
   /// One recv into `buf`, unless the socket is known to have nothing (a wait is due): true
   /// with the result in `r`, false for would-block. `woken`: a wait just said readable.
   bool try_read(std::span<char> buf, io_result& r, bool woken) {
-    if (buf.empty()) return false;                // a wait, which needs no peek
+    if (buf.empty()) return false;                 // a wait, which needs no peek
     if (!woken && short_ && wrote_) return false;  // the answer to what was written is not here yet
     std::error_code ec;
     const std::size_t n = s_.read_some(::asio::buffer(buf.data(), buf.size()), ec);

@@ -9,15 +9,13 @@ namespace bb::detail {
 /// Meets Lockable. Spins on a plain load (no cache-line ping-pong while held), then yields
 /// so that a holder preempted mid-section (or rebuilding its table) gets the core back.
 class spinlock {
- public:
+public:
   void lock() noexcept {
     for (;;) {
       if (!locked_.exchange(true, std::memory_order_acquire)) return;
       for (int spins = 0; locked_.load(std::memory_order_relaxed); ++spins) {
-        if (spins < 64)
-          relax();
-        else
-          std::this_thread::yield();
+        if (spins < 64) relax();
+        else std::this_thread::yield();
       }
     }
   }
@@ -26,7 +24,7 @@ class spinlock {
   }
   void unlock() noexcept { locked_.store(false, std::memory_order_release); }
 
- private:
+private:
   static void relax() noexcept {
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_ia32_pause();

@@ -38,7 +38,7 @@ struct alignas(64) host_load {
 
 /// In-flight counters for `n` hosts; movable, so the policies holding them are too.
 class load_table {
- public:
+public:
   explicit load_table(std::size_t n) : n_(n), loads_(std::make_unique<host_load[]>(n)) {}
 
   [[nodiscard]] std::size_t size() const noexcept { return n_; }
@@ -48,7 +48,7 @@ class load_table {
     return loads_[i].in_flight.load(std::memory_order_relaxed);
   }
 
- private:
+private:
   std::size_t n_;
   std::unique_ptr<host_load[]> loads_;
 };
@@ -64,7 +64,7 @@ inline bool lighter(std::int64_t in_flight_a, std::uint32_t weight_a, std::int64
 /// Host weights with their running sums, for draws in proportion to weight. With equal
 /// weights (all 1 after reduced_weights) every draw is a uniform one, rng::below(n).
 class weight_table {
- public:
+public:
   explicit weight_table(std::vector<std::uint32_t> weights) : w_(reduced_weights(std::move(weights))) {
     ends_.reserve(w_.size());
     for (auto x : w_) ends_.push_back(total_ += x);
@@ -96,7 +96,7 @@ class weight_table {
     return std::nullopt;  // unreachable
   }
 
- private:
+private:
   std::vector<std::uint32_t> w_;
   std::vector<std::uint64_t> ends_;  ///< ends_[i]: sum of the weights of hosts 0..i
   std::uint64_t total_ = 0;
@@ -106,7 +106,7 @@ class weight_table {
 /// rest); only `first` when a single host is eligible, neither when none is. Draws first
 /// and checks after, so with every host live (the usual case) two draws suffice.
 inline std::pair<std::optional<std::size_t>, std::optional<std::size_t>> pick_two(const pick_context& ctx,
-                                                                               const weight_table& w) {
+                                                                                  const weight_table& w) {
   auto& r = ctx.random;
   auto ok = [&](std::size_t i) { return ctx.eligible(i); };
   if (w.size() >= 2) {

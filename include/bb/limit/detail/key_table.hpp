@@ -10,8 +10,8 @@
 /// `hash * capacity >> 64`, which lets a rebuild size the table to twice its live entries.
 
 #include <algorithm>
-#include <bb/limit/detail/time_math.hpp>
 #include <bb/core/client_key.hpp>
+#include <bb/limit/detail/time_math.hpp>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -32,7 +32,7 @@ inline std::uint64_t hash_key(const client_key& k, std::uint64_t seed) noexcept 
 /// Keys to States. `Expired` predicates tell which entries a sweep or a rebuild may drop.
 template <class State>
 class key_table {
- public:
+public:
   /// One entry; vacant when `state == State{}`.
   struct slot {
     client_key key;
@@ -108,7 +108,7 @@ class key_table {
   /// Heap bytes held.
   std::size_t memory_bytes() const noexcept { return capacity_ * sizeof(slot); }
 
- private:
+private:
   static bool vacant(const slot& s) noexcept { return s.state == State{}; }
   std::size_t home(std::uint64_t h) const noexcept {
     return static_cast<std::size_t>((uint128_t{h} * capacity_) >> 64);
