@@ -31,6 +31,7 @@
 #include <bb/redis/pipeline.hpp>
 #include <bb/redis/reader.hpp>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <coroutine>
@@ -51,6 +52,7 @@ struct client_counters {
   std::uint64_t refused = 0;      ///< calls failed at once: not connected, stalled or overloaded
   std::uint64_t connects = 0;     ///< connections that completed the handshake
   std::uint64_t failures = 0;     ///< connection attempts that failed, and connections lost
+  std::size_t most_in_flight = 0;  ///< the most calls ever in flight at once (pipelining)
 };
 
 /// A pipelined connection to one server, re-established whenever it fails.
@@ -133,6 +135,7 @@ class client {
     encode(out_);
     pipe_.push(deadline, w);
     ++counters_.calls;
+    counters_.most_in_flight = std::max(counters_.most_in_flight, pipe_.size());
     if (auto h = std::exchange(writer_h_, {})) h.resume();
     wake_timer(deadline);
   }
