@@ -156,7 +156,7 @@ std::vector<row> flag_table(resolve_fn resolve) {
                                     r.url = std::move(v.url);
                                     r.servers = std::move(v.servers);
                                   })},
-      {.name = "redis-password-file", .value_name = "PATH",
+      {.name = "redis-password-file", .value_name = "PATH", .default_shown = "the url's, if any",
        .meaning = "the Redis password, read from a file ({values}); instead of one in the url; never printed or logged",
        .sets = bb::cli::handle<s>(secret_file_value{},
                                   [](s& into, bb::secret password) { into.proxy.rate_limit.redis.url.password = std::move(password); })},

@@ -42,7 +42,7 @@ struct worker {
   asio::io_context io{ASIO_CONCURRENCY_HINT_UNSAFE_IO};  // sockets are touched by this worker only
   clock_type clock{io};
   transport_type transport{io};
-  std::unique_ptr<bb::redis_limiter<transport_type, clock_type>> limiter;  // with a Redis store
+  std::unique_ptr<bb::remote_limiter> limiter;  // with a Redis store
   std::unique_ptr<bb::proxy<transport_type, clock_type>> proxy;
   std::thread thread;
 };
@@ -109,9 +109,15 @@ int main(int argc, char** argv) {
     auto w = std::make_unique<worker>();
     if (redis_store) {
       try {
-        w->limiter = std::make_unique<bb::redis_limiter<transport_type, clock_type>>(
-            w->transport, w->clock, seeds.split(), config.rate_limit, log, shared.limiter ? &*shared.limiter : nullptr,
-            threads > 1 ? " (worker " + std::to_string(i) + ")" : std::string());
+        auto* fallback = shared.limiter ? &*shared.limiter : nullptr;
+        const auto label = threads > 1 ? " (worker " + std::to_string(i) + ")" : std::string();
+        if (config.rate_limit.redis.url.cluster)
+          w->limiter = std::make_unique<
+              bb::redis_limiter<transport_type, clock_type, bb::redis::cluster<transport_type, clock_type>>>(
+              w->transport, w->clock, seeds.split(), config.rate_limit, log, fallback, label);
+        else
+          w->limiter = std::make_unique<bb::redis_limiter<transport_type, clock_type>>(
+              w->transport, w->clock, seeds.split(), config.rate_limit, log, fallback, label);
       } catch (const std::invalid_argument& e) {
         die(2, std::string("invalid value for --rate-limit-store: ") + e.what());
       }

@@ -53,7 +53,6 @@ parsed<store_value::value> store_value::operator()(std::string_view text) const 
   if (text == "memory") return value{};
   auto u = bb::redis::parse_url(text);
   if (!u.value) return refusal{u.why};
-  if (u.value->cluster) return refusal{"redis-cluster:// is not supported yet; use redis://HOST:PORT"};
   value v{std::move(*u.value), {}};
   for (const auto& h : v.url.hosts) {
     const bool v6 = h.host.find(':') != std::string::npos;

@@ -81,11 +81,11 @@ struct store_value {
   address_value address;
 
   [[nodiscard]] std::string expected() const {
-    return "memory, redis://[:PASSWORD@]HOST:PORT[/DB] or redis-cluster://HOST:PORT[,HOST:PORT...]";
+    return "memory, redis://[:PASSWORD@]HOST:PORT[/DB] or redis-cluster://[:PASSWORD@]HOST:PORT[,HOST:PORT...]";
   }
   [[nodiscard]] std::string values() const {
     return "`memory` (this process), `redis://[:PASSWORD@]HOST:PORT[/DB]` (one Redis that every instance shares), "
-           "`redis-cluster://HOST:PORT[,HOST:PORT...]` (not yet supported)";
+           "`redis-cluster://[:PASSWORD@]HOST:PORT[,HOST:PORT...]` (a Redis Cluster, found through these nodes)";
   }
   bb::cli::parsed<value> operator()(std::string_view text) const;
   /// `text` with the password of a url masked, as an error line shows it.

@@ -71,8 +71,8 @@ struct rig {
   }
 
   bb::task<void> until_ready() {
-    for (int i = 0; i < 5000 && !limiter->client().ready(); ++i) co_await clock.sleep_for(1ms);
-    REQUIRE(limiter->client().ready());
+    for (int i = 0; i < 5000 && !limiter->store().ready(); ++i) co_await clock.sleep_for(1ms);
+    REQUIRE(limiter->store().ready());
   }
 
   bb::task<void> restart_redis() {
@@ -120,18 +120,18 @@ TEST_CASE("redis_limiter pipelines decisions in flight over the simulated networ
     }
     CHECK(admitted == 5);
     for (const auto& b : bob_answers) CHECK(b.d.allowed);
-    CHECK(r.limiter->client().counters().most_in_flight == 15);  // all in flight at once
+    CHECK(r.limiter->store().counters().most_in_flight == 15);  // all in flight at once
     // A client refused until T is refused without a round trip until T.
-    const auto sent = r.limiter->client().counters().calls;
+    const auto sent = r.limiter->store().counters().calls;
     const auto again = co_await decide(r, alice);
     CHECK_FALSE(again.d.allowed);
     CHECK(again.took == 0ms);
-    CHECK(r.limiter->client().counters().calls == sent);
+    CHECK(r.limiter->store().counters().calls == sent);
     CHECK(r.limiter->counters().cached == 1);
     co_await r.clock.sleep_for(1s);  // one emission interval later Redis admits one more
     const auto later = co_await decide(r, alice);
     CHECK(later.d.allowed);
-    CHECK(r.limiter->client().counters().calls == sent + 1);
+    CHECK(r.limiter->store().counters().calls == sent + 1);
   });
 }
 
@@ -150,11 +150,11 @@ TEST_CASE("redis_limiter answers a slow Redis at the timeout, and at once while 
     CHECK(r.limiter->counters().on_error == 2);
     r.redis.delay = {};
     co_await r.clock.sleep_for(150ms);  // the late reply arrives and is dropped
-    CHECK(r.limiter->client().ready());
+    CHECK(r.limiter->store().ready());
     const auto third = co_await decide(r, alice);
     CHECK(third.d.figures);
     CHECK(third.d.remaining == 3);  // the late call was counted by Redis; this is the second
-    CHECK(r.limiter->client().counters().timeouts == 1);
+    CHECK(r.limiter->store().counters().timeouts == 1);
   });
 }
 
@@ -164,10 +164,10 @@ TEST_CASE("redis_limiter drops a Redis stalled past the stall limit and reconnec
     r.redis.delay = 5s;
     (void)co_await decide(r, alice);
     co_await r.clock.sleep_for(1100ms);
-    CHECK_FALSE(r.limiter->client().ready());
+    CHECK_FALSE(r.limiter->store().ready());
     r.redis.delay = {};
     co_await r.until_ready();
-    CHECK(r.limiter->client().counters().connects == 2);
+    CHECK(r.limiter->store().counters().connects == 2);
     const bool lost = std::any_of(r.lines.begin(), r.lines.end(), [](const std::string& l) {
       return l.find("connection lost: no reply for") != std::string::npos;
     });

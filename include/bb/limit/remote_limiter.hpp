@@ -23,6 +23,11 @@ class remote_limiter {
   /// epoch (a store with its own clock may ignore it). Never waits longer than the store's
   /// timeout: then it answers as the store's on-error policy says.
   virtual task<rate_decision> decide(const client_key& key, std::chrono::nanoseconds now) = 0;
+  /// The store's own work (keeping its connections up) until stop(); the worker's owner
+  /// runs it beside the worker's proxy and awaits it.
+  virtual task<void> run() = 0;
+  /// Ends run(); decisions from then on get the on-error answer.
+  virtual void stop() = 0;
 };
 
 }  // namespace bb

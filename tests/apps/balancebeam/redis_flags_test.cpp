@@ -99,3 +99,12 @@ TEST_CASE("balancebeam refuses bad Redis flag values in one line naming the flag
   CHECK(cli.error->exit_status == 2);
   CHECK(cli.error->message == r.message);
 }
+
+TEST_CASE("balancebeam reads --rate-limit-store redis-cluster:// with its seeds resolved", "[apps][flags][redis]") {
+  const auto cli = parse({"--rate-limit-store", "redis-cluster://redis.internal:7000,127.0.0.1:7001"});
+  REQUIRE_FALSE(cli.error);
+  const auto& r = cli.settings.proxy.rate_limit.redis;
+  CHECK(r.url.cluster);
+  CHECK(r.servers ==
+        std::vector<bb::endpoint>{*bb::endpoint::parse("10.0.0.9:7000"), *bb::endpoint::parse("127.0.0.1:7001")});
+}
