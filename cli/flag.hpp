@@ -18,7 +18,7 @@ namespace bb::cli {
 /// can put its file, line and column in front; only a program's main() prints and exits.
 struct flag_error {
   std::string flag;   ///< the long name, without "--" (a config file's key)
-  std::string value;  ///< the text as given
+  std::string value;  ///< the text as given (as the row's `shown` shows it, when it has one)
   std::string why;    ///< "expected a whole number 1..1000", or what failed ("cannot resolve: ...")
 
   friend bool operator==(const flag_error&, const flag_error&) = default;
@@ -51,15 +51,18 @@ struct flag {
   std::string_view if_missing{};                    ///< not empty: required, and the error (exit 1) when absent
   bool request = false;                             ///< like --help: given, nothing else is read; main answers it
   bool hidden = false;                              ///< left out of --help and the README
-  setter<Settings> sets{};                          ///< reads a value into the settings; empty for a request
+  /// How an error shows the text it refuses (a password in it masked); null: as given.
+  std::string (*shown)(std::string_view text) = nullptr;
+  setter<Settings> sets{};  ///< reads a value into the settings; empty for a request
 
   /// True when the flag takes no value on the command line (a switch reads "true").
   [[nodiscard]] bool is_switch() const noexcept { return value_name.empty(); }
 
   /// Reads `text` into `into`; nothing on success, else the refusal naming this flag.
   std::optional<flag_error> apply(std::string_view text, Settings& into) const {
-    if (!sets.set) return flag_error{std::string(name), std::string(text), "not a setting"};
-    if (auto why = sets.set(text, into)) return flag_error{std::string(name), std::string(text), std::move(*why)};
+    const auto as_shown = [&] { return shown ? shown(text) : std::string(text); };
+    if (!sets.set) return flag_error{std::string(name), as_shown(), "not a setting"};
+    if (auto why = sets.set(text, into)) return flag_error{std::string(name), as_shown(), std::move(*why)};
     return std::nullopt;
   }
 };

@@ -4,6 +4,7 @@
 #include <cli/values.hpp>
 
 #include <bb/lb/balance_policy.hpp>
+#include <bb/limit/config.hpp>
 #include <bb/limit/decision.hpp>
 
 #include <chrono>
@@ -49,6 +50,13 @@ one_of<bb::rate_limit_algorithm> rate_limit_words() {
   return {{{"fixed-window", a::fixed_window, "the original: 60 s windows"},
            {"sliding-window", a::sliding_window, "no burst at window edges"},
            {"gcra", a::gcra, "redis-cell's semantics"}}};
+}
+
+one_of<bb::rate_limit_on_error> on_error_words() {
+  using e = bb::rate_limit_on_error;
+  return {{{"allow", e::allow, "admit, without X-RateLimit headers"},
+           {"deny", e::deny, "429 with Retry-After: 1"},
+           {"local", e::local, "this instance's in-memory limiter"}}};
 }
 
 // Whole seconds, where a fraction of one has never been accepted.
@@ -183,6 +191,42 @@ std::vector<row> flag_table(resolve_fn resolve) {
        .default_shown = "limit - 1",
        .meaning = "GCRA's burst ({values}): the limit is burst + 1, one more every 60 s / limit",
        .sets = store(whole<std::int64_t>{0, 1 << 30}, &s::proxy, &p::rate_limit, &bb::rate_limit_config::burst)},
+      {.name = "rate-limit-store",
+       .value_name = "STORE",
+       .default_value = "memory",
+       .meaning = "where the limits are kept: {values}; see [Shared rate limits](#shared-rate-limits-through-redis)",
+       .shown = &store_value::masked,
+       .sets = bb::cli::handle<s>(store_value{{resolve}},
+                                  [](s& into, store_value::value v) {
+                                    auto& r = into.proxy.rate_limit.redis;
+                                    r.url = std::move(v.url);
+                                    r.servers = std::move(v.servers);
+                                  })},
+      {.name = "redis-password-file",
+       .value_name = "PATH",
+       .default_shown = "the url's, if any",
+       .meaning = "the Redis password, read from a file ({values}); instead of one in the url; never printed or logged",
+       .sets = bb::cli::handle<s>(
+           secret_file_value{},
+           [](s& into, bb::secret password) { into.proxy.rate_limit.redis.url.password = std::move(password); })},
+      {.name = "redis-prefix",
+       .value_name = "PREFIX",
+       .default_value = "bb:rl:",
+       .meaning = "what every Redis key starts with ({values}); a client's key is PREFIX + algorithm + `:` + address",
+       .sets = store(nonempty_text{}, &s::proxy, &p::rate_limit, &bb::rate_limit_config::redis,
+                     &bb::redis_store_config::prefix)},
+      {.name = "redis-timeout",
+       .value_name = "SECONDS",
+       .default_value = "0.02",
+       .meaning = "seconds a decision may wait for Redis ({values}); then the `--rate-limit-on-error` answer applies",
+       .sets = store(seconds{60}, &s::proxy, &p::rate_limit, &bb::rate_limit_config::redis,
+                     &bb::redis_store_config::timeout)},
+      {.name = "rate-limit-on-error",
+       .value_name = "MODE",
+       .default_value = "allow",
+       .meaning = "the answer while Redis is unavailable or slower than `--redis-timeout`: {values}",
+       .sets = store(on_error_words(), &s::proxy, &p::rate_limit, &bb::rate_limit_config::redis,
+                     &bb::redis_store_config::on_error)},
       {.name = "trusted-proxy",
        .value_name = "IP",
        .meaning = "a peer IP ({values}) whose `X-Forwarded-For` is believed when finding the client to limit",

@@ -10,6 +10,7 @@
 #include <apps/balancebeam/open_files.hpp>
 
 #include <bb/asio/runtime.hpp>
+#include <bb/limit/redis_limiter.hpp>
 #include <bb/proxy.hpp>
 
 #include <asio/ip/tcp.hpp>
@@ -34,13 +35,26 @@ namespace {
   std::exit(code);
 }
 
+using transport_type = bb::asio_rt::tcp_transport;
+using clock_type = bb::asio_rt::steady_clock;
+
 struct worker {
   asio::io_context io{ASIO_CONCURRENCY_HINT_UNSAFE_IO};  // sockets are touched by this worker only
-  bb::asio_rt::steady_clock clock{io};
-  bb::asio_rt::tcp_transport transport{io};
-  std::unique_ptr<bb::proxy<bb::asio_rt::tcp_transport, bb::asio_rt::steady_clock>> proxy;
+  clock_type clock{io};
+  transport_type transport{io};
+  std::unique_ptr<bb::remote_limiter> limiter;  // with a Redis store
+  std::unique_ptr<bb::proxy<transport_type, clock_type>> proxy;
   std::thread thread;
 };
+
+// A worker's proxy, and beside it its Redis connection for as long as the proxy serves.
+bb::task<void> serve(worker& w) {
+  bb::scope s;
+  if (w.limiter) s.spawn(w.limiter->run());
+  co_await w.proxy->run();
+  if (w.limiter) w.limiter->stop();
+  co_await s.join();
+}
 
 }  // namespace
 
@@ -89,21 +103,39 @@ int main(int argc, char** argv) {
   }
 
   bb::shared_state shared(config, seeds());  // health and rate limits, for every worker
+  const bool redis_store = config.rate_limit.enabled() && config.rate_limit.redis.enabled();
   std::vector<std::unique_ptr<worker>> workers;
   for (unsigned i = 0; i < threads; ++i) {
     auto w = std::make_unique<worker>();
-    w->proxy = std::make_unique<bb::proxy<bb::asio_rt::tcp_transport, bb::asio_rt::steady_clock>>(
-        w->transport, w->clock, seeds.split(), config, log, shared, i == 0);
+    if (redis_store) {
+      try {
+        auto* fallback = shared.limiter ? &*shared.limiter : nullptr;
+        const auto label = threads > 1 ? " (worker " + std::to_string(i) + ")" : std::string();
+        if (config.rate_limit.redis.url.cluster)
+          w->limiter = std::make_unique<
+              bb::redis_limiter<transport_type, clock_type, bb::redis::cluster<transport_type, clock_type>>>(
+              w->transport, w->clock, seeds.split(), config.rate_limit, log, fallback, label);
+        else
+          w->limiter = std::make_unique<bb::redis_limiter<transport_type, clock_type>>(
+              w->transport, w->clock, seeds.split(), config.rate_limit, log, fallback, label);
+      } catch (const std::invalid_argument& e) {
+        die(2, std::string("invalid value for --rate-limit-store: ") + e.what());
+      }
+      shared.attach_remote_limiter(&w->transport, *w->limiter);
+    }
+    w->proxy = std::make_unique<bb::proxy<transport_type, clock_type>>(w->transport, w->clock, seeds.split(), config,
+                                                                       log, shared, i == 0);
     if (auto ec = w->proxy->listen()) die(1, "cannot listen on " + config.bind.to_string() + ": " + ec.message());
     workers.push_back(std::move(w));
   }
   log.log(bb::log_level::info,
           (bb::line{} << "balancebeam listening on " << workers[0]->proxy->local_endpoint().to_string() << " with "
                       << config.upstreams.size() << " upstream(s), balance " << bb::to_string(config.balance.policy)
-                      << ", " << threads << " thread(s), seed " << seed)
+                      << ", " << threads << " thread(s), seed " << seed
+                      << (redis_store ? ", rate limits in " + config.rate_limit.redis.url.masked() : ""))
               .s);
 
-  for (auto& w : workers) w->thread = std::thread([&w = *w] { bb::asio_rt::run(w.io, w.proxy->run()); });
+  for (auto& w : workers) w->thread = std::thread([&w = *w] { bb::asio_rt::run(w.io, serve(w)); });
 
   signals.async_wait([&](std::error_code ec, int sig) {
     if (ec) return;

@@ -7,6 +7,9 @@
 
 #include <bb/core/net.hpp>
 #include <bb/core/result.hpp>
+#include <bb/core/secret.hpp>
+#include <bb/limit/config.hpp>
+#include <bb/redis/url.hpp>
 #include <bb/upstream/config.hpp>
 
 #include <cstdint>
@@ -65,5 +68,49 @@ struct path_value {
   bb::cli::parsed<std::string> operator()(std::string_view text) const;
 };
 static_assert(bb::cli::value_parser<path_value>);
+
+/// Where rate limits are kept: `memory`, or a Redis url whose hosts are resolved through
+/// `address`. The password never appears in a refusal.
+struct store_value {
+  /// The url (no hosts for `memory`) and its hosts resolved.
+  struct value {
+    bb::redis::url url;
+    std::vector<bb::endpoint> servers;
+  };
+  using value_type = value;
+  address_value address;
+
+  [[nodiscard]] std::string expected() const {
+    return "memory, redis://[:PASSWORD@]HOST:PORT[/DB] or redis-cluster://[:PASSWORD@]HOST:PORT[,HOST:PORT...]";
+  }
+  [[nodiscard]] std::string values() const {
+    return "`memory` (this process), `redis://[:PASSWORD@]HOST:PORT[/DB]` (one Redis that every instance shares), "
+           "`redis-cluster://[:PASSWORD@]HOST:PORT[,HOST:PORT...]` (a Redis Cluster, found through these nodes)";
+  }
+  bb::cli::parsed<value> operator()(std::string_view text) const;
+  /// `text` with the password of a url masked, as an error line shows it.
+  static std::string masked(std::string_view text);
+};
+static_assert(bb::cli::value_parser<store_value>);
+
+/// A file whose content (less one final newline) is a secret, such as a password.
+struct secret_file_value {
+  using value_type = bb::secret;
+
+  [[nodiscard]] std::string expected() const { return "a readable file holding the password"; }
+  [[nodiscard]] std::string values() const { return "a file; one final newline is dropped"; }
+  bb::cli::parsed<bb::secret> operator()(std::string_view path) const;
+};
+static_assert(bb::cli::value_parser<secret_file_value>);
+
+/// Text that is not empty.
+struct nonempty_text {
+  using value_type = std::string;
+
+  [[nodiscard]] std::string expected() const { return "text that is not empty"; }
+  [[nodiscard]] std::string values() const { return "not empty"; }
+  bb::cli::parsed<std::string> operator()(std::string_view text) const;
+};
+static_assert(bb::cli::value_parser<nonempty_text>);
 
 }  // namespace balancebeam

@@ -57,6 +57,7 @@ public:
   ~temp_file() { ::unlink(path_.c_str()); }
 
   [[nodiscard]] int fd() const noexcept { return fd_.get(); }
+  [[nodiscard]] const std::string& path() const noexcept { return path_; }
   /// The whole content as written so far.
   [[nodiscard]] std::string read() const {
     std::ifstream in(path_, std::ios::binary);

@@ -16,6 +16,9 @@ struct rate_decision {
   std::uint32_t remaining = 0;       ///< X-RateLimit-Remaining: further requests admitted right now
   std::int64_t retry_after_ns = -1;  ///< when refused, the wait until one request would be admitted; -1 when allowed
   std::int64_t reset_after_ns = 0;   ///< the wait until the client's allowance is whole again
+  /// False when the store could not be asked and the answer is a policy's, not a count's
+  /// (--rate-limit-on-error allow or deny): the response then carries no X-RateLimit-*.
+  bool figures = true;
 
   friend bool operator==(const rate_decision&, const rate_decision&) = default;
 };

@@ -13,6 +13,7 @@
 #include <bb/upstream/pool.hpp>
 
 #include <cstdint>
+#include <stdexcept>
 
 namespace bb {
 
@@ -109,11 +110,14 @@ struct proxy_context {
         log(l),
         shared(s),
         upstreams(s.upstreams),
-        limiter(s.limiter ? &*s.limiter : nullptr),
+        limiter(s.limiter && !cfg.rate_limit.redis.enabled() ? &*s.limiter : nullptr),
+        remote(cfg.rate_limit.enabled() && cfg.rate_limit.redis.enabled() ? s.remote_limiter_for(&t) : nullptr),
         balance(s.balance),
         pool(s.upstreams.size(), 64),
         buffers(cfg.limits.max_head_bytes + 1024, 256),
         exchanges(cfg, buffers, 256) {
+    if (cfg.rate_limit.enabled() && cfg.rate_limit.redis.enabled() && !remote)
+      throw std::invalid_argument("a Redis rate-limit store needs a remote limiter attached for every worker");
     // A pooled connection closed by its watch is the upstream's business, not its health's.
     pool.on_discard([this](std::size_t i, pool_discard why) {
       if (log.enabled(log_level::debug))
@@ -132,7 +136,8 @@ struct proxy_context {
   const logger& log;
   shared_state& shared;  ///< what every worker of the process shares
   cluster& upstreams;
-  memory_limiter* limiter;  ///< null when requests are not limited
+  memory_limiter* limiter;  ///< the in-memory store; null when requests are not limited or the store is remote
+  remote_limiter* remote;   ///< this worker's remote store (Redis); null unless the store is remote
   balancer& balance;        ///< the process's balancing policy (in shared)
   connection_pool<stream_type> pool;
   // Room for a whole head at the limit plus some: the parser must see more than the limit

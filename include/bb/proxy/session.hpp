@@ -89,7 +89,7 @@ public:
           co_await s.refuse_request();
           break;
         }
-        if (ctx.limiter) {
+        if (ctx.limiter || ctx.remote) {
           const auto verdict = co_await s.admit();
           if (verdict == admission::refused_close) break;
           if (verdict == admission::refused_keep) continue;
@@ -284,15 +284,21 @@ private:
   }
 
   /// Asks the rate limiter about the parsed request; a refused one is answered 429 here
-  /// and never reaches an upstream. Every response then carries the X-RateLimit headers.
+  /// and never reaches an upstream. Every response then carries the X-RateLimit headers
+  /// (unless the store was unavailable and the on-error policy answered).
   task<admission> admit() {
     const auto now = since_epoch(ctx_.clock.now());
-    const auto d = co_await ctx_.limiter->decide(request_client(), now);
+    // NOTE: the in-memory store is a direct call that never suspends; only a remote one
+    // costs a coroutine frame (and a round trip).
+    rate_decision d;
+    if (ctx_.limiter) d = ctx_.limiter->decide_now(request_client(), now);
+    else d = co_await ctx_.remote->decide(request_client(), now);
     auto& rate_headers = x_->rate_headers;
     rate_headers.clear();
     line h{std::move(rate_headers)};
-    h << "X-RateLimit-Limit: " << d.limit << "\r\nX-RateLimit-Remaining: " << d.remaining
-      << "\r\nX-RateLimit-Reset: " << whole_seconds_up(d.reset_after_ns) << "\r\n";
+    if (d.figures)
+      h << "X-RateLimit-Limit: " << d.limit << "\r\nX-RateLimit-Remaining: " << d.remaining
+        << "\r\nX-RateLimit-Reset: " << whole_seconds_up(d.reset_after_ns) << "\r\n";
     if (!d.allowed) h << "Retry-After: " << whole_seconds_up(d.retry_after_ns) << "\r\n";
     rate_headers = std::move(h.s);
     if (d.allowed) co_return admission::admitted;

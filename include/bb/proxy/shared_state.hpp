@@ -5,6 +5,7 @@
 
 #include <bb/lb/policy.hpp>
 #include <bb/limit/memory_limiter.hpp>
+#include <bb/limit/remote_limiter.hpp>
 #include <bb/proxy/config.hpp>
 #include <bb/upstream/cluster.hpp>
 
@@ -26,18 +27,35 @@ struct shared_state {
       : upstreams(config.upstreams), balance(config.balance.policy, weights_of(config), options_of(config)) {
     const auto& rl = config.rate_limit;
     if (!rl.enabled()) return;
+    if (rl.redis.enabled() && rl.redis.on_error != rate_limit_on_error::local) return;
     limiter.emplace(rl.algorithm, std::int64_t{rl.limit}, rl.window, rl.effective_burst(), 64, seed);
+  }
+
+  /// With a Redis store, hands `l` to the worker whose proxy runs over `worker_transport`
+  /// (each worker has a transport of its own); call it before making that worker's proxy.
+  /// Not thread-safe: the application attaches every worker's limiter before starting any.
+  void attach_remote_limiter(const void* worker_transport, remote_limiter& l) {
+    remote_limiters_.emplace_back(worker_transport, &l);
+  }
+  /// The remote limiter attached for the worker over `worker_transport`; null when none.
+  [[nodiscard]] remote_limiter* remote_limiter_for(const void* worker_transport) const noexcept {
+    for (const auto& [t, l] : remote_limiters_)
+      if (t == worker_transport) return l;
+    return nullptr;
   }
 
   cluster upstreams;
   /// The `--balance` policy, shared so that in-flight counts and latencies are the process's.
   balancer balance;
-  /// Empty when requests are not limited.
+  /// The in-memory limiter: the store itself (`--rate-limit-store memory`), or with a Redis
+  /// store the fallback of `--rate-limit-on-error local`; empty otherwise.
   std::optional<memory_limiter> limiter;
   /// Client connections open in the whole process, held by connection_slot.
   std::atomic<std::uint32_t> connections{0};
 
 private:
+  std::vector<std::pair<const void*, remote_limiter*>> remote_limiters_;
+
   static std::vector<std::uint32_t> weights_of(const proxy_config& c) {
     std::vector<std::uint32_t> w;
     for (const auto& u : c.upstreams) w.push_back(u.weight);

@@ -1,0 +1,33 @@
+#pragma once
+/// bb::remote_limiter: the rate_limiter seam for a store that takes a round trip (Redis),
+/// behind one virtual call so that the proxy need not know the store's type.
+///
+/// The in-memory store stays a direct call that never suspends (bb::memory_limiter); only a
+/// remote decision, which costs a network round trip anyway, pays for the indirection and
+/// a coroutine frame.
+
+#include <bb/core/client_key.hpp>
+#include <bb/core/task.hpp>
+#include <bb/limit/decision.hpp>
+
+#include <chrono>
+
+namespace bb {
+
+/// Decides requests against a store shared with other processes. One per worker thread:
+/// it is used from that worker's thread only.
+class remote_limiter {
+public:
+  virtual ~remote_limiter() = default;
+  /// Decides one request of client `key`; `now` is the caller's clock's time since its
+  /// epoch (a store with its own clock may ignore it). Never waits longer than the store's
+  /// timeout: then it answers as the store's on-error policy says.
+  virtual task<rate_decision> decide(const client_key& key, std::chrono::nanoseconds now) = 0;
+  /// The store's own work (keeping its connections up) until stop(); the worker's owner
+  /// runs it beside the worker's proxy and awaits it.
+  virtual task<void> run() = 0;
+  /// Ends run(); decisions from then on get the on-error answer.
+  virtual void stop() = 0;
+};
+
+}  // namespace bb
