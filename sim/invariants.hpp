@@ -57,13 +57,43 @@ enum class broken : std::uint8_t {
   misbalanced,         ///< shares of requests off what the balancing policy promises
   key_moved,           ///< consistent hashing moved a client it had no cause to move
   wrong_answer,        ///< a response answered another request: bytes of one exchange reached another
+  same_host_retry,     ///< a request went back to a host it had failed on
+  retry_storm,         ///< a request made more attempts than its budget
+  replayed_post,       ///< a non-idempotent request's bytes reached a second upstream connection
+  timeout_bound,       ///< a 504 came before the response timeout or long after it
+  hung_not_504,        ///< a request to a host that never answers did not end in 504
+  broken_not_502,      ///< a truncated response did not end in 502 or a closed connection
+  backoff,             ///< a host marked down was tried more often, or later, than its backoff says
+  check_timing,        ///< an active check came outside its round's window
+  not_live,            ///< after the heal, a host stayed down or a request failed
+  in_flight,           ///< a request counted in flight outlived the run
 };
 
 constexpr std::string_view to_string(broken b) noexcept {
-  constexpr std::string_view names[] = {
-      "",           "two_outcomes", "out_of_order", "corrupt_body",   "disallowed_outcome",
-      "unresolved", "left_behind",  "bad_response", "late_detection", "late_recovery",
-      "late_error", "misbalanced",  "key_moved",    "wrong_answer"};
+  constexpr std::string_view names[] = {"",
+                                        "two_outcomes",
+                                        "out_of_order",
+                                        "corrupt_body",
+                                        "disallowed_outcome",
+                                        "unresolved",
+                                        "left_behind",
+                                        "bad_response",
+                                        "late_detection",
+                                        "late_recovery",
+                                        "late_error",
+                                        "misbalanced",
+                                        "key_moved",
+                                        "wrong_answer",
+                                        "same_host_retry",
+                                        "retry_storm",
+                                        "replayed_post",
+                                        "timeout_bound",
+                                        "hung_not_504",
+                                        "broken_not_502",
+                                        "backoff",
+                                        "check_timing",
+                                        "not_live",
+                                        "in_flight"};
   return names[static_cast<int>(b)];
 }
 

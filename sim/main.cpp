@@ -4,6 +4,7 @@
 //   sim --scenario steady [--seed N | --seeds A..B] [--duration SECONDS] [--trace] [--json]
 //   sim --scenario slow_upstream --balance peak-ewma --seed 3
 //   sim --scenario slow_upstream --balance all --seeds 1..10    (side-by-side tables)
+//   sim --swarm --seeds 1..200                                  (features and faults drawn per seed)
 //
 // The only wall-clock reading of the simulator is here, to report its speed.
 
@@ -17,6 +18,7 @@
 #include <optional>
 #include <sim/balance_table.hpp>
 #include <sim/scenario.hpp>
+#include <sim/swarm.hpp>
 #include <sim/world.hpp>
 #include <string>
 #include <string_view>
@@ -32,7 +34,7 @@ struct options {
   std::uint64_t first = default_seed, last = default_seed;
   std::optional<double> duration_s;
   std::optional<bb::balance_policy> balance;
-  bool trace = false, json = false, list = false, sweep = false, all_policies = false;
+  bool trace = false, json = false, list = false, sweep = false, all_policies = false, swarm = false;
 };
 
 [[noreturn]] void usage(const std::string& why) {
@@ -121,6 +123,9 @@ std::vector<bb::cli::flag<options>> flag_table() {
                                  if (p) o.balance = p;
                                  else o.all_policies = true;
                                })},
+      {.name = "swarm",
+       .meaning = "draw the features, faults and load from each seed (sim/swarm.hpp) instead of a scenario",
+       .sets = store(boolean{}, &options::swarm)},
       {.name = "trace", .meaning = "print every event of the run", .sets = store(boolean{}, &options::trace)},
       {.name = "json", .meaning = "print the report as one JSON object", .sets = store(boolean{}, &options::json)},
       {.name = "help", .short_name = 'h', .meaning = "print the flags and exit 0", .request = true},
@@ -133,7 +138,8 @@ options parse(int argc, char** argv) {
   if (!cli.request.empty()) {  // --help
     std::fputs(bb::cli::help_text("sim: runs balancebeam's proxy on the simulated network under a named scenario.\n\n"
                                   "usage: sim [--list] [--scenario NAME] [--seed N | --seeds A..B]\n"
-                                  "           [--duration SECONDS] [--balance NAME|all] [--trace] [--json]",
+                                  "           [--duration SECONDS] [--balance NAME|all] [--trace] [--json]\n"
+                                  "       sim --swarm [--seed N | --seeds A..B] [--trace] [--json]",
                                   flag_table())
                    .c_str(),
                stdout);
@@ -267,12 +273,13 @@ int main(int argc, char** argv) {
   }
   std::optional<bb::sim::duration> length;
   if (o.duration_s) length = bb::sim::duration(static_cast<std::int64_t>(*o.duration_s * 1e9));
+  if (o.swarm && (o.all_policies || o.balance || length)) usage("--swarm draws the policy and the duration itself");
   if (o.all_policies) return compare(o, length);
   int failed = 0;
   for (std::uint64_t seed = o.first;; ++seed) {
     bb::sim::scenario sc;
     try {
-      sc = bb::sim::make_scenario(o.scenario, seed, length, o.balance);
+      sc = o.swarm ? bb::sim::make_swarm_scenario(seed) : bb::sim::make_scenario(o.scenario, seed, length, o.balance);
     } catch (const std::invalid_argument& e) { usage(e.what()); }
     bb::sim::world w(sc);
     if (o.trace) w.tracer().set_sink([&w](const bb::sim::record& r) { print_trace(w.net(), r); });
@@ -280,13 +287,29 @@ int main(int argc, char** argv) {
     const auto r = w.run();
     const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (o.json) print_json(sc, r, wall);
-    else if (o.sweep)
+    else if (o.sweep && o.swarm) {
+      std::printf("seed %llu: %llu requests, %llu violations, trace hash: %016llx |",
+                  static_cast<unsigned long long>(seed), static_cast<unsigned long long>(r.requests),
+                  static_cast<unsigned long long>(r.violations), static_cast<unsigned long long>(r.trace_hash));
+      for (auto& [k, v] : sc.parameters())
+        if (k != "allowed") std::printf(" %s=%s", k.c_str(), v.c_str());
+      std::printf("\n");
+      if (r.violations) print_text(sc, r, wall);
+    } else if (o.sweep)
       std::printf("seed %llu: %llu requests, %llu violations, trace hash: %016llx\n",
                   static_cast<unsigned long long>(seed), static_cast<unsigned long long>(r.requests),
                   static_cast<unsigned long long>(r.violations), static_cast<unsigned long long>(r.trace_hash));
     else print_text(sc, r, wall);
     if (r.violations) {
       ++failed;
+      if (o.swarm) {
+        std::printf("VIOLATION: seed %llu, at t=%.9f s: %s\nreplay: build/bin/sim --swarm --seed %llu\n",
+                    static_cast<unsigned long long>(seed), seconds(r.first_violation_at), r.first_violation.c_str(),
+                    static_cast<unsigned long long>(seed));
+        std::fflush(stdout);
+        if (seed == o.last) break;
+        continue;
+      }
       const std::string balance = o.balance ? " --balance " + std::string(to_string(*o.balance)) : "";
       std::printf("VIOLATION: seed %llu, at t=%.9f s: %s\nreplay: build/bin/sim --scenario %s%s --seed %llu%s\n",
                   static_cast<unsigned long long>(seed), seconds(r.first_violation_at), r.first_violation.c_str(),

@@ -16,6 +16,7 @@
 #include <sim/misbehaviour.hpp>
 #include <sim/rate_client.hpp>
 #include <sim/rate_model.hpp>
+#include <sim/swarm_setup.hpp>
 #include <sim/upstream.hpp>
 #include <stdexcept>
 #include <string>
@@ -28,20 +29,28 @@ namespace bb::sim {
 /// A planned fault: what happens to which upstream, and when.
 struct fault {
   enum class kind : std::uint8_t {
-    crash,       ///< the process dies and stays down
-    restart,     ///< the process is started again
-    answer_500,  ///< the process starts answering 500 to everything (health checks too)
-    slow_down,   ///< the process's service times grow by the scenario's slowdown factor
-    misbehave,   ///< the process starts writing unasked bytes as `plan` says
+    crash,            ///< the process dies and stays down
+    restart,          ///< the process is started again
+    answer_500,       ///< the process starts answering 500 to everything (health checks too)
+    slow_down,        ///< the process's service times grow by the scenario's slowdown factor
+    misbehave,        ///< the process starts writing unasked bytes as `plan` says
+    hang,             ///< the process reads requests and never answers
+    half_then_close,  ///< the process sends half of each response, then closes
+    partition,        ///< the links between the proxy and the host hold every segment
+    pause,            ///< the host's processes freeze (its kernel still accepts)
+    throttle,         ///< the link from the host to the proxy carries `amount` bytes a second
+    heal,             ///< every fault above on the host ends (a crashed host restarts)
   };
   kind what;
   std::size_t target;
   duration at;
-  misbehaviour plan{};  ///< misbehave: what it does
+  misbehaviour plan{};       ///< misbehave: what it does
+  std::uint64_t amount = 0;  ///< throttle: bytes per second
 };
 
 constexpr std::string_view to_string(fault::kind k) noexcept {
-  constexpr std::string_view names[] = {"crash", "restart", "answer_500", "slow_down", "misbehave"};
+  constexpr std::string_view names[] = {"crash",           "restart",   "answer_500", "slow_down", "misbehave", "hang",
+                                        "half_then_close", "partition", "pause",      "throttle",  "heal"};
   return names[static_cast<int>(k)];
 }
 
@@ -96,6 +105,8 @@ struct scenario {
   bb::balance_policy balance = bb::balance_policy::random;
   /// Set in the balancing scenarios.
   std::optional<balance_setup> balancing;
+  /// Set in swarm runs (sim/swarm.hpp).
+  std::optional<swarm_setup> swarm;
 
   /// Every parameter as (name, value) text, in a fixed order, for the report.
   [[nodiscard]] std::vector<std::pair<std::string, std::string>> parameters() const {
@@ -122,10 +133,21 @@ struct scenario {
     p.emplace_back("balance", std::string(to_string(balance)));
     if (balancing) balance_parameters(p);
     if (rate) rate_parameters(p);
+    if (swarm) {
+      std::string weights;
+      std::string service;
+      for (const auto& u : upstreams) {
+        weights += (weights.empty() ? "" : ",") + std::to_string(u.weight);
+        service += (service.empty() ? "" : ",") + (u.kind == behaviour::slow ? ms(u.slow_mean) : std::string("-"));
+      }
+      p.emplace_back("weights", weights);
+      p.emplace_back("service_mean", service);
+      for (auto& kv : swarm->parameters()) p.push_back(std::move(kv));
+    }
     std::string fs;
     for (auto& f : faults)
-      fs += (fs.empty() ? "" : ", ") + upstreams[f.target].name + " " + std::string(to_string(f.what)) + " at " +
-            ms(f.at);
+      fs += (fs.empty() ? "" : ", ") + upstreams[f.target].name + " " + std::string(to_string(f.what)) +
+            (f.what == fault::kind::throttle ? " " + std::to_string(f.amount) + "B/s" : "") + " at " + ms(f.at);
     if (!fs.empty()) p.emplace_back("faults", fs);
     std::string mis;
     for (const auto& u : upstreams)

@@ -18,6 +18,7 @@
 #include <memory>
 #include <optional>
 #include <sim/balance_watch.hpp>
+#include <sim/check_watch.hpp>
 #include <sim/client.hpp>
 #include <sim/clock.hpp>
 #include <sim/executor.hpp>
@@ -28,6 +29,7 @@
 #include <sim/rate_watch.hpp>
 #include <sim/run.hpp>
 #include <sim/scenario.hpp>
+#include <sim/swarm_watch.hpp>
 #include <sim/trace.hpp>
 #include <sim/transport.hpp>
 #include <sim/unsolicited_watch.hpp>
@@ -91,8 +93,11 @@ public:
       cfg_.health.interval = std::chrono::seconds(sc_.health_interval_s);
       std::vector<endpoint> addresses;
       for (auto& u : upstreams_) addresses.push_back(u->address());
+      if (sc_.swarm) configure_swarm();
       if (sc_.rate) {
         configure_rate();
+      } else if (sc_.swarm) {
+        // the swarm watch needs the cluster: made below, with the shared state
       } else {
         watch_ = std::make_unique<failover_watch>(exec_, inv_, sc_, cfg_, std::move(addresses));
         log_ = logger(log_level::warn, [w = watch_.get()](log_level, std::string_view l) { w->log_line(l); });
@@ -100,7 +105,10 @@ public:
       rng proxy_random = root_.split();
       shared_ = std::make_unique<shared_state>(cfg_, proxy_random());
       proxy_transport_ = std::make_unique<transport>(net_, *proxy_host_);
-      transport_tap* tap = watch_ ? static_cast<transport_tap*>(watch_.get()) : rate_watch_.get();
+      if (sc_.swarm) swarm_watch_ = std::make_unique<swarm_watch>(exec_, inv_, sc_, shared_->upstreams, addresses);
+      transport_tap* tap = watch_         ? static_cast<transport_tap*>(watch_.get())
+                           : swarm_watch_ ? static_cast<transport_tap*>(swarm_watch_.get())
+                                          : rate_watch_.get();
       if (sc_.balancing) {
         std::vector<endpoint> where;
         for (auto& u : upstreams_) where.push_back(u->address());
@@ -108,7 +116,7 @@ public:
                                                          std::move(where), sc_.health_interval_s == 0, tap);
         tap = balance_watch_.get();
       }
-      if (watch_ && misbehaving()) {
+      if ((watch_ || swarm_watch_) && misbehaving()) {
         std::vector<std::string> names;
         std::vector<endpoint> where;
         for (auto& u : upstreams_) names.push_back(u->spec().name), where.push_back(u->address());
@@ -118,6 +126,12 @@ public:
       }
       proxy_transport_->set_tap(tap);
       check_transport_ = std::make_unique<transport>(net_, *proxy_host_);
+      if (sc_.swarm && cfg_.health.active()) {
+        std::vector<std::string> names;
+        for (auto& u : upstreams_) names.push_back(u->spec().name);
+        check_watch_ = std::make_unique<check_watch>(exec_, inv_, std::move(names), addresses, cfg_.health.interval);
+        check_transport_->set_tap(check_watch_.get());
+      }
       proxy_clock_ = std::make_unique<virtual_clock>(exec_, *proxy_host_);
       // Not the primary worker, so that the checker is the world's (see above); the
       // primary's other duty, reclaiming idle rate-limit entries, frees memory only.
@@ -147,6 +161,11 @@ public:
     if (!finished) inv_.violate(broken::left_behind, 0, "the run did not wind down (a task is stuck)");
     inv_.check_all_resolved();
     if (balance_watch_) balance_watch_->finish();
+    if (finished && swarm_watch_)
+      for (std::size_t i = 0; i < upstreams_.size(); ++i)
+        if (const auto n = shared_->balance.in_flight(i))
+          inv_.violate(broken::in_flight, 0,
+                       upstreams_[i]->spec().name + " has " + std::to_string(n) + " requests in flight at the end");
     if (finished) {
       inv_.expect(net_.open_ends() == 0, "a connection end left open: " + std::to_string(net_.open_ends()));
       inv_.expect(net_.live_connections() == 0, "connections not freed: " + std::to_string(net_.live_connections()));
@@ -168,6 +187,14 @@ public:
     if (watch_) {
       r.figures = watch_->figures();
       r.tallies = watch_->tallies();
+    }
+    if (swarm_watch_) {
+      r.tallies = swarm_watch_->tallies();
+      r.checks += swarm_watch_->checks();
+    }
+    if (check_watch_) {
+      r.tallies.emplace_back("swarm: active checks judged", check_watch_->checks());
+      r.checks += check_watch_->checks();
     }
     if (unsolicited_)
       for (auto& t : unsolicited_->tallies()) r.tallies.push_back(std::move(t));
@@ -229,7 +256,12 @@ private:
   task<void> fault_driver(scope& owner) {
     for (const auto& f : sc_.faults) {
       if (co_await fault_clock_->sleep_until(virtual_clock::time_point(f.at))) co_return;
-      apply(owner, f.what, f.target, f.plan);
+      apply(owner, f);
+    }
+    if (swarm_watch_) {
+      const auto due = sc_.swarm->heal_at + sc_.swarm->liveness_bound;
+      if (co_await fault_clock_->sleep_until(virtual_clock::time_point(due))) co_return;
+      swarm_watch_->liveness_due();
     }
     if (sc_.flap_target) {
       auto draw = [&](duration mean) {
@@ -237,22 +269,25 @@ private:
       };
       for (;;) {
         if (co_await fault_clock_->sleep_for(draw(sc_.flap_up_mean))) co_return;
-        apply(owner, fault::kind::crash, *sc_.flap_target);
+        apply(owner, {fault::kind::crash, *sc_.flap_target, {}});
         const bool stop = static_cast<bool>(co_await fault_clock_->sleep_for(draw(sc_.flap_down_mean)));
-        apply(owner, fault::kind::restart, *sc_.flap_target);
+        apply(owner, {fault::kind::restart, *sc_.flap_target, {}});
         if (stop) co_return;
       }
     }
   }
 
-  void apply(scope& owner, fault::kind what, std::size_t target, const misbehaviour& plan = {}) {
+  void apply(scope& owner, const fault& f) {
+    const auto target = f.target;
     auto& u = *upstreams_[target];
-    switch (what) {
+    if (swarm_watch_) swarm_watch_->fault(f.what, target);
+    switch (f.what) {
       case fault::kind::crash:
         if (watch_) watch_->crashing(target, u.machine());
         u.crash();
         break;
       case fault::kind::restart:
+        if (!u.machine().crashed) break;  // a second restart of one crash (swarm runs draw them)
         u.restart();
         owner.spawn(u.serve());
         if (watch_) watch_->restarted(target);
@@ -262,8 +297,48 @@ private:
         if (watch_) watch_->answering_500(target);
         break;
       case fault::kind::slow_down: u.slow_down(sc_.balancing ? sc_.balancing->slowdown : 10); break;
-      case fault::kind::misbehave: u.misbehave(plan); break;
+      case fault::kind::misbehave: u.misbehave(f.plan); break;
+      case fault::kind::hang: u.behave(behaviour::hang); break;
+      case fault::kind::half_then_close: u.behave(behaviour::half_then_close); break;
+      case fault::kind::partition: net_.partition({proxy_host_}, {&u.machine()}); break;
+      case fault::kind::pause:
+        if (!u.machine().crashed) net_.pause(u.machine());
+        break;
+      case fault::kind::throttle: net_.set_bandwidth(u.machine(), *proxy_host_, f.amount); break;
+      case fault::kind::heal: heal(owner, target); break;
     }
+  }
+
+  /// Ends every fault on upstream `i`: it runs again as it was specified, reachable at full speed.
+  void heal(scope& owner, std::size_t i) {
+    auto& u = *upstreams_[i];
+    auto& h = u.machine();
+    net_.heal({proxy_host_}, {&h});
+    net_.set_bandwidth(h, *proxy_host_, 0);
+    if (h.paused) net_.resume(h);
+    u.behave(sc_.upstreams[i].kind);
+    u.slow_down(1);
+    u.misbehave(sc_.upstreams[i].unsolicited);
+    if (h.crashed) {
+      u.restart();
+      owner.spawn(u.serve());
+    }
+  }
+
+  /// The proxy settings a swarm run drew.
+  void configure_swarm() {
+    const auto& w = *sc_.swarm;
+    cfg_.health.rise = w.rise;
+    cfg_.health.fall = w.fall;
+    cfg_.health.timeout = w.check_timeout;
+    cfg_.health.passive_backoff = w.passive_backoff;
+    cfg_.health.passive_backoff_max = w.passive_backoff_max;
+    cfg_.upstream_connect_timeout = w.connect_timeout;
+    cfg_.upstream_response_timeout = w.response_timeout;
+    cfg_.upstream_pool_size = w.pool_size;
+    cfg_.rate_limit.limit = w.rate_limit;
+    cfg_.rate_limit.algorithm = w.algorithm;
+    cfg_.rate_limit.window = w.rate_window;
   }
 
   /// The limit the scenario names, its client hosts (one address each) and its watch.
@@ -324,6 +399,8 @@ private:
   std::unique_ptr<failover_watch> watch_;
   std::unique_ptr<balance_watch> balance_watch_;
   std::unique_ptr<unsolicited_watch> unsolicited_;
+  std::unique_ptr<swarm_watch> swarm_watch_;
+  std::unique_ptr<check_watch> check_watch_;
   std::vector<host*> rate_hosts_;
   std::unique_ptr<rate_watch> rate_watch_;
   std::optional<rate_fleet> rate_clients_;

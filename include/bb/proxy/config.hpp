@@ -10,6 +10,7 @@
 #include <bb/upstream/config.hpp>
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -50,6 +51,9 @@ struct proxy_config {
   /// closed (checked every second). Connections to an upstream that goes down are closed
   /// too, and those from before it came back up are never reused.
   std::chrono::nanoseconds upstream_idle_timeout = std::chrono::seconds(60);
+  /// How many idle keep-alive connections each worker keeps per upstream; past it, the
+  /// oldest is closed.
+  std::size_t upstream_pool_size = 64;
   /// After an error answer that closes a connection whose request was not read whole (a
   /// 413 while the body still comes, say), how long the proxy keeps reading and dropping
   /// what the client sends, having shut down its own side: closing at once with unread

@@ -113,7 +113,7 @@ struct proxy_context {
         limiter(s.limiter && !cfg.rate_limit.redis.enabled() ? &*s.limiter : nullptr),
         remote(cfg.rate_limit.enabled() && cfg.rate_limit.redis.enabled() ? s.remote_limiter_for(&t) : nullptr),
         balance(s.balance),
-        pool(s.upstreams.size(), 64),
+        pool(s.upstreams.size(), cfg.upstream_pool_size),
         buffers(cfg.limits.max_head_bytes + 1024, 256),
         exchanges(cfg, buffers, 256) {
     if (cfg.rate_limit.enabled() && cfg.rate_limit.redis.enabled() && !remote)

@@ -1,0 +1,269 @@
+#pragma once
+/// bb::sim::swarm_watch: the request-level, backoff and liveness invariants of swarm runs,
+/// checked as the proxy's upstream traffic and its clients' outcomes happen.
+///
+/// It taps the proxy's upstream transport (request heads and body bytes written, connects
+/// started), hears every fault and heal from the world, reads the cluster's state (never
+/// a log line) and judges every client outcome other than a 2xx:
+/// - a request's head goes out at most budget = upstreams + 1 times; it goes back to a
+///   host it was sent to only once, on a new connection, right after an attempt on a
+///   pooled connection there (the pool's staleness, not the host's fault); a POST's head
+///   goes out on one upstream connection at most;
+/// - a 504 arrives no sooner than the response timeout after the request's last byte went
+///   upstream, and no later than that plus 150 ms (the proxy cuts late exchanges on a
+///   100 ms tick, and the path back to the client takes up to about 15 ms);
+/// - a request whose last attempt went to a host that never answers (hang, pause,
+///   partition) ends in 504; one to a host sending half a response, in 502 or a closed
+///   connection (README: once the response started, the client's connection is closed);
+/// - with active checks off, a host the cluster has down gets client connects at least the
+///   base backoff apart, and its first one within the base backoff (plus time for the load
+///   to pick it) of going down: one attempt per backoff period;
+/// - from heal_at + liveness_bound on, every host is up and every request succeeds (a 429
+///   is a success where a rate limit is drawn).
+/// Outside these, any outcome is excused while faults are on.
+
+#include <algorithm>
+#include <bb/upstream/cluster.hpp>
+#include <chrono>
+#include <cstdint>
+#include <sim/connection.hpp>
+#include <sim/executor.hpp>
+#include <sim/http_lite.hpp>
+#include <sim/invariants.hpp>
+#include <sim/scenario.hpp>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace bb::sim {
+
+class swarm_watch final : public transport_tap {
+public:
+  /// Watches a proxy that balances over `hosts` at `addresses`, run as `sc` (with its
+  /// swarm part) says, its upstream transport tapped by this watch.
+  swarm_watch(executor& exec, invariants& inv, const scenario& sc, const cluster& hosts,
+              std::vector<endpoint> addresses)
+      : exec_(exec),
+        inv_(inv),
+        sc_(sc),
+        hosts_(hosts),
+        addresses_(std::move(addresses)),
+        ups_(addresses_.size()),
+        passive_(sc.health_interval_s == 0) {
+    double total = 0;
+    for (const auto& u : sc.upstreams) total += u.weight;
+    for (std::size_t i = 0; i < ups_.size(); ++i) {
+      // The load picks host i about rate * w_i / W times a second (closed users aside):
+      // thirty such gaps and a second are time enough for the next pick.
+      const double gap_s = total / (sc.upstreams[i].weight * std::max(sc.clients.rate, 1.0));
+      ups_[i].pick_slack = std::chrono::seconds(1) + duration(static_cast<std::int64_t>(30e9 * gap_s));
+    }
+    inv_.set_judge([this](const claim& c) { return judge(c); });
+  }
+  swarm_watch(const swarm_watch&) = delete;
+  swarm_watch& operator=(const swarm_watch&) = delete;
+
+  // ---- the tap on the proxy's upstream transport ----------------------------------------
+
+  void connecting(const endpoint& to) override {
+    const auto i = index_of(to);
+    if (i >= ups_.size()) return;
+    poll();
+    auto& u = ups_[i];
+    if (!passive_ || u.up) return;
+    const auto now = exec_.now();
+    const auto& w = *sc_.swarm;
+    ++checks_;
+    if (u.last_try.count() >= 0 && now - u.last_try < w.passive_backoff - std::chrono::milliseconds(1))
+      inv_.violate(broken::backoff, 0,
+                   "client connects to " + sc_.upstreams[i].name + ", which is down, " + ms(now - u.last_try) +
+                       " apart (backoff " + ms(w.passive_backoff) + ")");
+    if (u.last_try.count() < 0 && sc_.balance != balance_policy::consistent_hash &&
+        now - u.down_since > w.passive_backoff + u.pick_slack)
+      inv_.violate(broken::backoff, 0,
+                   "first client connect to " + sc_.upstreams[i].name + " " + ms(now - u.down_since) +
+                       " after it went down (backoff " + ms(w.passive_backoff) + ", slack " + ms(u.pick_slack) + ")");
+    u.last_try = now;
+  }
+
+  void wrote(const connection& c, const endpoint& to, std::span<const const_buffer> bufs) override {
+    const auto i = index_of(to);
+    if (i >= ups_.size() || bufs.empty()) return;
+    poll();
+    const auto now = exec_.now();
+    auto& cs = conns_[c.id];
+    const auto [method, id] = http_lite::request_of(std::string_view(bufs[0].data(), bufs[0].size()));
+    if (id == 0) {  // body bytes of the request the connection carries
+      if (cs.current) request(cs.current).last_write = now;
+      return;
+    }
+    const bool reused = cs.heads++ > 0;
+    cs.current = id;
+    auto& q = request(id);
+    const auto& name = sc_.upstreams[i].name;
+    checks_ += 3;
+    if (q.attempts > 0 && method == "POST")
+      inv_.violate(broken::replayed_post, id,
+                   "a POST's head went out again, to " + name + ", after an attempt on " + sc_.upstreams[q.last].name);
+    if (q.tried >> i & 1) {
+      const bool fresh_retry = q.last == i && q.last_reused && !reused && !q.fresh_used;
+      if (!fresh_retry)
+        inv_.violate(broken::same_host_retry, id,
+                     "request sent back to " + name + ", which it had been sent to" +
+                         (q.last == i ? std::string(q.last_reused ? "" : " on a new connection") : " before another"));
+      q.fresh_used = true;
+    }
+    if (++q.attempts > ups_.size() + 1)
+      inv_.violate(broken::retry_storm, id,
+                   std::to_string(q.attempts) + " attempts, budget " + std::to_string(ups_.size() + 1));
+    q.tried |= std::uint64_t{1} << i;
+    q.last = static_cast<std::uint8_t>(i);
+    q.last_reused = reused;
+    q.episode = ups_[i].episode;
+    q.last_write = now;
+  }
+
+  // ---- what the world says ---------------------------------------------------------------
+
+  /// Fault `what` befell upstream `i` (heal: every fault on it ended).
+  void fault(fault::kind what, std::size_t i) {
+    auto& u = ups_[i];
+    ++u.episode;
+    switch (what) {
+      case fault::kind::hang: u.kind = mode_kind::silent; break;
+      case fault::kind::half_then_close: u.kind = mode_kind::half; break;
+      case fault::kind::answer_500: u.kind = mode_kind::normal; break;
+      case fault::kind::pause: u.paused = true; break;
+      case fault::kind::partition: u.partitioned = true; break;
+      case fault::kind::crash: u.paused = false; break;  // a crash ends a pause
+      case fault::kind::heal: u.kind = mode_kind::normal, u.paused = u.partitioned = false; break;
+      default: break;  // slowness, unasked bytes, bandwidth, a restart: the mode stays
+    }
+    u.mode = u.paused || u.partitioned ? mode_kind::silent : u.kind;
+  }
+
+  /// The liveness bound after the heal has passed: every host must be up now, and every
+  /// request issued from now on must succeed.
+  void liveness_due() {
+    live_from_ = exec_.now();
+    for (std::size_t i = 0; i < ups_.size(); ++i) {
+      ++checks_;
+      if (!hosts_.live(i, duration{0}, false))
+        inv_.violate(broken::not_live, 0,
+                     sc_.upstreams[i].name + " is still down " + ms(live_from_ - sc_.swarm->heal_at) +
+                         " after every fault was healed (bound " + ms(sc_.swarm->liveness_bound) + ")");
+    }
+  }
+
+  /// How many conditions the watch checked.
+  [[nodiscard]] std::uint64_t checks() const noexcept { return checks_; }
+  /// Counts of what the watch judged, by name.
+  [[nodiscard]] std::vector<std::pair<std::string, std::uint64_t>> tallies() const {
+    return {{"swarm: failures excused while faults were on", excused_},
+            {"swarm: 504s within the response timeout's bound", timeouts_},
+            {"swarm: requests judged after the liveness bound", judged_live_}};
+  }
+
+private:
+  enum class mode_kind : std::uint8_t { normal, silent, half };
+  struct up {
+    mode_kind mode = mode_kind::normal;  ///< how a request sent to it now must end
+    mode_kind kind = mode_kind::normal;  ///< what its process does (hang, half, other)
+    bool paused = false, partitioned = false;
+    std::uint32_t episode = 0;  ///< bumped by every fault and heal
+    bool up = true;             ///< the cluster's state at the last look
+    duration down_since{0};
+    duration last_try{-1};  ///< the last client connect while down (-1: none yet)
+    duration pick_slack{0};
+  };
+  struct req {
+    std::uint64_t tried = 0;  ///< hosts its head went to, one bit each
+    std::uint32_t episode = 0;
+    std::uint8_t attempts = 0, last = 0;
+    bool last_reused = false, fresh_used = false;
+    duration last_write{0};
+  };
+  struct conn_state {
+    std::uint64_t heads = 0, current = 0;
+  };
+
+  req& request(std::uint64_t id) {
+    if (id >= reqs_.size()) reqs_.resize(std::max<std::size_t>(id + 1, reqs_.size() * 2));
+    return reqs_[id];
+  }
+
+  [[nodiscard]] std::size_t index_of(const endpoint& e) const noexcept {
+    std::size_t i = 0;
+    while (i < addresses_.size() && !(addresses_[i] == e)) ++i;
+    return i;
+  }
+
+  /// Reads the cluster's state: a host that went down starts a backoff episode.
+  void poll() {
+    for (std::size_t i = 0; i < ups_.size(); ++i) {
+      auto& u = ups_[i];
+      const bool now_up = hosts_.live(i, duration{0}, false);
+      if (u.up && !now_up) u.down_since = exec_.now(), u.last_try = duration{-1};
+      u.up = now_up;
+    }
+  }
+
+  bool judge(const claim& c) {
+    const auto now = exec_.now();
+    const req* q = c.id < reqs_.size() && reqs_[c.id].attempts ? &reqs_[c.id] : nullptr;
+    const auto& w = *sc_.swarm;
+    if (c.status == 504) {
+      ++checks_;
+      const auto waited = q ? now - q->last_write : duration{-1};
+      if (waited < w.response_timeout || waited > w.response_timeout + std::chrono::milliseconds(150))
+        inv_.violate(broken::timeout_bound, c.id,
+                     q ? "a 504 " + ms(waited) + " after the request's last byte went upstream (timeout " +
+                             ms(w.response_timeout) + ")"
+                       : "a 504 for a request never sent upstream");
+      else ++timeouts_;
+    }
+    if (q && c.behind == 0 && q->episode == ups_[q->last].episode) {
+      const auto& name = sc_.upstreams[q->last].name;
+      ++checks_;
+      if (ups_[q->last].mode == mode_kind::silent && c.status != 504)
+        inv_.violate(broken::hung_not_504, c.id,
+                     "sent to " + name + ", which never answers, it ended as " + describe(c) + ", not 504");
+      if (ups_[q->last].mode == mode_kind::half && c.status != 502 && c.what != outcome::conn_error)
+        inv_.violate(broken::broken_not_502, c.id,
+                     "sent to " + name + ", which sends half a response, it ended as " + describe(c) +
+                         ", not 502 or a closed connection");
+    }
+    if (live_from_.count() > 0 && inv_.issued_at(c.id) >= live_from_) {
+      ++judged_live_;
+      if (!(c.status == 429 && w.rate_limit > 0)) {
+        inv_.violate(broken::not_live, c.id,
+                     "a request issued " + ms(inv_.issued_at(c.id) - w.heal_at) + " after the heal (liveness bound " +
+                         ms(w.liveness_bound) + ") ended as " + describe(c) + " " + ms(now - inv_.issued_at(c.id)) +
+                         " later" + (q ? "; last sent to " + sc_.upstreams[q->last].name : "; never sent upstream"));
+        return true;  // reported as not_live, not also as a disallowed outcome
+      }
+    }
+    ++excused_;
+    return true;
+  }
+
+  static std::string describe(const claim& c) {
+    return c.status ? std::to_string(c.status) : std::string(to_string(c.what));
+  }
+  static std::string ms(duration d) { return std::to_string(d.count() / 1'000'000) + " ms"; }
+
+  executor& exec_;
+  invariants& inv_;
+  const scenario& sc_;
+  const cluster& hosts_;
+  std::vector<endpoint> addresses_;
+  std::vector<up> ups_;
+  bool passive_;
+  std::vector<req> reqs_;
+  std::unordered_map<std::uint64_t, conn_state> conns_;
+  duration live_from_{0};
+  std::uint64_t checks_ = 0, excused_ = 0, timeouts_ = 0, judged_live_ = 0;
+};
+
+}  // namespace bb::sim
