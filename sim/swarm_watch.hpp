@@ -16,8 +16,10 @@
 ///   partition) ends in 504; one to a host sending half a response, in 502 or a closed
 ///   connection (README: once the response started, the client's connection is closed);
 /// - with active checks off, a host the cluster has down gets client connects at least the
-///   base backoff apart, and its first one within the base backoff (plus time for the load
-///   to pick it) of going down: one attempt per backoff period;
+///   base backoff apart, and once the base backoff since it went down is over (and no
+///   connect to it can still be failing), the next requests the proxy places (fewer than
+///   three go elsewhere) include its first retry: one attempt per backoff period, neither
+///   more nor fewer;
 /// - from heal_at + liveness_bound on, every host is up and every request succeeds (a 429
 ///   is a success where a rate limit is drawn).
 /// Outside these, any outcome is excused while faults are on.
@@ -34,6 +36,7 @@
 #include <span>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace bb::sim {
@@ -51,14 +54,6 @@ public:
         addresses_(std::move(addresses)),
         ups_(addresses_.size()),
         passive_(sc.health_interval_s == 0) {
-    double total = 0;
-    for (const auto& u : sc.upstreams) total += u.weight;
-    for (std::size_t i = 0; i < ups_.size(); ++i) {
-      // The load picks host i about rate * w_i / W times a second (closed users aside):
-      // thirty such gaps and a second are time enough for the next pick.
-      const double gap_s = total / (sc.upstreams[i].weight * std::max(sc.clients.rate, 1.0));
-      ups_[i].pick_slack = std::chrono::seconds(1) + duration(static_cast<std::int64_t>(30e9 * gap_s));
-    }
     inv_.set_judge([this](const claim& c) { return judge(c); });
   }
   swarm_watch(const swarm_watch&) = delete;
@@ -71,6 +66,7 @@ public:
     if (i >= ups_.size()) return;
     poll();
     auto& u = ups_[i];
+    u.last_connect = exec_.now();
     if (!passive_ || u.up) return;
     const auto now = exec_.now();
     const auto& w = *sc_.swarm;
@@ -79,13 +75,15 @@ public:
       inv_.violate(broken::backoff, 0,
                    "client connects to " + sc_.upstreams[i].name + ", which is down, " + ms(now - u.last_try) +
                        " apart (backoff " + ms(w.passive_backoff) + ")");
-    if (u.last_try.count() < 0 && sc_.balance != balance_policy::consistent_hash &&
-        now - u.down_since > w.passive_backoff + u.pick_slack)
+    if (u.last_try.count() < 0 && u.late_picks >= late_picks_allowed)
       inv_.violate(broken::backoff, 0,
                    "first client connect to " + sc_.upstreams[i].name + " " + ms(now - u.down_since) +
-                       " after it went down (backoff " + ms(w.passive_backoff) + ", slack " + ms(u.pick_slack) + ")");
+                       " after it went down (backoff " + ms(w.passive_backoff) + "), after " +
+                       std::to_string(u.late_picks) + " requests went elsewhere with its retry due");
     u.last_try = now;
   }
+
+  void opened(const connection& c, const endpoint&) override { conns_[c.id].opened = exec_.now(); }
 
   void wrote(const connection& c, const endpoint& to, std::span<const const_buffer> bufs) override {
     const auto i = index_of(to);
@@ -101,6 +99,8 @@ public:
     const bool reused = cs.heads++ > 0;
     cs.current = id;
     auto& q = request(id);
+    // A pooled connection carries the head at once; a new one was picked when its connect began.
+    picked(i, reused ? now : cs.opened, q.tried);
     const auto& name = sc_.upstreams[i].name;
     checks_ += 3;
     if (q.attempts > 0 && method == "POST")
@@ -174,9 +174,13 @@ private:
     std::uint32_t episode = 0;  ///< bumped by every fault and heal
     bool up = true;             ///< the cluster's state at the last look
     duration down_since{0};
-    duration last_try{-1};  ///< the last client connect while down (-1: none yet)
-    duration pick_slack{0};
+    duration last_try{-1};         ///< the last client connect while down (-1: none yet)
+    std::uint64_t late_picks = 0;  ///< picks of other hosts while its first retry was due
+    duration last_connect{-1};     ///< the last client connect to it, in any state
   };
+  /// Picks of other hosts tolerated before a due first retry (requests that picked in the
+  /// same instant as the backoff ran out).
+  static constexpr std::uint64_t late_picks_allowed = 3;
   struct req {
     std::uint64_t tried = 0;  ///< hosts its head went to, one bit each
     std::uint32_t episode = 0;
@@ -186,6 +190,7 @@ private:
   };
   struct conn_state {
     std::uint64_t heads = 0, current = 0;
+    duration opened{0};
   };
 
   req& request(std::uint64_t id) {
@@ -199,12 +204,28 @@ private:
     return i;
   }
 
+  /// A request that had tried the hosts in `tried` picked host `i` at `at`: with active
+  /// checks off, that counts against every other down host it had not tried whose first
+  /// retry was due by then.
+  void picked(std::size_t i, duration at, std::uint64_t tried) {
+    if (!passive_) return;
+    const auto due = at - sc_.swarm->passive_backoff - std::chrono::milliseconds(1);
+    for (std::size_t k = 0; k < ups_.size(); ++k) {
+      const auto& u = ups_[k];
+      // A connect to k may still be failing (then the pick may be that request's retry,
+      // which must not go back to k): not counted until the connect timeout is over.
+      const bool settled = at > u.last_connect + sc_.swarm->connect_timeout + std::chrono::milliseconds(1);
+      if (k != i && !(tried >> k & 1) && !u.up && u.last_try.count() < 0 && u.down_since <= due && settled)
+        ++ups_[k].late_picks;
+    }
+  }
+
   /// Reads the cluster's state: a host that went down starts a backoff episode.
   void poll() {
     for (std::size_t i = 0; i < ups_.size(); ++i) {
       auto& u = ups_[i];
       const bool now_up = hosts_.live(i, duration{0}, false);
-      if (u.up && !now_up) u.down_since = exec_.now(), u.last_try = duration{-1};
+      if (u.up && !now_up) u.down_since = exec_.now(), u.last_try = duration{-1}, u.late_picks = 0;
       u.up = now_up;
     }
   }
