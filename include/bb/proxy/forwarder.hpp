@@ -97,8 +97,12 @@ public:
         upstream_ = *std::exchange(fresh_on, std::nullopt);
         facts.reused = false;
       } else {
-        const auto pick =
-            ctx_.balance.pick(pick_context{ctx_.upstreams, ctx_.random, now(), passive_retry, tried, client});
+        // With active checks off, a down host whose backoff is over gets exactly one request
+        // (its probe), whatever the policy would pick; to every other request it is down.
+        probe_ = false;
+        auto pick = passive_retry ? claim_probe(tried) : std::nullopt;
+        if (pick) probe_ = true;
+        else pick = ctx_.balance.pick(pick_context{ctx_.upstreams, ctx_.random, now(), false, tried, client});
         if (!pick) {
           keep = co_await fail(502, "no live upstream", errc::no_upstream);
           break;
@@ -451,9 +455,19 @@ private:
     ++ctx_.stats.upstream_errors;
     attempt_ok_ = false;
     const auto& h = ctx_.config.health;
-    if (!ctx_.upstreams.eject(upstream_, now(), h.passive_backoff, h.passive_backoff_max)) return;
+    if (!ctx_.upstreams.eject(upstream_, now(), h.passive_backoff, h.passive_backoff_max, probe_)) return;
     ctx_.pool.drop(upstream_);
     log_state(false, (line{} << "connect failed: " << ec.message()).s);
+  }
+
+  /// A down host whose backoff is over and whose probe this request claims (active checks
+  /// off), or nullopt.
+  std::optional<std::size_t> claim_probe(const tried_set& tried) {
+    const auto& h = ctx_.config.health;
+    for (std::size_t i = 0; i < ctx_.upstreams.size(); ++i)
+      if (!tried.contains(i) && ctx_.upstreams.claim_retry(i, now(), h.passive_backoff, h.passive_backoff_max))
+        return i;
+    return std::nullopt;
   }
 
   void log_state(bool up, std::string_view why) {
@@ -547,6 +561,7 @@ private:
   std::optional<std::chrono::nanoseconds> attempt_latency_;  // to the response head, once it came
   bool attempt_ = false;                                     // an attempt on upstream_ is counted by the balancer
   bool attempt_ok_ = true;
+  bool probe_ = false;  // the attempt on upstream_ is the probe of a down host (claim_probe)
   int status_ = 0;
   bool client_keep_ = false;
   bool head_request_ = false;

@@ -3,8 +3,8 @@
 ///
 /// One cluster is shared by every worker thread of a process. The request path only
 /// reads relaxed atomics: whether a host is up, and (passive checks only) when a dead
-/// host may be tried again. Writers are the passive checks of any worker and the one
-/// active checker; they publish with plain stores, so there is no lock anywhere.
+/// host may be tried again, which one request claims with a compare-and-swap. Writers are the passive checks of any
+/// worker and the one active checker; they publish with plain stores, so there is no lock anywhere.
 
 #include <bb/upstream/config.hpp>
 
@@ -63,17 +63,34 @@ public:
     return passive_retry && now.count() >= h.retry_at_ns.load(std::memory_order_relaxed);
   }
 
-  /// Records a failed connect to host `i` at `now`; the backoff before a retry doubles
-  /// with each consecutive ejection from `base` up to `cap`. True when the host was up.
-  bool eject(std::size_t i, std::chrono::nanoseconds now, std::chrono::nanoseconds base,
-             std::chrono::nanoseconds cap) noexcept {
-    const std::int64_t now_ns = now.count();
+  /// Records a failed connect to host `i` at `now`: a host that was up goes down for
+  /// `base`; a failed probe (`probe`: the attempt claim_retry granted) doubles the backoff
+  /// per consecutive failed probe, up to `cap`. Any other failure of a host already down
+  /// (an attempt that started before another request's failure took it down) changes
+  /// nothing: one outage counts once, however many attempts it catches. True when the
+  /// host was up.
+  bool eject(std::size_t i, std::chrono::nanoseconds now, std::chrono::nanoseconds base, std::chrono::nanoseconds cap,
+             bool probe = false) noexcept {
     auto& h = health_[i];
-    const auto n = std::min<std::uint32_t>(h.ejections.fetch_add(1, std::memory_order_relaxed), 30);
-    const auto backoff = std::min<std::int64_t>(base.count() << std::min<std::uint32_t>(n, 20), cap.count());
-    h.retry_at_ns.store(now_ns + backoff, std::memory_order_relaxed);
+    if (!probe && !h.up.load(std::memory_order_relaxed)) return false;
+    const auto n = h.ejections.fetch_add(1, std::memory_order_relaxed);
+    h.retry_at_ns.store(now.count() + backoff(n, base, cap), std::memory_order_relaxed);
     h.generation.fetch_add(1, std::memory_order_relaxed);
     return h.up.exchange(false, std::memory_order_relaxed);
+  }
+
+  /// With active checks off: whether the caller may send the one attempt (the probe) that
+  /// tests down host `i` at `now`. True for exactly one caller once its backoff is over;
+  /// the next probe is then due a backoff later, unless the probe's outcome (eject with
+  /// `probe`, or restore) says otherwise first.
+  bool claim_retry(std::size_t i, std::chrono::nanoseconds now, std::chrono::nanoseconds base,
+                   std::chrono::nanoseconds cap) noexcept {
+    auto& h = health_[i];
+    if (h.up.load(std::memory_order_relaxed)) return false;
+    auto at = h.retry_at_ns.load(std::memory_order_relaxed);
+    if (now.count() < at) return false;
+    const auto next = now.count() + backoff(h.ejections.load(std::memory_order_relaxed), base, cap);
+    return h.retry_at_ns.compare_exchange_strong(at, next, std::memory_order_relaxed);
   }
 
   /// Records that host `i` answered; true when it was down (a passive recovery).
@@ -101,6 +118,11 @@ public:
   }
 
 private:
+  /// The backoff after `n` earlier consecutive ejections: base doubled n times, at most cap.
+  static std::int64_t backoff(std::uint32_t n, std::chrono::nanoseconds base, std::chrono::nanoseconds cap) noexcept {
+    return std::min<std::int64_t>(base.count() << std::min<std::uint32_t>(n, 20), cap.count());
+  }
+
   std::vector<upstream_host> hosts_;
   std::unique_ptr<host_health[]> health_;
 };
