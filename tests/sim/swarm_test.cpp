@@ -82,10 +82,9 @@ struct rig {
 
 }  // namespace
 
-// Open: seed 165 reports a wrong_answer (a late body that the unsolicited watch says
-// arrived on an idle pooled connection in the same instant as the proxy wrote a request
-// there); not yet known whether the pool or the watch's same-instant ordering is wrong
-// (sim/README.md, "Swarm runs"). `sim --swarm --seed 165` replays it.
+// Open: seed 165 reports a wrong_answer after a cascade of races on one pooled connection
+// that the unsolicited watch's model cannot follow (sim/README.md, "Swarm runs", Open).
+// `sim --swarm --seed 165` replays it.
 constexpr std::uint64_t open_seeds[] = {165};
 
 TEST_CASE("swarm runs hold every invariant over their seeds", "[sim][swarm]") {
