@@ -161,6 +161,7 @@ struct scenario {
     std::string allow;
     for (auto o : allowed) allow += (allow.empty() ? "" : ",") + std::string(to_string(o));
     p.emplace_back("allowed", allow + (rate            ? " and 429 where the limit refuses"
+                                       : swarm         ? " (others as the swarm watch excuses)"
                                        : through_proxy ? " (others as the failover watch excuses)"
                                                        : ""));
     return p;
