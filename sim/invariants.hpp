@@ -87,6 +87,10 @@ public:
   using answer_judge_type = std::function<bool(std::uint64_t id, std::uint64_t named)>;
   /// Consults `j` for every response that answers another request, and every unparsable one.
   void set_answer_judge(answer_judge_type j) { answer_judge_ = std::move(j); }
+  /// Told every request's first outcome and how long after its issue it came.
+  using outcome_tap_type = std::function<void(const claim& c, duration latency)>;
+  /// Calls `t` for every request's first outcome, after it is counted.
+  void set_outcome_tap(outcome_tap_type t) { outcome_tap_ = std::move(t); }
   /// Lets a judge that refuses say why; the text goes into the violation it causes (judges
   /// in a chain each add theirs).
   void note(std::string_view why) { note_.append(note_.empty() ? "" : "; ").append(why); }
@@ -188,6 +192,7 @@ private:
     }
     resolved_[id - 1] = 1;
     ++by_outcome_[static_cast<int>(o)];
+    if (outcome_tap_) outcome_tap_(c, exec_.now() - issued_[id - 1]);
     if (!judged) return true;
     ++checks_;
     if (!allowed(o) && !(judge_ && judge_(c)))
@@ -205,6 +210,7 @@ private:
   std::vector<duration> issued_;
   judge_type judge_;
   answer_judge_type answer_judge_;
+  outcome_tap_type outcome_tap_;
   std::string note_;
   std::array<std::uint64_t, outcome_count> by_outcome_{};
   std::uint64_t checks_ = 0;
