@@ -238,11 +238,9 @@ std::string replay_command(const options& o, const bb::sim::scenario& sc) {
   return c + " --timeline " + o.timeline;
 }
 
-/// --timeline: writes the page of the run `tl` recorded; a file that cannot be written is
-/// a usage error.
-void write_timeline(const options& o, const bb::sim::scenario& sc, const bb::sim::timeline& tl) {
-  std::ofstream f(o.timeline, std::ios::binary | std::ios::trunc);
-  if (!f) usage("--timeline: cannot write " + o.timeline);
+/// --timeline: writes the page of the run `tl` recorded into `f` (opened before the run, so
+/// that a file that cannot be written is a usage error before any work).
+void write_timeline(std::ofstream& f, const options& o, const bb::sim::scenario& sc, const bb::sim::timeline& tl) {
   bb::sim::timeline_header h{sc.name, sc.seed, sc.parameters(), replay_command(o, sc)};
   h.parameters.emplace_back("load", std::to_string(static_cast<double>(sc.length.count()) / 1e9).substr(0, 7) + " s");
   bb::sim::write_timeline_html(f, tl, h);
@@ -312,7 +310,12 @@ int main(int argc, char** argv) {
     bb::sim::timeline tl;  // before the world, which calls into it until it is gone
     bb::sim::world w(sc);
     if (o.trace) w.tracer().set_sink([&w](const bb::sim::record& r) { print_trace(w.net(), r); });
-    if (!o.timeline.empty()) w.attach(tl);
+    std::ofstream page;
+    if (!o.timeline.empty()) {
+      page.open(o.timeline, std::ios::binary | std::ios::trunc);
+      if (!page) usage("--timeline: cannot write " + o.timeline);
+      w.attach(tl);
+    }
     const auto t0 = std::chrono::steady_clock::now();
     const auto r = w.run();
     const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -322,7 +325,7 @@ int main(int argc, char** argv) {
                   static_cast<unsigned long long>(seed), static_cast<unsigned long long>(r.requests),
                   static_cast<unsigned long long>(r.violations), static_cast<unsigned long long>(r.trace_hash));
     else print_text(sc, r, wall);
-    if (!o.timeline.empty()) write_timeline(o, sc, tl);
+    if (!o.timeline.empty()) write_timeline(page, o, sc, tl);
     if (r.violations) {
       ++failed;
       const std::string balance = o.balance ? " --balance " + std::string(to_string(*o.balance)) : "";

@@ -5,8 +5,8 @@
 /// Top to bottom on one time axis: per upstream a band (its health as the proxy's cluster
 /// saw it above, its fault state below), the client outcomes per bucket stacked by kind,
 /// the 429s alone, the p50 and p99 client latency per bucket on a log scale, and every fault
-/// as a vertical marker across all of them. Elements carry classes (band, bar, bar429, lat
-/// p50/p99, fault-marker) and the header the seed (#seed), so a test can count what was drawn.
+/// as a marker on its band (with a line across all of them while there are at most 100). Elements carry classes (band,
+/// bar, bar429, lat p50/p99, fault-marker) and the header the seed (#seed), so a test can count what was drawn.
 
 #include <algorithm>
 #include <cmath>
@@ -259,7 +259,9 @@ inline void write_timeline_html(std::ostream& out, const timeline& t, const time
     out << "<path class=\"lat " << name << "\" d=\"" << (d.empty() ? "M0,0" : d) << "\"/>\n";
   }
 
-  // Faults: a dashed line across everything, and a triangle above the bands.
+  // Faults: a triangle on the upstream's band, and while they are few enough to tell apart
+  // (100), a dashed line across everything.
+  const bool lines = t.markers().size() <= 100;
   out << "<g class=\"faults\">\n";
   for (const auto& m : t.markers()) {
     const double mx = x(seconds(m.at));
@@ -272,8 +274,9 @@ inline void write_timeline_html(std::ostream& out, const timeline& t, const time
     out << "<g class=\"fault-marker\" data-fault=\"" << html_escape(m.what) << "\"><title>"
         << html_escape(t.upstreams()[m.upstream]) << " " << html_escape(m.what) << " at "
         << format("%.3f", seconds(m.at)) << " s</title>"
-        << format("<line x1=\"%.2f\" y1=\"%.1f\" x2=\"%.2f\" y2=\"%.1f\" stroke=\"%s\"/>", mx, bands_top - 6, mx,
-                  axis_y, colour)
+        << (lines ? format("<line x1=\"%.2f\" y1=\"%.1f\" x2=\"%.2f\" y2=\"%.1f\" stroke=\"%s\"/>", mx, bands_top - 6,
+                           mx, axis_y, colour)
+                  : std::string())
         << format("<path d=\"M%.2f,%.1f l-4,-7 h8 z\" fill=\"%s\"/>", mx, my + 1, colour) << "</g>\n";
   }
   out << "</g>\n</svg>\n";
