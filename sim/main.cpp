@@ -4,6 +4,7 @@
 //   sim --scenario steady [--seed N | --seeds A..B] [--duration SECONDS] [--trace] [--json]
 //   sim --scenario slow_upstream --balance peak-ewma --seed 3
 //   sim --scenario slow_upstream --balance all --seeds 1..10    (side-by-side tables)
+//   sim --scenario upstream_flap --seed 7 --timeline flap.html   (the run drawn on one page)
 //
 // The only wall-clock reading of the simulator is here, to report its speed.
 
@@ -14,9 +15,12 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <optional>
 #include <sim/balance_table.hpp>
 #include <sim/scenario.hpp>
+#include <sim/timeline.hpp>
+#include <sim/timeline_html.hpp>
 #include <sim/world.hpp>
 #include <string>
 #include <string_view>
@@ -33,6 +37,7 @@ struct options {
   std::optional<double> duration_s;
   std::optional<bb::balance_policy> balance;
   bool trace = false, json = false, list = false, sweep = false, all_policies = false;
+  std::string timeline;  // --timeline FILE: the page to write (empty: none)
 };
 
 [[noreturn]] void usage(const std::string& why) {
@@ -121,6 +126,10 @@ std::vector<bb::cli::flag<options>> flag_table() {
                                  if (p) o.balance = p;
                                  else o.all_policies = true;
                                })},
+      {.name = "timeline",
+       .value_name = "FILE",
+       .meaning = "write the run as one self-contained HTML page (health, faults, outcomes, latency over time)",
+       .sets = handle<options>(bb::cli::text{}, [](options& o, std::string f) { o.timeline = std::move(f); })},
       {.name = "trace", .meaning = "print every event of the run", .sets = store(boolean{}, &options::trace)},
       {.name = "json", .meaning = "print the report as one JSON object", .sets = store(boolean{}, &options::json)},
       {.name = "help", .short_name = 'h', .meaning = "print the flags and exit 0", .request = true},
@@ -133,7 +142,8 @@ options parse(int argc, char** argv) {
   if (!cli.request.empty()) {  // --help
     std::fputs(bb::cli::help_text("sim: runs balancebeam's proxy on the simulated network under a named scenario.\n\n"
                                   "usage: sim [--list] [--scenario NAME] [--seed N | --seeds A..B]\n"
-                                  "           [--duration SECONDS] [--balance NAME|all] [--trace] [--json]",
+                                  "           [--duration SECONDS] [--balance NAME|all] [--timeline FILE]\n"
+                                  "           [--trace] [--json]",
                                   flag_table())
                    .c_str(),
                stdout);
@@ -219,6 +229,25 @@ void print_json(const bb::sim::scenario& sc, const bb::sim::report& r, double wa
               static_cast<unsigned long long>(r.violations), static_cast<unsigned long long>(r.trace_hash));
 }
 
+/// The command that replays `sc` as `o` ran it.
+std::string replay_command(const options& o, const bb::sim::scenario& sc) {
+  std::string c = "build/bin/sim --scenario " + sc.name;
+  if (o.balance) c += " --balance " + std::string(to_string(*o.balance));
+  c += " --seed " + std::to_string(sc.seed);
+  if (o.duration_s) c += " --duration " + std::to_string(*o.duration_s);
+  return c + " --timeline " + o.timeline;
+}
+
+/// --timeline: writes the page of the run `tl` recorded into `f` (opened before the run, so
+/// that a file that cannot be written is a usage error before any work).
+void write_timeline(std::ofstream& f, const options& o, const bb::sim::scenario& sc, const bb::sim::timeline& tl) {
+  bb::sim::timeline_header h{sc.name, sc.seed, sc.parameters(), replay_command(o, sc)};
+  h.parameters.emplace_back("load", std::to_string(static_cast<double>(sc.length.count()) / 1e9).substr(0, 7) + " s");
+  bb::sim::write_timeline_html(f, tl, h);
+  f.close();
+  if (!f) usage("--timeline: cannot write " + o.timeline);
+}
+
 /// `--balance all`: the scenario under every policy, seed by seed, with its tables.
 int compare(const options& o, std::optional<bb::sim::duration> length) {
   if (!bb::sim::is_balance_scenario(o.scenario) || o.scenario == "hash_stability")
@@ -267,15 +296,26 @@ int main(int argc, char** argv) {
   }
   std::optional<bb::sim::duration> length;
   if (o.duration_s) length = bb::sim::duration(static_cast<std::int64_t>(*o.duration_s * 1e9));
-  if (o.all_policies) return compare(o, length);
+  if (o.all_policies) {
+    if (!o.timeline.empty()) usage("--timeline draws one run: give a policy, not --balance all");
+    return compare(o, length);
+  }
+  if (!o.timeline.empty() && o.first != o.last) usage("--timeline draws one run: give --seed, not --seeds");
   int failed = 0;
   for (std::uint64_t seed = o.first;; ++seed) {
     bb::sim::scenario sc;
     try {
       sc = bb::sim::make_scenario(o.scenario, seed, length, o.balance);
     } catch (const std::invalid_argument& e) { usage(e.what()); }
+    bb::sim::timeline tl;  // before the world, which calls into it until it is gone
     bb::sim::world w(sc);
     if (o.trace) w.tracer().set_sink([&w](const bb::sim::record& r) { print_trace(w.net(), r); });
+    std::ofstream page;
+    if (!o.timeline.empty()) {
+      page.open(o.timeline, std::ios::binary | std::ios::trunc);
+      if (!page) usage("--timeline: cannot write " + o.timeline);
+      w.attach(tl);
+    }
     const auto t0 = std::chrono::steady_clock::now();
     const auto r = w.run();
     const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -285,6 +325,7 @@ int main(int argc, char** argv) {
                   static_cast<unsigned long long>(seed), static_cast<unsigned long long>(r.requests),
                   static_cast<unsigned long long>(r.violations), static_cast<unsigned long long>(r.trace_hash));
     else print_text(sc, r, wall);
+    if (!o.timeline.empty()) write_timeline(page, o, sc, tl);
     if (r.violations) {
       ++failed;
       const std::string balance = o.balance ? " --balance " + std::string(to_string(*o.balance)) : "";

@@ -28,6 +28,7 @@
 #include <sim/rate_watch.hpp>
 #include <sim/run.hpp>
 #include <sim/scenario.hpp>
+#include <sim/timeline.hpp>
 #include <sim/trace.hpp>
 #include <sim/transport.hpp>
 #include <sim/unsolicited_watch.hpp>
@@ -137,6 +138,23 @@ public:
     fault_clock_ = std::make_unique<virtual_clock>(exec_, *proxy_host_);
   }
 
+  /// Records the run into `t` (which must outlive it); call before run(). The timeline
+  /// only observes: the run, its trace and its report are the same with or without it.
+  void attach(timeline& t) {
+    std::vector<std::string> names;
+    for (auto& u : upstreams_) names.push_back(u->spec().name);
+    t.start(std::move(names), shared_ ? &shared_->upstreams : nullptr);
+    for (std::size_t i = 0; i < upstreams_.size(); ++i) {  // faults an upstream has from the start
+      const auto& spec = upstreams_[i]->spec();
+      if (spec.kind == behaviour::always_500) t.fault(duration{0}, i, answering_500, true, "");
+      if (spec.kind == behaviour::hang) t.fault(duration{0}, i, hanging, true, "");
+      if (spec.kind == behaviour::half_then_close || spec.unsolicited.any())
+        t.fault(duration{0}, i, upstream_state::misbehaving, true, "");
+    }
+    inv_.set_outcome_tap([this, &t](const claim& c, duration latency) { t.outcome(exec_.now(), c, latency); });
+    timeline_ = &t;
+  }
+
   /// Runs the scenario to its end and checks what must hold afterwards.
   report run() {
     using namespace std::chrono_literals;
@@ -147,6 +165,7 @@ public:
     if (!finished) inv_.violate(broken::left_behind, 0, "the run did not wind down (a task is stuck)");
     inv_.check_all_resolved();
     if (balance_watch_) balance_watch_->finish();
+    if (timeline_) timeline_->finish(end_time_.count() ? end_time_ : exec_.now());
     if (finished) {
       inv_.expect(net_.open_ends() == 0, "a connection end left open: " + std::to_string(net_.open_ends()));
       inv_.expect(net_.live_connections() == 0, "connections not freed: " + std::to_string(net_.live_connections()));
@@ -247,6 +266,7 @@ private:
 
   void apply(scope& owner, fault::kind what, std::size_t target, const misbehaviour& plan = {}) {
     auto& u = *upstreams_[target];
+    if (timeline_) mark(what, target);
     switch (what) {
       case fault::kind::crash:
         if (watch_) watch_->crashing(target, u.machine());
@@ -263,6 +283,19 @@ private:
         break;
       case fault::kind::slow_down: u.slow_down(sc_.balancing ? sc_.balancing->slowdown : 10); break;
       case fault::kind::misbehave: u.misbehave(plan); break;
+    }
+  }
+
+  /// Puts fault `what` on `target` into the timeline, as a state and a marker.
+  void mark(fault::kind what, std::size_t target) {
+    const auto now = exec_.now();
+    const std::string name(to_string(what));
+    switch (what) {
+      case fault::kind::crash: timeline_->fault(now, target, crashed, true, name); break;
+      case fault::kind::restart: timeline_->fault(now, target, crashed, false, name); break;
+      case fault::kind::answer_500: timeline_->fault(now, target, answering_500, true, name); break;
+      case fault::kind::slow_down: timeline_->fault(now, target, slow, true, name); break;
+      case fault::kind::misbehave: timeline_->fault(now, target, upstream_state::misbehaving, true, name); break;
     }
   }
 
@@ -337,6 +370,7 @@ private:
   rng faults_random_;
   std::unique_ptr<virtual_clock> fault_clock_;
   duration end_time_{0};
+  timeline* timeline_ = nullptr;
 };
 
 }  // namespace bb::sim
