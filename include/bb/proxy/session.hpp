@@ -44,10 +44,12 @@ public:
     this->expire_ = &session::expire_link;
     this->idle_ = &session::idle_link;
     ctx_.sessions.insert(this);
+    ctx_.stats.open_connections.add(1);
   }
   session(const session&) = delete;
   session& operator=(const session&) = delete;
   ~session() {
+    ctx_.stats.open_connections.add(-1);
     ctx_.sessions.erase(this);
     ctx_.exchanges.give(std::move(x_));
     client_.close();
@@ -83,18 +85,22 @@ public:
           co_await s.time_out_request("request head timed out");
           break;
         }
-        ++ctx.stats.requests;
+        ctx.stats.requests.add();
+        const auto started = ctx.clock.now();
         if (st == head_status::bad) {
-          ++ctx.stats.bad_requests;
+          ctx.stats.bad_requests.add();
           co_await s.refuse_request();
+          s.count_duration(started);
           break;
         }
         if (ctx.limiter || ctx.remote) {
           const auto verdict = co_await s.admit();
+          if (verdict != admission::admitted) s.count_duration(started);
           if (verdict == admission::refused_close) break;
           if (verdict == admission::refused_keep) continue;
         }
         const bool keep = co_await s.exchange();
+        s.count_duration(started);
         if (!keep || ctx.draining) break;
       }
       if (s.linger_ && !ctx.draining) co_await s.linger();
@@ -301,6 +307,7 @@ private:
         << "\r\nX-RateLimit-Reset: " << whole_seconds_up(d.reset_after_ns) << "\r\n";
     if (!d.allowed) h << "Retry-After: " << whole_seconds_up(d.retry_after_ns) << "\r\n";
     rate_headers = std::move(h.s);
+    (d.allowed ? ctx_.stats.rate_allowed : ctx_.stats.rate_limited).add();
     if (d.allowed) co_return admission::admitted;
     // The body of a refused request is not read: its bytes would be taken for the next
     // request, so a request with a body costs its connection.
@@ -323,6 +330,12 @@ private:
     return client_key_of(http::client_address(peer_, x_->req.headers, ids.trusted_proxies), ids.ipv6_prefix);
   }
 
+  /// Counts the time from `started` (a request head's arrival) to now as one request's.
+  void count_duration(time_point started) noexcept {
+    ctx_.stats.request_duration.record(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(ctx_.clock.now() - started));
+  }
+
   /// Sends one of the proxy's own responses.
   task<bool> answer(int status, std::string_view message, bool close) {
     std::string r =
@@ -330,7 +343,8 @@ private:
     enter(session_phase::client_write);
     const_buffer b[] = {{r.data(), r.size()}};
     auto [ec, n] = co_await client_.write(b);
-    ++ctx_.stats.responses[status / 100];
+    ctx_.stats.responses[status / 100].add();
+    ctx_.stats.own(status);
     co_return !ec;
   }
 
