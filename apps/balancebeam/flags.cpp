@@ -247,6 +247,12 @@ std::vector<row> flag_table(resolve_fn resolve) {
        .default_shown = "drawn at start",
        .meaning = "seed of the balancing random source (a whole number), to replay a run",
        .sets = store(whole<std::uint64_t>{}, &s::seed)},
+      {.name = "admin",
+       .value_name = "ADDRESS",
+       .default_shown = "off",
+       .meaning = "serve /metrics (Prometheus), /status.json, /ready and /live on this address ({values}), apart "
+                  "from the proxy's listener and its limits; see [Observability](#observability)",
+       .sets = store(address_value{resolve}, &s::admin)},
       {.name = "help", .short_name = 'h', .meaning = "print the flags and exit 0", .request = true},
       {.name = "help-markdown",
        .meaning = "print the README's flag table, in Markdown, and exit 0",
