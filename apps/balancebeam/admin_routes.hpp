@@ -1,7 +1,9 @@
 #pragma once
-/// balancebeam's admin endpoints: what /metrics, /status.json, /ready and /live answer,
+/// balancebeam's admin endpoints: what /metrics, /status, /status.json, /ready and /live answer,
 /// read from the workers' counters, the shared cluster and the process (README,
 /// "Observability"). Called on the admin listener's thread; reads only atomics.
+
+#include <apps/balancebeam/status.hpp>
 
 #include <bb/admin/server.hpp>
 #include <bb/metrics/exposition.hpp>
@@ -14,6 +16,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -33,6 +36,7 @@ struct admin_view {
   std::string version;
   double start_time_s;                            ///< Unix time the process started
   std::chrono::steady_clock::time_point started;  ///< for the uptime
+  std::function<std::int64_t()> now_ns;           ///< the proxy clock's time since its epoch
 };
 
 namespace detail {
@@ -53,19 +57,6 @@ inline std::int64_t resident_bytes() {
   const int got = std::fscanf(f, "%ld %ld", &size, &resident);
   std::fclose(f);
   return got == 2 ? static_cast<std::int64_t>(resident) * sysconf(_SC_PAGESIZE) : -1;
-}
-
-inline void json_string(std::string& out, std::string_view s) {
-  out += '"';
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\', out += c;
-    else if (static_cast<unsigned char>(c) < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      out += buf;
-    } else out += c;
-  }
-  out += '"';
 }
 
 }  // namespace detail
@@ -113,79 +104,27 @@ std::string metrics_text(const admin_view<Proxy>& v) {
   return out;
 }
 
-/// The /status.json document: per upstream its state and counts, the totals.
+/// The status snapshot as of now.
 template <class Proxy>
-std::string status_json(const admin_view<Proxy>& v) {
-  const auto& hosts = v.shared.upstreams;
-  std::string out = "{\"version\":";
-  detail::json_string(out, v.version);
-  const auto uptime = std::chrono::duration<double>(std::chrono::steady_clock::now() - v.started).count();
-  out += ",\"uptime_seconds\":" + std::to_string(uptime);
-  out += ",\"ready\":" + std::string(ready(v) ? "true" : "false");
-  std::uint64_t responses[6] = {}, connections = 0, allowed = 0, limited = 0;
-  std::int64_t open = 0;
-  for (const auto* w : v.workers) {
-    const auto& s = w->stats();
-    for (int c = 1; c < 6; ++c) responses[c] += s.responses[c].value();
-    connections += s.connections.value();
-    open += s.open_connections.value();
-    allowed += s.rate_allowed.value();
-    limited += s.rate_limited.value();
-  }
-  const auto classes = [&](const std::uint64_t(&r)[6]) {
-    std::string s = "{";
-    for (int c = 1; c < 6; ++c) s += (c > 1 ? ",\"" : "\"") + std::to_string(c) + "xx\":" + std::to_string(r[c]);
-    return s + "}";
-  };
-  out += ",\"client_connections\":" + std::to_string(open);
-  out += ",\"client_connections_total\":" + std::to_string(connections);
-  out += ",\"responses\":" + classes(responses);
-  out += ",\"rate_limit\":{\"allowed\":" + std::to_string(allowed) + ",\"limited\":" + std::to_string(limited) + "}";
-  out += ",\"upstreams\":[";
-  for (std::size_t i = 0; i < hosts.size(); ++i) {
-    std::uint64_t r[6] = {}, connect_errors = 0, timeouts = 0, retries = 0;
-    std::int64_t in_flight = 0;
-    bb::metrics::histogram_snapshot latency;
-    for (const auto* w : v.workers) {
-      const auto& u = w->stats().upstream[i];
-      for (int c = 1; c < 6; ++c) r[c] += u.responses[c].value();
-      connect_errors += u.connect_errors.value();
-      timeouts += u.timeouts.value();
-      retries += u.retries.value();
-      in_flight += u.in_flight.value();
-      latency.add(u.response_duration);
-    }
-    out += i ? ",{\"name\":" : "{\"name\":";
-    detail::json_string(out, hosts.at(i).name);
-    out += ",\"up\":" + std::string(hosts.health(i).up.load(std::memory_order_relaxed) ? "true" : "false");
-    out += ",\"weight\":" + std::to_string(v.config.upstreams[i].weight);
-    out += ",\"in_flight\":" + std::to_string(in_flight);
-    out += ",\"responses\":" + classes(r);
-    out += ",\"connect_errors\":" + std::to_string(connect_errors);
-    out += ",\"timeouts\":" + std::to_string(timeouts);
-    out += ",\"retries\":" + std::to_string(retries);
-    out += ",\"state_changes\":" + std::to_string(hosts.health(i).changes.load(std::memory_order_relaxed));
-    out += ",\"latency_p50_seconds\":" + std::to_string(latency.quantile_bound_s(0.5));
-    out += ",\"latency_p99_seconds\":" + std::to_string(latency.quantile_bound_s(0.99));
-    const bb::check_stats* checks = nullptr;
-    for (const auto* w : v.workers)
-      if (const auto* c = w->checks(i)) checks = c;
-    out += ",\"checks_passed\":" + std::to_string(checks ? checks->passed.value() : 0);
-    out += ",\"checks_failed\":" + std::to_string(checks ? checks->failed.value() : 0);
-    out += '}';
-  }
-  out += "]}\n";
-  return out;
+status_snapshot status_of(const admin_view<Proxy>& v) {
+  auto s = take_status(v.workers, v.shared, v.config, v.now_ns());
+  s.version = v.version;
+  s.uptime_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - v.started).count();
+  s.ready = ready(v);
+  s.draining = v.draining.load(std::memory_order_relaxed);
+  return s;
 }
 
 /// Answers one admin request.
 template <class Proxy>
 bb::admin::response route(const admin_view<Proxy>& v, const bb::admin::request& r) {
-  const bool known = r.path == "/metrics" || r.path == "/status.json" || r.path == "/ready" || r.path == "/live";
-  if (!known) return {404, "text/plain; charset=utf-8", "not found: /metrics, /status.json, /ready, /live\n"};
+  const bool known = r.path == "/metrics" || r.path == "/status" || r.path == "/status.json" || r.path == "/ready" ||
+                     r.path == "/live" || r.path == "/";
+  if (!known) return {404, "text/plain; charset=utf-8", "not found: /metrics, /status, /status.json, /ready, /live\n"};
   if (r.method != "GET" && r.method != "HEAD") return {405, "text/plain; charset=utf-8", "GET or HEAD only\n"};
   if (r.path == "/metrics") return {200, "text/plain; version=0.0.4; charset=utf-8", metrics_text(v)};
-  if (r.path == "/status.json") return {200, "application/json", status_json(v)};
+  if (r.path == "/status.json") return {200, "application/json", status_json(status_of(v))};
+  if (r.path == "/status" || r.path == "/") return {200, "text/html; charset=utf-8", status_html(status_of(v))};
   if (r.path == "/live") return {200, "text/plain; charset=utf-8", "live\n"};
   if (ready(v)) return {200, "text/plain; charset=utf-8", "ready\n"};
   return {503, "text/plain; charset=utf-8",

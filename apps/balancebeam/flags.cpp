@@ -250,7 +250,8 @@ std::vector<row> flag_table(resolve_fn resolve) {
       {.name = "admin",
        .value_name = "ADDRESS",
        .default_shown = "off",
-       .meaning = "serve /metrics (Prometheus), /status.json, /ready and /live on this address ({values}), apart "
+       .meaning = "serve /metrics (Prometheus), /status (HTML), /status.json, /ready and /live on this address "
+                  "({values}), apart "
                   "from the proxy's listener and its limits; see [Observability](#observability)",
        .sets = store(address_value{resolve}, &s::admin)},
       {.name = "help", .short_name = 'h', .meaning = "print the flags and exit 0", .request = true},

@@ -142,6 +142,9 @@ int main(int argc, char** argv) {
 
   // The admin listener: a thread and event loop of its own, so a scrape never waits on a busy
   // worker (it reads their counters, which are single-writer atomics).
+  asio::io_context admin_io{ASIO_CONCURRENCY_HINT_UNSAFE_IO};
+  clock_type admin_clock{admin_io};
+  transport_type admin_transport{admin_io};
   std::atomic<bool> draining{false};
   using proxy_type = bb::proxy<transport_type, clock_type>;
   std::vector<const proxy_type*> proxies;
@@ -153,10 +156,8 @@ int main(int argc, char** argv) {
       .draining = draining,
       .version = BB_VERSION,
       .start_time_s = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count(),
-      .started = std::chrono::steady_clock::now()};
-  asio::io_context admin_io{ASIO_CONCURRENCY_HINT_UNSAFE_IO};
-  clock_type admin_clock{admin_io};
-  transport_type admin_transport{admin_io};
+      .started = std::chrono::steady_clock::now(),
+      .now_ns = [&admin_clock] { return bb::since_epoch(admin_clock.now()).count(); }};
   std::optional<bb::admin::server<transport_type, clock_type>> admin;
   std::thread admin_thread;
   if (cli.settings.admin) {
@@ -165,7 +166,7 @@ int main(int argc, char** argv) {
     if (auto ec = admin->listen(*cli.settings.admin))
       die(1, "cannot listen on " + cli.settings.admin->to_string() + " (--admin): " + ec.message());
     log.log(bb::log_level::info, (bb::line{} << "admin listener on " << admin->local_endpoint().to_string()
-                                             << ": /metrics /status.json /ready /live")
+                                             << ": /metrics /status /status.json /ready /live")
                                      .s);
     admin_thread = std::thread([&] { bb::asio_rt::run(admin_io, admin->run()); });
   }

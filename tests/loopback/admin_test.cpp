@@ -269,3 +269,69 @@ TEST_CASE("every family balancebeam's /metrics exposes is documented in the READ
   CHECK(families >= 25);
   stop_cleanly(p.proxy);
 }
+
+namespace {
+
+// What headless Chromium makes of `url`: the DOM after loading it (--dump-dom), and with
+// `screenshot` a PNG of the page. Bounded: Chromium is killed after 60 s.
+std::string rendered_dom(const std::string& url, const std::string& screenshot = {}) {
+  temp_dir profile;
+  std::vector<std::string> args{"--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+                                "--user-data-dir=" + profile.path.string()};
+  if (!screenshot.empty()) args.insert(args.end(), {"--window-size=1400,420", "--screenshot=" + screenshot});
+  else args.push_back("--dump-dom");
+  args.push_back(url);
+  child_process chromium(program("chromium"), args);
+  const auto st = run_to_exit(chromium, 60s);
+  INFO("chromium: " << st.to_string() << "\n" << chromium.err());
+  REQUIRE(st.to_string() == "exit 0");
+  return chromium.out();
+}
+
+int count(const std::string& text, const std::string& what) {
+  int n = 0;
+  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + what.size())) ++n;
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("headless Chromium renders /status with one row per upstream, and a killed one shows DOWN within a check",
+          "[loopback][balancebeam][admin][browser]") {
+  test_upstream first;
+  test_upstream second;
+  test_upstream third;
+  proxy_with_admin p({first.address(), second.address(), third.address()}, {"--active-health-check-interval", "1"});
+  for (int i = 0; i < 30; ++i) check_echo(http_client(p.proxy.port()).get("/page"), "GET /page");
+  const std::string url = "http://" + p.admin_port.address() + "/status";
+
+  const auto before = rendered_dom(url);
+  INFO(before);
+  CHECK(count(before, "<tr class=\"upstream\">") == 3);
+  CHECK(count(before, "<span class=\"state up\">UP</span>") == 3);
+  CHECK(count(before, "<script") == 0);  // self-contained: nothing to fetch or run
+  CHECK(count(before, "<link") == 0);
+  CHECK_THAT(before, Catch::Contains("<td class=\"name\">" + second.address() + "</td>"));
+
+  second.stop();
+  // One check interval (1 s) plus its jitter (0.1 s) and the check's own failure; the page
+  // is asked again until then and must show it by 2.5 s.
+  const auto killed = std::chrono::steady_clock::now();
+  std::string after;
+  while (std::chrono::steady_clock::now() - killed < 2500ms) {
+    after = rendered_dom(url);
+    if (count(after, "DOWN</span>") == 1) break;
+  }
+  INFO(after);
+  CHECK(count(after, "<span class=\"state down\">DOWN</span>") == 1);
+  CHECK(count(after, "<span class=\"state up\">UP</span>") == 2);
+  const auto row = after.find("<td class=\"name\">" + second.address() + "</td>");
+  REQUIRE(row != std::string::npos);
+  CHECK(after.find("DOWN", row) < after.find("</tr>", row));
+
+  // The screenshot is kept beside the test binary, as the run's artifact.
+  const std::string png = std::filesystem::current_path() / "status_page.png";
+  rendered_dom(url, png);
+  CHECK(std::filesystem::file_size(png) > 10000);
+  stop_cleanly(p.proxy);
+}

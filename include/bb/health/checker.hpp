@@ -24,7 +24,9 @@
 #include <bb/upstream/cluster.hpp>
 
 #include <array>
+#include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -36,6 +38,14 @@ struct check_stats {
   metrics::counter passed;      ///< checks answered 200 in time
   metrics::counter failed;      ///< checks that failed, whatever the step
   metrics::histogram duration;  ///< from a check's start to its verdict (the timeout at most)
+  /// The last verdict: when it came (the proxy clock's time since its epoch; -1: none yet),
+  /// how long the check took, whether it passed. Each field is current; together they may
+  /// straddle two checks for a moment.
+  std::atomic<std::int64_t> last_at_ns{-1};
+  std::atomic<std::int64_t> last_duration_ns{0};
+  std::atomic<bool> last_passed{false};
+  /// When the checker last changed the host's state (-1: never).
+  std::atomic<std::int64_t> changed_at_ns{-1};
 };
 
 /// Runs the active checks of one cluster until its task is cancelled.
@@ -98,7 +108,11 @@ private:
     const auto result = verdict ? *verdict : check_result{check_step::none, errc::timed_out, 0};
     auto& st = stats_[i];
     (result.passed() ? st.passed : st.failed).add();
-    st.duration.record(std::chrono::duration_cast<std::chrono::nanoseconds>(clock_.now() - started));
+    const auto took = std::chrono::duration_cast<std::chrono::nanoseconds>(clock_.now() - started);
+    st.duration.record(took);
+    st.last_duration_ns.store(took.count(), std::memory_order_relaxed);
+    st.last_passed.store(result.passed(), std::memory_order_relaxed);
+    st.last_at_ns.store(since_epoch(clock_.now()).count(), std::memory_order_relaxed);
     record(i, result);
   }
 
@@ -144,6 +158,7 @@ private:
     }
     const auto change = thresholds_[i].observe(result.passed(), h.up.load(std::memory_order_relaxed));
     if (!change || !hosts_.set_up(i, *change)) return;
+    stats_[i].changed_at_ns.store(since_epoch(clock_.now()).count(), std::memory_order_relaxed);
     log_.log(*change ? log_level::info : log_level::warn,
              (line{} << "upstream " << hosts_.at(i).name << " is " << (*change ? "up" : "down") << ": active check "
                      << result.describe())
