@@ -96,6 +96,7 @@ struct proxy_context {
       : transport(t),
         clock(c),
         random(r),
+        ids(r.split()),  // r is this constructor's copy: `random` draws the same as without ids
         config(cfg),
         log(l),
         shared(s),
@@ -123,6 +124,7 @@ struct proxy_context {
   Transport& transport;
   Clock& clock;
   rng random;
+  rng ids;  ///< draws request ids, apart from `random` so that ids change no balancing decision
   const proxy_config& config;
   const logger& log;
   shared_state& shared;  ///< what every worker of the process shares

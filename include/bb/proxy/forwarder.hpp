@@ -14,6 +14,7 @@
 #include <bb/http/body.hpp>
 #include <bb/lb/pick_context.hpp>
 #include <bb/lb/tried_set.hpp>
+#include <bb/proxy/access_log.hpp>
 #include <bb/proxy/retry.hpp>
 #include <bb/proxy/session.hpp>
 #include <bb/proxy/splice.hpp>
@@ -66,7 +67,7 @@ public:
     body_ = http::body_framer::for_head(req.body, req.content_length, ctx_.config.limits.max_body_bytes);
     if (ctx_.log.enabled(log_level::info)) (request_line_ = req.method) += ' ', request_line_ += req.target;
     out_.clear();
-    http::append_forwarded_request(out_, req, s_.peer_ip(), false);
+    http::append_forwarded_request(out_, req, s_.peer_ip(), false, s_.exchange().request_id);
     s_.input().consume(s_.head_size());
 
     if (expect_continue) {
@@ -533,13 +534,17 @@ private:
 
   void log_exchange(typename Clock::time_point started) {
     if (!ctx_.log.enabled(log_level::info)) return;
-    const auto us = std::chrono::duration_cast<std::chrono::microseconds>(ctx_.clock.now() - started).count();
     line l;
-    l << s_.peer_ip() << " \"" << request_line_ << "\" " << status_ << ' ' << ctx_.upstreams.at(upstream_).name << ' '
-      << us / 1000 << '.';
-    const auto frac = us % 1000;
-    l << static_cast<char>('0' + frac / 100) << static_cast<char>('0' + frac / 10 % 10)
-      << static_cast<char>('0' + frac % 10) << "ms";
+    append_access(
+        l,
+        access_entry{
+            .client = s_.peer_ip(),
+            .request_line = request_line_,
+            .status = status_,
+            .upstream = ctx_.upstreams.at(upstream_).name,
+            .duration_us = std::chrono::duration_cast<std::chrono::microseconds>(ctx_.clock.now() - started).count(),
+            .request_id = s_.exchange().request_id},
+        ctx_.config.access_log);
     ctx_.log.log(log_level::info, l.s);
   }
 

@@ -11,6 +11,7 @@
 #include <bb/core/with_cancel.hpp>
 #include <bb/http/error.hpp>
 #include <bb/http/forwarded_for.hpp>
+#include <bb/http/request_id.hpp>
 #include <bb/http/request_parser.hpp>
 #include <bb/http/serialize.hpp>
 #include <bb/proxy/context.hpp>
@@ -93,6 +94,7 @@ public:
           s.count_duration(started);
           break;
         }
+        s.stamp_request_id();
         if (ctx.limiter || ctx.remote) {
           const auto verdict = co_await s.admit();
           if (verdict != admission::admitted) s.count_duration(started);
@@ -299,8 +301,7 @@ private:
     rate_decision d;
     if (ctx_.limiter) d = ctx_.limiter->decide_now(request_client(), now);
     else d = co_await ctx_.remote->decide(request_client(), now);
-    auto& rate_headers = x_->rate_headers;
-    rate_headers.clear();
+    auto& rate_headers = x_->rate_headers;  // the id's line is there already: append
     line h{std::move(rate_headers)};
     if (d.figures)
       h << "X-RateLimit-Limit: " << d.limit << "\r\nX-RateLimit-Remaining: " << d.remaining
@@ -314,8 +315,9 @@ private:
     const auto& req = x_->req;
     const bool keep = req.keep_alive && req.body == http::body_kind::none && !ctx_.draining;
     if (ctx_.log.enabled(log_level::info))
-      ctx_.log.log(log_level::info,
-                   (line{} << peer_ip() << " \"" << req.method << ' ' << req.target << "\" 429 rate-limited").s);
+      ctx_.log.log(log_level::info, (line{} << peer_ip() << " \"" << req.method << ' ' << req.target
+                                            << "\" 429 rate-limited id=" << x_->request_id)
+                                        .s);
     in_.consume(head_size_);
     const bool sent = co_await answer(429, "too many requests", !keep);
     if (!(sent && keep)) linger_ = req.body != http::body_kind::none;  // its body is not read
@@ -328,6 +330,21 @@ private:
   client_key request_client() const {
     const auto& ids = ctx_.config.clients;
     return client_key_of(http::client_address(peer_, x_->req.headers, ids.trusted_proxies), ids.ipv6_prefix);
+  }
+
+  /// Gives the parsed request its id, the client's one X-Request-Id when valid, else a new
+  /// one from the worker's id generator, and makes it the first extra line of every
+  /// response to the request.
+  void stamp_request_id() {
+    auto& x = *x_;
+    x.request_id.clear();
+    std::string_view theirs;
+    int fields = 0;
+    for (const auto& f : x.req.headers)
+      if (http::iequals(f.name, "x-request-id")) theirs = f.value, ++fields;
+    if (fields == 1 && http::valid_request_id(theirs)) x.request_id.assign(theirs);
+    else http::append_request_id(x.request_id, ctx_.ids(), ctx_.ids());
+    x.rate_headers.assign("X-Request-Id: ").append(x.request_id).append("\r\n");
   }
 
   /// Counts the time from `started` (a request head's arrival) to now as one request's.
