@@ -80,6 +80,9 @@ std::string metrics_text(const admin_view<Proxy>& v) {
     for (std::size_t i = 0; i < checks.size(); ++i)
       if (const auto* c = w->checks(i)) checks[i] = c;
   const bool checking = v.config.health.active();
+  std::vector<const bb::remote_limiter_counters*> remote;
+  for (const auto* w : v.workers)
+    if (const auto* r = w->remote()) remote.push_back(&r->counters());
   std::string out;
   bb::metrics::exposition e(out);
   bb::write_proxy_metrics(e, bb::metrics_sources{
@@ -90,6 +93,7 @@ std::string metrics_text(const admin_view<Proxy>& v) {
                                  .hosts = v.shared.upstreams,
                                  .checks = checking ? checks.data() : nullptr,
                                  .config = v.config,
+                                 .remote = remote,
                              });
   e.family("balancebeam_build_info", "gauge", "Always 1; the labels say which build runs.");
   e.sample("balancebeam_build_info", {{"version", v.version}}, 1);

@@ -7,6 +7,7 @@
 
 #include "checks.hpp"
 #include "child_process.hpp"
+#include "redis_server.hpp"
 #include "test_upstream.hpp"
 
 #include <catch2/catch.hpp>
@@ -253,7 +254,10 @@ TEST_CASE("a real Prometheus scrapes balancebeam's /metrics: request rate and on
 TEST_CASE("every family balancebeam's /metrics exposes is documented in the README's metrics table",
           "[loopback][balancebeam][admin]") {
   test_upstream up;
-  proxy_with_admin p({up.address()}, {"--active-health-check-interval", "1"});
+  redis_server redis;  // the Redis store's families too
+  proxy_with_admin p({up.address()}, {"--active-health-check-interval", "1", "--max-requests-per-minute", "100",
+                                      "--rate-limit-store", redis.url()});
+  check_echo(http_client(p.proxy.port()).get("/limited"), "GET /limited");
   const auto body = p.admin_get("/metrics").body;
   std::ifstream in(BB_README_PATH);
   REQUIRE(in);
@@ -266,7 +270,10 @@ TEST_CASE("every family balancebeam's /metrics exposes is documented in the READ
     INFO("README.md lacks the row " << row);
     CHECK(readme.find(row) != std::string::npos);
   }
-  CHECK(families >= 25);
+  CHECK(families >= 28);
+  CHECK(sample(body, "balancebeam_rate_limit_store_answers_total{source=\"redis\"}") == 1);
+  CHECK(sample(body, "balancebeam_rate_limit_decisions_total{decision=\"allowed\"}") == 1);
+  CHECK(sample(body, "balancebeam_rate_limit_redis_round_trip_seconds_count") == 1);
   stop_cleanly(p.proxy);
 }
 

@@ -9,6 +9,7 @@
 /// "Observability" section lists them all (a test holds the two in step).
 
 #include <bb/health/checker.hpp>
+#include <bb/limit/remote_limiter.hpp>
 #include <bb/metrics/exposition.hpp>
 #include <bb/metrics/histogram.hpp>
 #include <bb/proxy/config.hpp>
@@ -39,6 +40,8 @@ struct metrics_sources {
   const cluster& hosts;
   const check_stats* const* checks = nullptr;  ///< checks[i] for upstream i, or null
   const proxy_config& config;
+  /// Each worker's Redis limiter counters; empty with the in-memory store.
+  std::span<const remote_limiter_counters* const> remote = {};
 };
 
 /// Appends every proxy family to `out`.
@@ -93,6 +96,37 @@ inline void write_proxy_metrics(metrics::exposition& out, const metrics_sources&
              sum([](const proxy_stats& s) -> const metrics::counter& { return s.rate_allowed; }));
   out.sample("balancebeam_rate_limit_decisions_total", {{"decision", "limited"}},
              sum([](const proxy_stats& s) -> const metrics::counter& { return s.rate_limited; }));
+
+  if (!src.remote.empty()) {
+    const auto rsum = [&](const metrics::counter remote_limiter_counters::*field) {
+      std::uint64_t v = 0;
+      for (const auto* r : src.remote) v += (r->*field).value();
+      return v;
+    };
+    out.family("balancebeam_rate_limit_store_answers_total", "counter",
+               "Where the Redis store's decisions came from: a script in Redis, the local cache of refusals, or "
+               "the --rate-limit-on-error policy.");
+    out.sample("balancebeam_rate_limit_store_answers_total", {{"source", "redis"}},
+               rsum(&remote_limiter_counters::from_redis));
+    out.sample("balancebeam_rate_limit_store_answers_total", {{"source", "refusal_cache"}},
+               rsum(&remote_limiter_counters::cached));
+    out.sample("balancebeam_rate_limit_store_answers_total", {{"source", "on_error"}},
+               rsum(&remote_limiter_counters::on_error));
+    out.family("balancebeam_rate_limit_redis_events_total", "counter",
+               "Calls resent after NOSCRIPT (script_reload) or MOVED/ASK (redirect), and replies that were no "
+               "decision (bad_reply).");
+    out.sample("balancebeam_rate_limit_redis_events_total", {{"event", "script_reload"}},
+               rsum(&remote_limiter_counters::reloads));
+    out.sample("balancebeam_rate_limit_redis_events_total", {{"event", "redirect"}},
+               rsum(&remote_limiter_counters::redirects));
+    out.sample("balancebeam_rate_limit_redis_events_total", {{"event", "bad_reply"}},
+               rsum(&remote_limiter_counters::bad_replies));
+    metrics::histogram_snapshot rt;
+    for (const auto* r : src.remote) rt.add(r->round_trip);
+    out.family("balancebeam_rate_limit_redis_round_trip_seconds", "histogram",
+               "From a decision's start to the script's answer, redirects included.");
+    out.histogram("balancebeam_rate_limit_redis_round_trip_seconds", {}, rt);
+  }
 
   const std::size_t n = src.hosts.size();
   const auto name = [&](std::size_t i) -> std::string_view { return src.hosts.at(i).name; };

@@ -84,6 +84,8 @@ public:
 
   /// Counters since start.
   [[nodiscard]] const proxy_stats& stats() const noexcept { return ctx_.stats; }
+  /// This worker's remote (Redis) limiter; null with the in-memory store or no limit.
+  [[nodiscard]] const remote_limiter* remote() const noexcept { return ctx_.remote; }
   /// The active checks' counts for upstream `i`; null unless this worker runs the checks.
   [[nodiscard]] const check_stats* checks(std::size_t i) const noexcept {
     return checker_ ? &checker_->stats(i) : nullptr;
