@@ -7,6 +7,7 @@
 #include <bb/http/limits.hpp>
 #include <bb/lb/config.hpp>
 #include <bb/limit/config.hpp>
+#include <bb/proxy/access_log.hpp>
 #include <bb/upstream/config.hpp>
 
 #include <chrono>
@@ -50,6 +51,8 @@ struct proxy_config {
   /// closed (checked every second). Connections to an upstream that goes down are closed
   /// too, and those from before it came back up are never reused.
   std::chrono::nanoseconds upstream_idle_timeout = std::chrono::seconds(60);
+  /// How access lines are written (`--access-log-format`).
+  access_log_format access_log = access_log_format::text;
   /// After an error answer that closes a connection whose request was not read whole (a
   /// 413 while the body still comes, say), how long the proxy keeps reading and dropping
   /// what the client sends, having shut down its own side: closing at once with unread
