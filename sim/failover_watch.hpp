@@ -26,6 +26,7 @@
 #include <sim/executor.hpp>
 #include <sim/host.hpp>
 #include <sim/http_lite.hpp>
+#include <sim/id_window.hpp>
 #include <sim/invariants.hpp>
 #include <sim/scenario.hpp>
 #include <span>
@@ -88,9 +89,11 @@ public:
     if (id == 0) return;
     const bool post = method == "POST";
     traffic(i, true);
-    if (id >= sent_.size()) sent_.resize(std::max<std::size_t>(id + 1, sent_.size() * 2), 0);
-    sent_[id] = c.id | static_cast<std::uint64_t>(i) << 56 | std::uint64_t{post} << 61 |
-                std::uint64_t{ups_[i].bad} << 62 | std::uint64_t{1} << 63;
+    sent_.forget_below(inv_.oldest_unresolved());
+    auto* slot = sent_.at(id);
+    if (!slot) return;  // a head for a request its client already has an outcome for
+    *slot = c.id | static_cast<std::uint64_t>(i) << 56 | std::uint64_t{post} << 61 | std::uint64_t{ups_[i].bad} << 62 |
+            std::uint64_t{1} << 63;
   }
 
   // ---- what the world and the proxy's log say -------------------------------------------
@@ -234,7 +237,8 @@ private:
 
   bool judge(std::uint64_t id, outcome, int status) {
     const auto now = exec_.now();
-    const std::uint64_t sent = id < sent_.size() ? sent_[id] : 0;
+    const auto* kept = sent_.find(id);
+    const std::uint64_t sent = kept ? *kept : 0;
     if (sent >> 61 & 1 && crashed_conns_.contains(sent & ((std::uint64_t{1} << 56) - 1))) {
       ++tallies_[cut_by_crash];
       return true;
@@ -285,8 +289,9 @@ private:
   std::vector<figure> figs_;
   std::uint64_t tallies_[tally_count] = {};
   /// Per request id: the connection (bits 0-55) and upstream (56-60) its head last went
-  /// out on, whether it is a POST (61), whether that upstream answered 500 then (62), sent (63).
-  std::vector<std::uint64_t> sent_;
+  /// out on, whether it is a POST (61), whether that upstream answered 500 then (62), sent (63);
+  /// kept while the request may still be judged.
+  id_window<std::uint64_t> sent_;
   std::unordered_set<std::uint64_t> crashed_conns_;
   std::vector<window> all_down_;
 };

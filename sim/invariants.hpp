@@ -11,7 +11,9 @@
 #include <cstdint>
 #include <functional>
 #include <sim/executor.hpp>
+#include <sim/id_window.hpp>
 #include <sim/trace.hpp>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -117,15 +119,19 @@ public:
   using answer_judge_type = std::function<bool(std::uint64_t id, std::uint64_t named)>;
   /// Consults `j` for every response that answers another request, and every unparsable one.
   void set_answer_judge(answer_judge_type j) { answer_judge_ = std::move(j); }
+  /// Told every request's first outcome and how long after its issue it came.
+  using outcome_tap_type = std::function<void(const claim& c, duration latency)>;
+  /// Calls `t` for every request's first outcome, after it is counted.
+  void set_outcome_tap(outcome_tap_type t) { outcome_tap_ = std::move(t); }
   /// Lets a judge that refuses say why; the text goes into the violation it causes (judges
   /// in a chain each add theirs).
   void note(std::string_view why) { note_.append(note_.empty() ? "" : "; ").append(why); }
 
   /// A new request from `client` whose body (sent or expected) has checksum `sum`.
   std::uint64_t issue(std::uint32_t client, std::uint64_t sum) {
-    const std::uint64_t id = resolved_.size() + 1;
-    resolved_.push_back(0);
-    issued_.push_back(exec_.now());
+    const std::uint64_t id = ++issued_count_;
+    pending_.forget_while([](const request_state& r) { return r.resolved; });
+    pending_.at(id)->issued = exec_.now();
     trace_.add(exec_.now(), ev::request, client, 0, id, sum);
     return id;
   }
@@ -191,15 +197,24 @@ public:
 
   /// Every request must have an outcome by the end of the run.
   void check_all_resolved() {
-    for (std::size_t i = 0; i < resolved_.size(); ++i) {
+    checks_ += pending_.first() - 1;  // forgotten ones were resolved
+    for (auto id = pending_.first(); id <= issued_count_; ++id) {
       ++checks_;
-      if (!resolved_[i]) violate(broken::unresolved, i + 1, "request never got an outcome");
+      if (!pending_.find(id)->resolved) violate(broken::unresolved, id, "request never got an outcome");
     }
   }
 
-  [[nodiscard]] std::uint64_t requests() const noexcept { return resolved_.size(); }
-  /// When request `id` was issued.
-  [[nodiscard]] duration issued_at(std::uint64_t id) const { return issued_.at(id - 1); }
+  [[nodiscard]] std::uint64_t requests() const noexcept { return issued_count_; }
+  /// When request `id` was issued; throws std::out_of_range when `id` was not issued or was
+  /// resolved before the latest issue (only requests outstanding then are remembered).
+  [[nodiscard]] duration issued_at(std::uint64_t id) const {
+    const auto* r = id <= issued_count_ ? pending_.find(id) : nullptr;
+    if (!r) throw std::out_of_range("sim: no issue time kept for request " + std::to_string(id));
+    return r->issued;
+  }
+  /// Every request below this id has an outcome (a lower bound: the oldest outstanding one
+  /// as of the latest issue), so what watches keep per request below it may be forgotten.
+  [[nodiscard]] std::uint64_t oldest_unresolved() const noexcept { return pending_.first(); }
   [[nodiscard]] std::uint64_t count(outcome o) const noexcept { return by_outcome_[static_cast<int>(o)]; }
   [[nodiscard]] std::uint64_t checks() const noexcept { return checks_; }
   [[nodiscard]] std::uint64_t violations() const noexcept { return violations_; }
@@ -212,12 +227,14 @@ private:
     const auto o = c.what;
     const int status = c.status;
     ++checks_;
-    if (id == 0 || id > resolved_.size() || resolved_[id - 1]) {
+    auto* r = id != 0 && id <= issued_count_ ? pending_.at(id) : nullptr;  // forgotten: resolved
+    if (!r || r->resolved) {
       violate(broken::two_outcomes, id, "a second outcome: " + std::string(to_string(o)));
       return false;
     }
-    resolved_[id - 1] = 1;
+    r->resolved = true;
     ++by_outcome_[static_cast<int>(o)];
+    if (outcome_tap_) outcome_tap_(c, exec_.now() - r->issued);
     if (!judged) return true;
     ++checks_;
     if (!allowed(o) && !(judge_ && judge_(c)))
@@ -230,11 +247,17 @@ private:
 
   executor& exec_;
   trace& trace_;
+  /// What is kept of a request until every request before it is resolved too.
+  struct request_state {
+    duration issued{0};
+    bool resolved = false;
+  };
   std::uint32_t allowed_ = 0;
-  std::vector<std::uint8_t> resolved_;
-  std::vector<duration> issued_;
+  std::uint64_t issued_count_ = 0;
+  id_window<request_state> pending_;
   judge_type judge_;
   answer_judge_type answer_judge_;
+  outcome_tap_type outcome_tap_;
   std::string note_;
   std::array<std::uint64_t, outcome_count> by_outcome_{};
   std::uint64_t checks_ = 0;

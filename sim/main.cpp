@@ -5,6 +5,7 @@
 //   sim --scenario slow_upstream --balance peak-ewma --seed 3
 //   sim --scenario slow_upstream --balance all --seeds 1..10    (side-by-side tables)
 //   sim --swarm --seeds 1..200                                  (features and faults drawn per seed)
+//   sim --scenario upstream_flap --seed 7 --timeline flap.html   (the run drawn on one page)
 //
 // The only wall-clock reading of the simulator is here, to report its speed.
 
@@ -15,10 +16,13 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <optional>
 #include <sim/balance_table.hpp>
 #include <sim/scenario.hpp>
 #include <sim/swarm.hpp>
+#include <sim/timeline.hpp>
+#include <sim/timeline_html.hpp>
 #include <sim/world.hpp>
 #include <string>
 #include <string_view>
@@ -35,6 +39,7 @@ struct options {
   std::optional<double> duration_s;
   std::optional<bb::balance_policy> balance;
   bool trace = false, json = false, list = false, sweep = false, all_policies = false, swarm = false;
+  std::string timeline;  // --timeline FILE: the page to write (empty: none)
 };
 
 [[noreturn]] void usage(const std::string& why) {
@@ -126,6 +131,10 @@ std::vector<bb::cli::flag<options>> flag_table() {
       {.name = "swarm",
        .meaning = "draw the features, faults and load from each seed (sim/swarm.hpp) instead of a scenario",
        .sets = store(boolean{}, &options::swarm)},
+      {.name = "timeline",
+       .value_name = "FILE",
+       .meaning = "write the run as one self-contained HTML page (health, faults, outcomes, latency over time)",
+       .sets = handle<options>(bb::cli::text{}, [](options& o, std::string f) { o.timeline = std::move(f); })},
       {.name = "trace", .meaning = "print every event of the run", .sets = store(boolean{}, &options::trace)},
       {.name = "json", .meaning = "print the report as one JSON object", .sets = store(boolean{}, &options::json)},
       {.name = "help", .short_name = 'h', .meaning = "print the flags and exit 0", .request = true},
@@ -138,8 +147,9 @@ options parse(int argc, char** argv) {
   if (!cli.request.empty()) {  // --help
     std::fputs(bb::cli::help_text("sim: runs balancebeam's proxy on the simulated network under a named scenario.\n\n"
                                   "usage: sim [--list] [--scenario NAME] [--seed N | --seeds A..B]\n"
-                                  "           [--duration SECONDS] [--balance NAME|all] [--trace] [--json]\n"
-                                  "       sim --swarm [--seed N | --seeds A..B] [--trace] [--json]",
+                                  "           [--duration SECONDS] [--balance NAME|all] [--timeline FILE]\n"
+                                  "           [--trace] [--json]\n"
+                                  "       sim --swarm [--seed N | --seeds A..B] [--timeline FILE] [--trace] [--json]",
                                   flag_table())
                    .c_str(),
                stdout);
@@ -225,6 +235,26 @@ void print_json(const bb::sim::scenario& sc, const bb::sim::report& r, double wa
               static_cast<unsigned long long>(r.violations), static_cast<unsigned long long>(r.trace_hash));
 }
 
+/// The command that replays `sc` as `o` ran it.
+std::string replay_command(const options& o, const bb::sim::scenario& sc) {
+  if (o.swarm) return "build/bin/sim --swarm --seed " + std::to_string(sc.seed) + " --timeline " + o.timeline;
+  std::string c = "build/bin/sim --scenario " + sc.name;
+  if (o.balance) c += " --balance " + std::string(to_string(*o.balance));
+  c += " --seed " + std::to_string(sc.seed);
+  if (o.duration_s) c += " --duration " + std::to_string(*o.duration_s);
+  return c + " --timeline " + o.timeline;
+}
+
+/// --timeline: writes the page of the run `tl` recorded into `f` (opened before the run, so
+/// that a file that cannot be written is a usage error before any work).
+void write_timeline(std::ofstream& f, const options& o, const bb::sim::scenario& sc, const bb::sim::timeline& tl) {
+  bb::sim::timeline_header h{sc.name, sc.seed, sc.parameters(), replay_command(o, sc)};
+  h.parameters.emplace_back("load", std::to_string(static_cast<double>(sc.length.count()) / 1e9).substr(0, 7) + " s");
+  bb::sim::write_timeline_html(f, tl, h);
+  f.close();
+  if (!f) usage("--timeline: cannot write " + o.timeline);
+}
+
 /// `--balance all`: the scenario under every policy, seed by seed, with its tables.
 int compare(const options& o, std::optional<bb::sim::duration> length) {
   if (!bb::sim::is_balance_scenario(o.scenario) || o.scenario == "hash_stability")
@@ -274,15 +304,26 @@ int main(int argc, char** argv) {
   std::optional<bb::sim::duration> length;
   if (o.duration_s) length = bb::sim::duration(static_cast<std::int64_t>(*o.duration_s * 1e9));
   if (o.swarm && (o.all_policies || o.balance || length)) usage("--swarm draws the policy and the duration itself");
-  if (o.all_policies) return compare(o, length);
+  if (o.all_policies) {
+    if (!o.timeline.empty()) usage("--timeline draws one run: give a policy, not --balance all");
+    return compare(o, length);
+  }
+  if (!o.timeline.empty() && o.first != o.last) usage("--timeline draws one run: give --seed, not --seeds");
   int failed = 0;
   for (std::uint64_t seed = o.first;; ++seed) {
     bb::sim::scenario sc;
     try {
       sc = o.swarm ? bb::sim::make_swarm_scenario(seed) : bb::sim::make_scenario(o.scenario, seed, length, o.balance);
     } catch (const std::invalid_argument& e) { usage(e.what()); }
+    bb::sim::timeline tl;  // before the world, which calls into it until it is gone
     bb::sim::world w(sc);
     if (o.trace) w.tracer().set_sink([&w](const bb::sim::record& r) { print_trace(w.net(), r); });
+    std::ofstream page;
+    if (!o.timeline.empty()) {
+      page.open(o.timeline, std::ios::binary | std::ios::trunc);
+      if (!page) usage("--timeline: cannot write " + o.timeline);
+      w.attach(tl);
+    }
     const auto t0 = std::chrono::steady_clock::now();
     const auto r = w.run();
     const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -300,6 +341,7 @@ int main(int argc, char** argv) {
                   static_cast<unsigned long long>(seed), static_cast<unsigned long long>(r.requests),
                   static_cast<unsigned long long>(r.violations), static_cast<unsigned long long>(r.trace_hash));
     else print_text(sc, r, wall);
+    if (!o.timeline.empty()) write_timeline(page, o, sc, tl);
     if (r.violations) {
       ++failed;
       if (o.swarm) {

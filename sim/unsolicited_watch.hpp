@@ -29,7 +29,7 @@
 /// Everything else goes on to the next judge (the failover watch's).
 
 #include <cstdint>
-#include <deque>
+#include <sim/compact_fifo.hpp>
 #include <sim/connection.hpp>
 #include <sim/executor.hpp>
 #include <sim/http_lite.hpp>
@@ -177,10 +177,10 @@ private:
   /// One connection from the proxy to an upstream, as a proxy that does everything right sees it.
   struct link {
     std::size_t upstream = 0;
-    std::deque<std::uint64_t> waiting;                    ///< requests written, their answer not arrived
-    std::deque<std::pair<piece, std::size_t>> in_flight;  ///< upstream writes (and sizes) not yet delivered
-    duration idle_at{-1};                                 ///< when a write first arrived with none waiting
-    piece idle_piece;                                     ///< that write
+    compact_fifo<std::uint64_t> waiting;                    ///< requests written, their answer not arrived
+    compact_fifo<std::pair<piece, std::size_t>> in_flight;  ///< upstream writes (and sizes) not yet delivered
+    duration idle_at{-1};                                   ///< when a write first arrived with none waiting
+    piece idle_piece;                                       ///< that write
   };
   /// A request that bytes not its own answer reached first, on connection `conn`.
   struct misled {

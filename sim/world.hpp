@@ -30,6 +30,7 @@
 #include <sim/run.hpp>
 #include <sim/scenario.hpp>
 #include <sim/swarm_watch.hpp>
+#include <sim/timeline.hpp>
 #include <sim/trace.hpp>
 #include <sim/transport.hpp>
 #include <sim/unsolicited_watch.hpp>
@@ -151,6 +152,23 @@ public:
     fault_clock_ = std::make_unique<virtual_clock>(exec_, *proxy_host_);
   }
 
+  /// Records the run into `t` (which must outlive it); call before run(). The timeline
+  /// only observes: the run, its trace and its report are the same with or without it.
+  void attach(timeline& t) {
+    std::vector<std::string> names;
+    for (auto& u : upstreams_) names.push_back(u->spec().name);
+    t.start(std::move(names), shared_ ? &shared_->upstreams : nullptr);
+    for (std::size_t i = 0; i < upstreams_.size(); ++i) {  // faults an upstream has from the start
+      const auto& spec = upstreams_[i]->spec();
+      if (spec.kind == behaviour::always_500) t.fault(duration{0}, i, answering_500, true, "");
+      if (spec.kind == behaviour::hang) t.fault(duration{0}, i, hanging, true, "");
+      if (spec.kind == behaviour::half_then_close || spec.unsolicited.any())
+        t.fault(duration{0}, i, upstream_state::misbehaving, true, "");
+    }
+    inv_.set_outcome_tap([this, &t](const claim& c, duration latency) { t.outcome(exec_.now(), c, latency); });
+    timeline_ = &t;
+  }
+
   /// Runs the scenario to its end and checks what must hold afterwards.
   report run() {
     using namespace std::chrono_literals;
@@ -166,6 +184,7 @@ public:
         if (const auto n = shared_->balance.in_flight(i))
           inv_.violate(broken::in_flight, 0,
                        upstreams_[i]->spec().name + " has " + std::to_string(n) + " requests in flight at the end");
+    if (timeline_) timeline_->finish(end_time_.count() ? end_time_ : exec_.now());
     if (finished) {
       inv_.expect(net_.open_ends() == 0, "a connection end left open: " + std::to_string(net_.open_ends()));
       inv_.expect(net_.live_connections() == 0, "connections not freed: " + std::to_string(net_.live_connections()));
@@ -281,6 +300,7 @@ private:
     const auto target = f.target;
     auto& u = *upstreams_[target];
     if (swarm_watch_) swarm_watch_->fault(f.what, target);
+    if (timeline_) mark(f.what, target);
     switch (f.what) {
       case fault::kind::crash:
         if (watch_) watch_->crashing(target, u.machine());
@@ -339,6 +359,28 @@ private:
     cfg_.rate_limit.limit = w.rate_limit;
     cfg_.rate_limit.algorithm = w.algorithm;
     cfg_.rate_limit.window = w.rate_window;
+  }
+
+  /// Puts fault `what` on `target` into the timeline, as a state and a marker.
+  void mark(fault::kind what, std::size_t target) {
+    const auto now = exec_.now();
+    const std::string name(to_string(what));
+    switch (what) {
+      case fault::kind::crash: timeline_->fault(now, target, crashed, true, name); break;
+      case fault::kind::restart: timeline_->fault(now, target, crashed, false, name); break;
+      case fault::kind::answer_500: timeline_->fault(now, target, answering_500, true, name); break;
+      case fault::kind::slow_down: timeline_->fault(now, target, slow, true, name); break;
+      case fault::kind::misbehave: timeline_->fault(now, target, upstream_state::misbehaving, true, name); break;
+      case fault::kind::hang: timeline_->fault(now, target, hanging, true, name); break;
+      case fault::kind::half_then_close: timeline_->fault(now, target, upstream_state::misbehaving, true, name); break;
+      case fault::kind::partition: timeline_->fault(now, target, partitioned, true, name); break;
+      case fault::kind::pause: timeline_->fault(now, target, hanging, true, name); break;
+      case fault::kind::throttle: timeline_->fault(now, target, slow, true, name); break;
+      case fault::kind::heal:
+        for (const auto st : fault_states) timeline_->fault(now, target, st, false, {});
+        timeline_->fault(now, target, crashed, false, name);
+        break;
+    }
   }
 
   /// The limit the scenario names, its client hosts (one address each) and its watch.
@@ -414,6 +456,7 @@ private:
   rng faults_random_;
   std::unique_ptr<virtual_clock> fault_clock_;
   duration end_time_{0};
+  timeline* timeline_ = nullptr;
 };
 
 }  // namespace bb::sim

@@ -59,6 +59,12 @@ one_of<bb::rate_limit_on_error> on_error_words() {
            {"local", e::local, "this instance's in-memory limiter"}}};
 }
 
+one_of<bb::access_log_format> access_log_words() {
+  using f = bb::access_log_format;
+  return {{{"text", f::text, "`IP \"METHOD target\" STATUS UPSTREAM TIMEms id=ID`"},
+           {"json", f::json, "one JSON object per line, with time and level"}}};
+}
+
 // Whole seconds, where a fraction of one has never been accepted.
 auto whole_seconds(std::uint32_t max) {
   return mapped{whole<std::uint32_t>{0, max},
@@ -242,11 +248,24 @@ std::vector<row> flag_table(resolve_fn resolve) {
        .default_value = "info",
        .meaning = "what is logged: {values}",
        .sets = store(log_level_words(), &s::log_level)},
+      {.name = "access-log-format",
+       .value_name = "FORMAT",
+       .default_value = "text",
+       .meaning = "how each request's line (level info) is written: {values}; every line carries the request's "
+                  "X-Request-Id",
+       .sets = store(access_log_words(), &s::proxy, &p::access_log)},
       {.name = "seed",
        .value_name = "N",
        .default_shown = "drawn at start",
        .meaning = "seed of the balancing random source (a whole number), to replay a run",
        .sets = store(whole<std::uint64_t>{}, &s::seed)},
+      {.name = "admin",
+       .value_name = "ADDRESS",
+       .default_shown = "off",
+       .meaning = "serve /metrics (Prometheus), /status (HTML), /status.json, /ready and /live on this address "
+                  "({values}), apart "
+                  "from the proxy's listener and its limits; see [Observability](#observability)",
+       .sets = store(address_value{resolve}, &s::admin)},
       {.name = "help", .short_name = 'h', .meaning = "print the flags and exit 0", .request = true},
       {.name = "help-markdown",
        .meaning = "print the README's flag table, in Markdown, and exit 0",

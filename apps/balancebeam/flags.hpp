@@ -23,6 +23,7 @@ struct settings {
   std::optional<unsigned> threads;                ///< worker threads (`--threads`); none: one per core
   bb::log_level log_level = bb::log_level::info;  ///< the least severe record logged (`--log-level`)
   std::optional<std::uint64_t> seed;              ///< the balancing seed (`--seed`); none: drawn at start
+  std::optional<bb::endpoint> admin;              ///< the admin listener's address (`--admin`); none: off
 };
 
 /// The flags in --help order, which is also the order their values are checked in;

@@ -14,7 +14,8 @@
 namespace balancebeam {
 
 /// Writes "2024-01-02T03:04:05.678Z info text\n" to stderr in one write(2), so lines from
-/// several workers never interleave.
+/// several workers never interleave. A JSON access line (text starting with `{`, see
+/// bb/proxy/access_log.hpp) becomes `{"time":"2024-...Z","level":"info",...}` instead.
 inline void write_log_line(bb::log_level level, std::string_view text) {
   char stamp[32];
   const auto now = std::chrono::system_clock::now();
@@ -23,13 +24,15 @@ inline void write_log_line(bb::log_level level, std::string_view text) {
   std::tm tm{};
   gmtime_r(&t, &tm);
   const auto n = std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
-  std::string line(stamp, n);
   char frac[8];
-  std::snprintf(frac, sizeof frac, ".%03dZ ", static_cast<int>(ms));
-  line += frac;
-  line += to_string(level);
-  line += ' ';
-  line += text;
+  std::snprintf(frac, sizeof frac, ".%03dZ", static_cast<int>(ms));
+  std::string line;
+  if (!text.empty() && text.front() == '{') {
+    line.append("{\"time\":\"").append(stamp, n).append(frac).append("\",\"level\":\"");
+    line.append(to_string(level)).append("\",").append(text.substr(1));
+  } else {
+    line.append(stamp, n).append(frac).append(" ").append(to_string(level)).append(" ").append(text);
+  }
   line += '\n';
   [[maybe_unused]] auto w = ::write(STDERR_FILENO, line.data(), line.size());
 }

@@ -4,11 +4,13 @@
 // thread, each with its own io_context and SO_REUSEPORT listener, and drains them all on
 // SIGINT or SIGTERM.
 
+#include <apps/balancebeam/admin_routes.hpp>
 #include <apps/balancebeam/asio_resolve.hpp>
 #include <apps/balancebeam/flags.hpp>
 #include <apps/balancebeam/log_line.hpp>
 #include <apps/balancebeam/open_files.hpp>
 
+#include <bb/admin/server.hpp>
 #include <bb/asio/runtime.hpp>
 #include <bb/limit/redis_limiter.hpp>
 #include <bb/proxy.hpp>
@@ -19,10 +21,13 @@
 #include <malloc.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <thread>
@@ -135,15 +140,51 @@ int main(int argc, char** argv) {
                       << (redis_store ? ", rate limits in " + config.rate_limit.redis.url.masked() : ""))
               .s);
 
+  // The admin listener: a thread and event loop of its own, so a scrape never waits on a busy
+  // worker (it reads their counters, which are single-writer atomics).
+  asio::io_context admin_io{ASIO_CONCURRENCY_HINT_UNSAFE_IO};
+  clock_type admin_clock{admin_io};
+  transport_type admin_transport{admin_io};
+  std::atomic<bool> draining{false};
+  using proxy_type = bb::proxy<transport_type, clock_type>;
+  std::vector<const proxy_type*> proxies;
+  for (auto& w : workers) proxies.push_back(w->proxy.get());
+  balancebeam::admin_view<proxy_type> view{
+      .workers = std::move(proxies),
+      .shared = shared,
+      .config = config,
+      .draining = draining,
+      .version = BB_VERSION,
+      .start_time_s = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count(),
+      .started = std::chrono::steady_clock::now(),
+      .now_ns = [&admin_clock] { return bb::since_epoch(admin_clock.now()).count(); }};
+  std::optional<bb::admin::server<transport_type, clock_type>> admin;
+  std::thread admin_thread;
+  if (cli.settings.admin) {
+    admin.emplace(
+        admin_transport, admin_clock, [&view](const bb::admin::request& r) { return route(view, r); }, log);
+    if (auto ec = admin->listen(*cli.settings.admin))
+      die(1, "cannot listen on " + cli.settings.admin->to_string() + " (--admin): " + ec.message());
+    log.log(bb::log_level::info, (bb::line{} << "admin listener on " << admin->local_endpoint().to_string()
+                                             << ": /metrics /status /status.json /ready /live")
+                                     .s);
+    admin_thread = std::thread([&] { bb::asio_rt::run(admin_io, admin->run()); });
+  }
+
   for (auto& w : workers) w->thread = std::thread([&w = *w] { bb::asio_rt::run(w.io, serve(w)); });
 
   signals.async_wait([&](std::error_code ec, int sig) {
     if (ec) return;
     log.log(bb::log_level::info, (bb::line{} << "signal " << sig << ": draining").s);
+    draining.store(true, std::memory_order_relaxed);
     for (auto& w : workers) asio::post(w->io, [&w] { w->proxy->drain(); });
   });
   signals_io.run();
   for (auto& w : workers) w->thread.join();
+  if (admin) {
+    asio::post(admin_io, [&] { admin->stop(); });
+    admin_thread.join();
+  }
   log.log(bb::log_level::info, "balancebeam stopped");
   return 0;
 }

@@ -2,7 +2,8 @@
 # point one way (README, "Design in brief"):
 #   core <- redis <- http / upstream / lb / health / limit <- proxy <- asio / sim <- apps
 # and among the middle modules only lb -> upstream, health -> http, upstream, and
-# limit -> redis (the Redis store; redis is the client and depends on core alone). cli/ (the
+# limit -> redis (the Redis store; redis is the client and depends on core alone); metrics (counters,
+# histograms, the exposition writer; core alone) is used by upstream, health and proxy. cli/ (the
 # programs' flag tables) stands apart: it depends on nothing here; sim and apps use it.
 # Usage: cmake -DSOURCE_DIR=<repository> -P tests/layering/check_includes.cmake
 cmake_minimum_required(VERSION 3.20)
@@ -13,18 +14,19 @@ endif()
 # What each module may include, besides itself.
 set(allowed_core "")
 set(allowed_http "core")
-set(allowed_upstream "core")
+set(allowed_upstream "core;metrics")
 set(allowed_redis "core")
-set(allowed_limit "core;redis")
+set(allowed_limit "core;redis;metrics")
 set(allowed_metrics "core")
 set(allowed_lb "core;upstream")
-set(allowed_health "core;http;upstream")
+set(allowed_health "core;http;upstream;metrics")
 set(allowed_proxy "core;http;upstream;lb;health;limit;redis;metrics")
 set(allowed_asio "core")
 set(allowed_top "core;proxy")  # include/bb/proxy.hpp, what a user includes
 set(allowed_sim "core;http;upstream;lb;health;limit;redis;metrics;proxy;top;cli")
+set(allowed_admin "core;http")
 set(allowed_cli "")
-set(allowed_apps "core;http;upstream;lb;health;limit;redis;metrics;proxy;top;asio;cli;apps")
+set(allowed_apps "core;http;upstream;lb;health;limit;redis;metrics;proxy;top;asio;cli;admin;apps")
 
 file(GLOB_RECURSE files RELATIVE "${SOURCE_DIR}"
   "${SOURCE_DIR}/include/bb/*.hpp" "${SOURCE_DIR}/sim/*.hpp" "${SOURCE_DIR}/sim/*.cpp"

@@ -71,12 +71,14 @@ TEST_CASE("balancebeam forwards a body's framing upstream as one canonical field
   capture_upstream upstream;
   auto proxy = start_balancebeam({upstream.address()}, {"--threads", "1", "--active-health-check-interval", "0"});
   http_client c(proxy.port());
-  c.send_raw("POST /x HTTP/1.1\r\nHost: a\r\n" + r.framing + "\r\n" + r.body);
+  // The id is the client's, so that the bytes upstream are known to the byte.
+  c.send_raw("POST /x HTTP/1.1\r\nHost: a\r\nX-Request-Id: canon-1\r\n" + r.framing + "\r\n" + r.body);
   const auto resp = c.read_response();
   CHECK(resp.status == 200);
   const auto seen = upstream.requests();
   REQUIRE(seen.size() == 1);
-  CHECK(seen[0].first == "POST /x HTTP/1.1\r\nHost: a\r\n" + r.upstream_framing + "X-Forwarded-For: 127.0.0.1\r\n\r\n");
+  CHECK(seen[0].first == "POST /x HTTP/1.1\r\nHost: a\r\n" + r.upstream_framing +
+                             "X-Forwarded-For: 127.0.0.1\r\nX-Request-Id: canon-1\r\n\r\n");
   CHECK(seen[0].second == r.decoded);
   // The connection is still in step: the next request on it goes through.
   CHECK(c.get("/next").status == 200);

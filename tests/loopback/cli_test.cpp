@@ -116,7 +116,7 @@ TEST_CASE("sim --help describes every flag and exits 0", "[loopback][sim][cli]")
   CHECK(r.status == exit_code(0));
   CHECK(r.err.empty());
   for (const char* flag : {"--list\n", "--scenario NAME", "--seed N", "--seeds A..B", "--duration SECONDS",
-                           "--balance POLICY", "--trace\n", "--json\n", "-h, --help\n"})
+                           "--balance POLICY", "--timeline FILE", "--trace\n", "--json\n", "-h, --help\n"})
     CHECK_THAT(r.out, Catch::Contains(std::string("  ") + flag));
 }
 
@@ -141,6 +141,8 @@ TEST_CASE("sim rejects a malformed flag value with exit 2 and one line naming th
        "sim: invalid value for --scenario: 'bogus' (expected a scenario that sim --list names)\n"},
       {{"--bogus"}, "sim: unknown flag --bogus\n"},
       {{"--seed"}, "sim: missing value for --seed\n"},
+      {{"--seeds", "1..2", "--timeline", "t.html"}, "sim: --timeline draws one run: give --seed, not --seeds\n"},
+      {{"--timeline"}, "sim: missing value for --timeline\n"},
   }));
   std::string cmd;
   for (const auto& a : c.args) cmd += a + ' ';

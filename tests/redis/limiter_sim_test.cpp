@@ -133,7 +133,7 @@ TEST_CASE("redis_limiter pipelines decisions in flight over the simulated networ
     CHECK_FALSE(again.d.allowed);
     CHECK(again.took == 0ms);
     CHECK(r.limiter->store().counters().calls == sent);
-    CHECK(r.limiter->counters().cached == 1);
+    CHECK(r.limiter->counters().cached.value() == 1);
     co_await r.clock.sleep_for(1s);  // one emission interval later Redis admits one more
     const auto later = co_await decide(r, alice);
     CHECK(later.d.allowed);
@@ -153,7 +153,7 @@ TEST_CASE("redis_limiter answers a slow Redis at the timeout, and at once while 
     const auto second = co_await decide(r, bob);  // the first call is still unanswered: stalled
     CHECK_FALSE(second.d.figures);
     CHECK(second.took == 0ms);
-    CHECK(r.limiter->counters().on_error == 2);
+    CHECK(r.limiter->counters().on_error.value() == 2);
     r.redis.delay = {};
     co_await r.clock.sleep_for(150ms);  // the late reply arrives and is dropped
     CHECK(r.limiter->store().ready());
@@ -191,7 +191,7 @@ TEST_CASE("redis_limiter recovers lost scripts through NOSCRIPT within the same 
     CHECK(d.d.remaining == 3);
     CHECK(d.took <= 9ms);  // two round trips
     CHECK(r.redis.eval == 1);
-    CHECK(r.limiter->counters().reloads == 1);
+    CHECK(r.limiter->counters().reloads.value() == 1);
     (void)co_await decide(r, alice);  // EVAL put the script back: EVALSHA works again
     CHECK(r.redis.eval == 1);
   });

@@ -19,14 +19,34 @@
 #include <bb/health/config.hpp>
 #include <bb/health/threshold.hpp>
 #include <bb/http/response_parser.hpp>
+#include <bb/metrics/counter.hpp>
+#include <bb/metrics/histogram.hpp>
 #include <bb/upstream/cluster.hpp>
 
 #include <array>
+#include <atomic>
 #include <chrono>
+#include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 namespace bb {
+
+/// What the active checker counts about one host (single-writer: the checker's thread).
+struct check_stats {
+  metrics::counter passed;      ///< checks answered 200 in time
+  metrics::counter failed;      ///< checks that failed, whatever the step
+  metrics::histogram duration;  ///< from a check's start to its verdict (the timeout at most)
+  /// The last verdict: when it came (the proxy clock's time since its epoch; -1: none yet),
+  /// how long the check took, whether it passed. Each field is current; together they may
+  /// straddle two checks for a moment.
+  std::atomic<std::int64_t> last_at_ns{-1};
+  std::atomic<std::int64_t> last_duration_ns{0};
+  std::atomic<bool> last_passed{false};
+  /// When the checker last changed the host's state (-1: never).
+  std::atomic<std::int64_t> changed_at_ns{-1};
+};
 
 /// Runs the active checks of one cluster until its task is cancelled.
 template <transport Transport, clock Clock>
@@ -44,7 +64,8 @@ public:
         limits_(limits),
         log_(log),
         thresholds_(hosts.size(), health_threshold(cfg.rise, cfg.fall)),
-        generations_(hosts.size(), 0) {}
+        generations_(hosts.size(), 0),
+        stats_(std::make_unique<check_stats[]>(hosts.size())) {}
 
   /// The interval between rounds (0: checks are off).
   [[nodiscard]] std::chrono::nanoseconds interval() const noexcept { return cfg_.interval; }
@@ -53,6 +74,9 @@ public:
     if (cfg_.timeout.count() > 0) return cfg_.timeout;
     return std::min<std::chrono::nanoseconds>(interval(), std::chrono::seconds(2));
   }
+
+  /// What the checks of host `i` came to so far; any thread may read it.
+  [[nodiscard]] const check_stats& stats(std::size_t i) const noexcept { return stats_[i]; }
 
   /// Checks every interval until cancelled.
   task<void> run() {
@@ -77,10 +101,19 @@ public:
 private:
   task<void> check_at(std::size_t i, typename Clock::time_point at) {
     if (co_await clock_.sleep_until(at)) co_return;  // cancelled: the proxy is stopping
+    const auto started = clock_.now();
     const auto verdict = co_await with_timeout(clock_, timeout(), probe(i));
     const auto token = co_await get_cancel_token();
     if (token.stop_requested()) co_return;
-    record(i, verdict ? *verdict : check_result{check_step::none, errc::timed_out, 0});
+    const auto result = verdict ? *verdict : check_result{check_step::none, errc::timed_out, 0};
+    auto& st = stats_[i];
+    (result.passed() ? st.passed : st.failed).add();
+    const auto took = std::chrono::duration_cast<std::chrono::nanoseconds>(clock_.now() - started);
+    st.duration.record(took);
+    st.last_duration_ns.store(took.count(), std::memory_order_relaxed);
+    st.last_passed.store(result.passed(), std::memory_order_relaxed);
+    st.last_at_ns.store(since_epoch(clock_.now()).count(), std::memory_order_relaxed);
+    record(i, result);
   }
 
   /// One check of host `i`.
@@ -125,6 +158,7 @@ private:
     }
     const auto change = thresholds_[i].observe(result.passed(), h.up.load(std::memory_order_relaxed));
     if (!change || !hosts_.set_up(i, *change)) return;
+    stats_[i].changed_at_ns.store(since_epoch(clock_.now()).count(), std::memory_order_relaxed);
     log_.log(*change ? log_level::info : log_level::warn,
              (line{} << "upstream " << hosts_.at(i).name << " is " << (*change ? "up" : "down") << ": active check "
                      << result.describe())
@@ -140,6 +174,7 @@ private:
   const logger& log_;
   std::vector<health_threshold> thresholds_;
   std::vector<std::uint32_t> generations_;
+  std::unique_ptr<check_stats[]> stats_;
 };
 
 }  // namespace bb

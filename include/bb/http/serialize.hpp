@@ -124,8 +124,10 @@ inline void append_canonical_framing(std::string& out, body_kind kind, std::uint
 /// Appends the request head forwarded upstream: HTTP/1.1, end-to-end fields, its framing
 /// as one canonical field where the first framing field was (see append_canonical_framing:
 /// any server reads the body the proxy frames, and only that), one merged X-Forwarded-For;
-/// Upgrade and `Connection: upgrade` too when the client wants_upgrade.
-inline void append_forwarded_request(std::string& out, const request_head& h, std::string_view client_ip, bool close) {
+/// Upgrade and `Connection: upgrade` too when the client wants_upgrade. A non-empty
+/// `request_id` replaces every X-Request-Id field the client sent with one of that value.
+inline void append_forwarded_request(std::string& out, const request_head& h, std::string_view client_ip, bool close,
+                                     std::string_view request_id = {}) {
   out.append(h.method);
   out.push_back(' ');
   out.append(h.target);
@@ -134,6 +136,7 @@ inline void append_forwarded_request(std::string& out, const request_head& h, st
   bool framed = false;
   for (const header& f : h.headers) {
     if (iequals(f.name, "x-forwarded-for")) continue;
+    if (!request_id.empty() && iequals(f.name, "x-request-id")) continue;
     if (detail::is_framing_field(f.name)) {
       if (!std::exchange(framed, true)) detail::append_canonical_framing(out, h.body, h.content_length);
       continue;
@@ -160,6 +163,7 @@ inline void append_forwarded_request(std::string& out, const request_head& h, st
   add(client_ip);
   if (any) out.append("\r\n");
   else out.resize(mark);
+  if (!request_id.empty()) detail::append_field(out, "X-Request-Id", request_id);
   if (upgrade) out.append("Connection: upgrade\r\n");
   if (close) out.append("Connection: close\r\n");
   out.append("\r\n");

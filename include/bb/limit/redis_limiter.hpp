@@ -36,17 +36,6 @@
 
 namespace bb {
 
-/// What a redis_limiter answered, and from where.
-struct redis_limiter_counters {
-  std::uint64_t decisions = 0;    ///< every decide()
-  std::uint64_t from_redis = 0;   ///< answered by a script
-  std::uint64_t cached = 0;       ///< refused by the refusal cache, no round trip
-  std::uint64_t on_error = 0;     ///< answered by the on-error policy
-  std::uint64_t reloads = 0;      ///< calls resent as EVAL after NOSCRIPT
-  std::uint64_t redirects = 0;    ///< calls resent after MOVED or ASK (a cluster)
-  std::uint64_t bad_replies = 0;  ///< error replies and replies that are no decision
-};
-
 /// One worker's limiter over a Redis server (`Store` = redis::client) or a Redis Cluster
 /// (`Store` = redis::cluster).
 template <transport Transport, clock Clock, class Store = redis::client<Transport, Clock>>
@@ -77,7 +66,7 @@ public:
   void stop() override { store_.stop(); }
 
   task<rate_decision> decide(const client_key& key, std::chrono::nanoseconds now) override {
-    ++counters_.decisions;
+    counters_.decisions.add();
     const auto sent = clock_.now();
     const auto local = since_epoch(sent);
     if (connects() != connects_seen_) {
@@ -87,7 +76,7 @@ public:
       refusals_.clear();
     }
     if (auto d = refusals_.find(key, local)) {
-      ++counters_.cached;
+      counters_.cached.add();
       co_return *d;
     }
     const std::string k = redis_key(config_.redis.prefix, config_.algorithm, key);
@@ -106,14 +95,14 @@ public:
       if (ask) (void)co_await asking;  // answered first (or failed with the call): it lives in this frame
       if (!r) co_return on_error(key, now);
       if (!eval && r->is_error("NOSCRIPT")) {
-        ++counters_.reloads;
+        counters_.reloads.add();
         eval = true;
         continue;
       }
       if constexpr (is_cluster) {
         if (r->type == redis::reply::kind::error && hops < max_hops) {
           if (const auto to = store_.redirected(*r); to.node) {
-            ++counters_.redirects;
+            counters_.redirects.add();
             ++hops;
             node = to.node;
             ask = to.ask;
@@ -126,7 +115,8 @@ public:
         bad_reply(*r, node->config().name);
         co_return on_error(key, now);
       }
-      ++counters_.from_redis;
+      counters_.from_redis.add();
+      counters_.round_trip.record(std::chrono::duration_cast<std::chrono::nanoseconds>(clock_.now() - sent));
       if (!d->allowed && d->retry_after_ns > 0)
         refusals_.insert(key, local + std::chrono::nanoseconds(d->retry_after_ns),
                          local + std::chrono::nanoseconds(d->reset_after_ns), d->limit, local);
@@ -135,7 +125,6 @@ public:
   }
 
   /// What this limiter answered since it started.
-  [[nodiscard]] const redis_limiter_counters& counters() const noexcept { return counters_; }
   /// The connection (or cluster) underneath.
   [[nodiscard]] const Store& store() const noexcept { return store_; }
 
@@ -173,7 +162,7 @@ private:
   }
 
   rate_decision on_error(const client_key& key, std::chrono::nanoseconds now) {
-    ++counters_.on_error;
+    counters_.on_error.add();
     switch (config_.redis.on_error) {
       case rate_limit_on_error::local: return fallback_->decide_now(key, now);
       case rate_limit_on_error::deny: {
@@ -197,7 +186,7 @@ private:
   /// An error reply (a full Redis, a key of another type) or a reply that is no decision:
   /// logged at most once per 10 s, with how many since the last line.
   void bad_reply(const redis::reply& r, const std::string& from) {
-    ++counters_.bad_replies;
+    counters_.bad_replies.add();
     ++bad_unlogged_;
     const auto now = clock_.now();
     if (bad_logged_ && now - *bad_logged_ < std::chrono::seconds(10)) return;
@@ -216,7 +205,6 @@ private:
   memory_limiter* fallback_;
   const logger& log_;
   refusal_cache refusals_;
-  redis_limiter_counters counters_;
   std::uint64_t connects_seen_ = 0;
   std::optional<typename Clock::time_point> bad_logged_;
   std::uint64_t bad_unlogged_ = 0;

@@ -9,10 +9,25 @@
 #include <bb/core/client_key.hpp>
 #include <bb/core/task.hpp>
 #include <bb/limit/decision.hpp>
+#include <bb/metrics/counter.hpp>
+#include <bb/metrics/histogram.hpp>
 
 #include <chrono>
 
 namespace bb {
+
+/// What a remote limiter answered, and from where: single-writer counters (the worker's
+/// thread counts; any thread may read, for /metrics).
+struct remote_limiter_counters {
+  metrics::counter decisions;     ///< every decide()
+  metrics::counter from_redis;    ///< answered by a script
+  metrics::counter cached;        ///< refused by the refusal cache, no round trip
+  metrics::counter on_error;      ///< answered by the on-error policy
+  metrics::counter reloads;       ///< calls resent as EVAL after NOSCRIPT
+  metrics::counter redirects;     ///< calls resent after MOVED or ASK (a cluster)
+  metrics::counter bad_replies;   ///< error replies and replies that are no decision
+  metrics::histogram round_trip;  ///< from a decision's start to the script's answer (redirects included)
+};
 
 /// Decides requests against a store shared with other processes. One per worker thread:
 /// it is used from that worker's thread only.
@@ -28,6 +43,12 @@ public:
   virtual task<void> run() = 0;
   /// Ends run(); decisions from then on get the on-error answer.
   virtual void stop() = 0;
+
+  /// What it answered so far.
+  [[nodiscard]] const remote_limiter_counters& counters() const noexcept { return counters_; }
+
+protected:
+  remote_limiter_counters counters_;
 };
 
 }  // namespace bb

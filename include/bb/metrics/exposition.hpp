@@ -60,6 +60,9 @@ public:
     number(value < 0 ? static_cast<std::uint64_t>(-(value + 1)) + 1 : static_cast<std::uint64_t>(value));
     out_ += '\n';
   }
+  void sample_signed(std::string_view name, std::initializer_list<label> labels, std::int64_t value) {
+    sample_signed(name, std::span<const label>(labels.begin(), labels.size()), value);
+  }
   /// One sample with a floating-point value.
   void sample_real(std::string_view name, std::span<const label> labels, double value) {
     head(name, labels, {});

@@ -7,6 +7,7 @@
 #include <bb/http/limits.hpp>
 #include <bb/lb/config.hpp>
 #include <bb/limit/config.hpp>
+#include <bb/proxy/access_log.hpp>
 #include <bb/upstream/config.hpp>
 
 #include <chrono>
@@ -54,6 +55,8 @@ struct proxy_config {
   /// How many idle keep-alive connections each worker keeps per upstream; past it, the
   /// oldest is closed.
   std::size_t upstream_pool_size = 64;
+  /// How access lines are written (`--access-log-format`).
+  access_log_format access_log = access_log_format::text;
   /// After an error answer that closes a connection whose request was not read whole (a
   /// 413 while the body still comes, say), how long the proxy keeps reading and dropping
   /// what the client sends, having shut down its own side: closing at once with unread

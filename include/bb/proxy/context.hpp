@@ -9,6 +9,7 @@
 #include <bb/proxy/config.hpp>
 #include <bb/proxy/exchange.hpp>
 #include <bb/proxy/shared_state.hpp>
+#include <bb/proxy/stats.hpp>
 #include <bb/upstream/cluster.hpp>
 #include <bb/upstream/pool.hpp>
 
@@ -16,17 +17,6 @@
 #include <stdexcept>
 
 namespace bb {
-
-/// Counters of one proxy worker, read by the application and the simulator.
-struct proxy_stats {
-  std::uint64_t connections = 0;          ///< client connections accepted
-  std::uint64_t requests = 0;             ///< request heads parsed
-  std::uint64_t responses[6] = {};        ///< responses sent to clients by class: [1]=1xx .. [5]=5xx
-  std::uint64_t bad_requests = 0;         ///< requests refused for their framing or syntax
-  std::uint64_t upstream_errors = 0;      ///< connects or exchanges with an upstream that failed
-  std::uint64_t timeouts = 0;             ///< phase deadlines that passed (each cuts or ends its session)
-  std::uint64_t refused_connections = 0;  ///< connections closed on accept: over max_connections
-};
 
 /// Where a session is in its request cycle; each phase has its own deadline (the
 /// proxy_config timeout named here) and its own way of ending when that passes.
@@ -106,6 +96,7 @@ struct proxy_context {
       : transport(t),
         clock(c),
         random(r),
+        ids(r.split()),  // r is this constructor's copy: `random` draws the same as without ids
         config(cfg),
         log(l),
         shared(s),
@@ -115,7 +106,8 @@ struct proxy_context {
         balance(s.balance),
         pool(s.upstreams.size(), cfg.upstream_pool_size),
         buffers(cfg.limits.max_head_bytes + 1024, 256),
-        exchanges(cfg, buffers, 256) {
+        exchanges(cfg, buffers, 256),
+        stats(s.upstreams.size()) {
     if (cfg.rate_limit.enabled() && cfg.rate_limit.redis.enabled() && !remote)
       throw std::invalid_argument("a Redis rate-limit store needs a remote limiter attached for every worker");
     // A pooled connection closed by its watch is the upstream's business, not its health's.
@@ -132,6 +124,7 @@ struct proxy_context {
   Transport& transport;
   Clock& clock;
   rng random;
+  rng ids;  ///< draws request ids, apart from `random` so that ids change no balancing decision
   const proxy_config& config;
   const logger& log;
   shared_state& shared;  ///< what every worker of the process shares

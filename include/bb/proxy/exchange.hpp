@@ -28,7 +28,9 @@ struct exchange_state {
   http::response_head resp_head;
   io_buffer resp;            ///< bytes from the upstream
   std::string out;           ///< a head being sent
-  std::string rate_headers;  ///< "X-RateLimit-...: n\r\n" lines for every response to this request
+  std::string rate_headers;  ///< "X-Request-Id: id\r\n", then "X-RateLimit-...: n\r\n" lines: for every
+                             ///< response to this request
+  std::string request_id;    ///< the client's valid X-Request-Id, or one the proxy made
   std::string request_line;  ///< "METHOD target", kept for the log line
 };
 

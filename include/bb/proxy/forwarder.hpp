@@ -14,6 +14,7 @@
 #include <bb/http/body.hpp>
 #include <bb/lb/pick_context.hpp>
 #include <bb/lb/tried_set.hpp>
+#include <bb/proxy/access_log.hpp>
 #include <bb/proxy/retry.hpp>
 #include <bb/proxy/session.hpp>
 #include <bb/proxy/splice.hpp>
@@ -66,7 +67,7 @@ public:
     body_ = http::body_framer::for_head(req.body, req.content_length, ctx_.config.limits.max_body_bytes);
     if (ctx_.log.enabled(log_level::info)) (request_line_ = req.method) += ' ', request_line_ += req.target;
     out_.clear();
-    http::append_forwarded_request(out_, req, s_.peer_ip(), false);
+    http::append_forwarded_request(out_, req, s_.peer_ip(), false, s_.exchange().request_id);
     s_.input().consume(s_.head_size());
 
     if (expect_continue) {
@@ -134,7 +135,7 @@ public:
           break;
         }
         if (got == outcome::bad_body) {
-          ++ctx_.stats.bad_requests;
+          ctx_.stats.bad_requests.add();
           status_ = http::status_for(error_);
           s_.linger();  // the client may still be sending the rest of that body
           co_await s_.answer(status_, error_.message(), true);
@@ -157,9 +158,12 @@ public:
       drop_upstream();
       // A pooled connection found closed, or one that took nothing, is nobody's fault.
       if (*failure == attempt_failure::broken || *failure == attempt_failure::timed_out) attempt_ok_ = false;
+      if (*failure == attempt_failure::timed_out) ctx_.stats.upstream[upstream_].timeouts.add();
       facts.failure = *failure;
       facts.client_saw_response = sent_to_client_;
       const auto next = decide_retry(facts);
+      if (next == retry_action::same_host_fresh || next == retry_action::other_host)
+        ctx_.stats.upstream[upstream_].retries.add();
       if (next == retry_action::same_host_fresh) {
         facts.fresh_retry_used = true;
         fresh_on = upstream_;
@@ -167,7 +171,7 @@ public:
       }
       if (next == retry_action::other_host) {
         if (*failure == attempt_failure::closed_early || *failure == attempt_failure::broken)
-          ++ctx_.stats.upstream_errors;
+          ctx_.stats.upstream_errors.add();
         tried.add(upstream_);
         continue;
       }
@@ -378,7 +382,7 @@ private:
     const_buffer first[] = {{out_.data(), out_.size()}, {buf.readable().data(), raw}};
     auto w = co_await s_.client().write(first);
     buf.consume(step.used);
-    ++ctx_.stats.responses[status_ / 100];
+    ctx_.stats.responses[status_ / 100].add();
     if (w.ec) co_return false;
     while (!body.done() && !step.ec) {
       s_.enter(session_phase::upstream_io);
@@ -426,7 +430,7 @@ private:
     const_buffer head[] = {{out_.data(), out_.size()}, {from_upstream.readable().data(), from_upstream.size()}};
     const auto w = co_await s_.client().write(head);
     from_upstream.consume(from_upstream.size());
-    ++ctx_.stats.responses[1];
+    ctx_.stats.responses[1].add();
     if (w.ec) co_return false;
     // Client bytes after the request head and body (in s_.input()) belong to the tunnel.
     co_await splice(s_.client(), *conn_, s_.input(), from_upstream, [this] { s_.enter(session_phase::tunnel); });
@@ -435,7 +439,7 @@ private:
 
   /// Answers the client with the proxy's own error when nothing of a response was sent.
   task<bool> fail(int status, std::string_view why, std::error_code ec) {
-    ++ctx_.stats.upstream_errors;
+    ctx_.stats.upstream_errors.add();
     status_ = status;
     if (ctx_.log.enabled(log_level::warn))
       ctx_.log.log(
@@ -452,7 +456,8 @@ private:
   /// The passive check: a host that refused, reset or timed out a connect is dead to
   /// every worker until an active check (or, with those off, a backoff) says otherwise.
   void eject(std::error_code ec) {
-    ++ctx_.stats.upstream_errors;
+    ctx_.stats.upstream_errors.add();
+    ctx_.stats.upstream[upstream_].connect_errors.add();
     attempt_ok_ = false;
     const auto& h = ctx_.config.health;
     if (!ctx_.upstreams.eject(upstream_, now(), h.passive_backoff, h.passive_backoff_max, probe_)) return;
@@ -483,6 +488,7 @@ private:
   /// connecting included).
   void start_attempt() {
     ctx_.balance.on_start(upstream_);
+    ctx_.stats.upstream[upstream_].in_flight.add(1);
     attempt_ = true;
     attempt_ok_ = true;
     attempt_start_ = now();
@@ -493,6 +499,9 @@ private:
   void head_arrived() {
     attempt_latency_ = now() - attempt_start_;
     attempt_ok_ = s_.exchange().resp_head.status < 500;
+    auto& u = ctx_.stats.upstream[upstream_];
+    u.responses[s_.exchange().resp_head.status / 100].add();
+    u.response_duration.record(*attempt_latency_);
   }
 
   /// Ends the current attempt for the balancer, once, on every path (the destructor too):
@@ -501,6 +510,7 @@ private:
   void finish_attempt() noexcept {
     if (!attempt_) return;
     attempt_ = false;
+    ctx_.stats.upstream[upstream_].in_flight.add(-1);
     const auto t = now();
     ctx_.balance.on_finish(upstream_, attempt_result{attempt_latency_.value_or(t - attempt_start_), attempt_ok_, t});
   }
@@ -523,7 +533,7 @@ private:
   }
 
   void log_broken(std::error_code ec) {
-    ++ctx_.stats.upstream_errors;
+    ctx_.stats.upstream_errors.add();
     if (!ctx_.log.enabled(log_level::warn)) return;
     line l;
     l << "upstream " << ctx_.upstreams.at(upstream_).name << " broke off a response: ";
@@ -538,13 +548,17 @@ private:
 
   void log_exchange(typename Clock::time_point started) {
     if (!ctx_.log.enabled(log_level::info)) return;
-    const auto us = std::chrono::duration_cast<std::chrono::microseconds>(ctx_.clock.now() - started).count();
     line l;
-    l << s_.peer_ip() << " \"" << request_line_ << "\" " << status_ << ' ' << ctx_.upstreams.at(upstream_).name << ' '
-      << us / 1000 << '.';
-    const auto frac = us % 1000;
-    l << static_cast<char>('0' + frac / 100) << static_cast<char>('0' + frac / 10 % 10)
-      << static_cast<char>('0' + frac % 10) << "ms";
+    append_access(
+        l,
+        access_entry{
+            .client = s_.peer_ip(),
+            .request_line = request_line_,
+            .status = status_,
+            .upstream = ctx_.upstreams.at(upstream_).name,
+            .duration_us = std::chrono::duration_cast<std::chrono::microseconds>(ctx_.clock.now() - started).count(),
+            .request_id = s_.exchange().request_id},
+        ctx_.config.access_log);
     ctx_.log.log(log_level::info, l.s);
   }
 

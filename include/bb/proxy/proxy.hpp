@@ -84,6 +84,12 @@ public:
 
   /// Counters since start.
   [[nodiscard]] const proxy_stats& stats() const noexcept { return ctx_.stats; }
+  /// This worker's remote (Redis) limiter; null with the in-memory store or no limit.
+  [[nodiscard]] const remote_limiter* remote() const noexcept { return ctx_.remote; }
+  /// The active checks' counts for upstream `i`; null unless this worker runs the checks.
+  [[nodiscard]] const check_stats* checks(std::size_t i) const noexcept {
+    return checker_ ? &checker_->stats(i) : nullptr;
+  }
 
 private:
   using stream_type = typename Transport::stream;
@@ -103,7 +109,7 @@ private:
         co_await ctx_.clock.sleep_for(std::chrono::milliseconds(100));
         continue;
       }
-      ++ctx_.stats.connections;
+      ctx_.stats.connections.add();
       auto slot = connection_slot::take(ctx_.shared.connections, ctx_.config.max_connections);
       if (!slot) {
         refuse(std::move(r->stream));
@@ -118,7 +124,7 @@ private:
   /// a flood must not become a flood of log lines.
   void refuse(stream_type client) {
     client.close();
-    ++ctx_.stats.refused_connections;
+    ctx_.stats.refused_connections.add();
     ++refused_unlogged_;
     const auto now = ctx_.clock.now();
     if (refusal_logged_ && now - *refusal_logged_ < refusal_log_interval) return;
@@ -145,7 +151,7 @@ private:
       const bool grace_over = ctx_.draining && now >= drain_deadline_;
       ctx_.sessions.for_each([&](auto* l) {
         if (grace_over || now >= l->deadline_) {
-          if (now >= l->deadline_) ++ctx_.stats.timeouts;
+          if (now >= l->deadline_) ctx_.stats.timeouts.add();
           l->deadline_ = Clock::time_point::max();
           l->expire_(l);
         }

@@ -11,6 +11,7 @@
 #include <bb/core/with_cancel.hpp>
 #include <bb/http/error.hpp>
 #include <bb/http/forwarded_for.hpp>
+#include <bb/http/request_id.hpp>
 #include <bb/http/request_parser.hpp>
 #include <bb/http/serialize.hpp>
 #include <bb/proxy/context.hpp>
@@ -44,10 +45,12 @@ public:
     this->expire_ = &session::expire_link;
     this->idle_ = &session::idle_link;
     ctx_.sessions.insert(this);
+    ctx_.stats.open_connections.add(1);
   }
   session(const session&) = delete;
   session& operator=(const session&) = delete;
   ~session() {
+    ctx_.stats.open_connections.add(-1);
     ctx_.sessions.erase(this);
     ctx_.exchanges.give(std::move(x_));
     client_.close();
@@ -83,18 +86,23 @@ public:
           co_await s.time_out_request("request head timed out");
           break;
         }
-        ++ctx.stats.requests;
+        ctx.stats.requests.add();
+        const auto started = ctx.clock.now();
         if (st == head_status::bad) {
-          ++ctx.stats.bad_requests;
+          ctx.stats.bad_requests.add();
           co_await s.refuse_request();
+          s.count_duration(started);
           break;
         }
+        s.stamp_request_id();
         if (ctx.limiter || ctx.remote) {
           const auto verdict = co_await s.admit();
+          if (verdict != admission::admitted) s.count_duration(started);
           if (verdict == admission::refused_close) break;
           if (verdict == admission::refused_keep) continue;
         }
         const bool keep = co_await s.exchange();
+        s.count_duration(started);
         if (!keep || ctx.draining) break;
       }
       if (s.linger_ && !ctx.draining) co_await s.linger();
@@ -293,22 +301,23 @@ private:
     rate_decision d;
     if (ctx_.limiter) d = ctx_.limiter->decide_now(request_client(), now);
     else d = co_await ctx_.remote->decide(request_client(), now);
-    auto& rate_headers = x_->rate_headers;
-    rate_headers.clear();
+    auto& rate_headers = x_->rate_headers;  // the id's line is there already: append
     line h{std::move(rate_headers)};
     if (d.figures)
       h << "X-RateLimit-Limit: " << d.limit << "\r\nX-RateLimit-Remaining: " << d.remaining
         << "\r\nX-RateLimit-Reset: " << whole_seconds_up(d.reset_after_ns) << "\r\n";
     if (!d.allowed) h << "Retry-After: " << whole_seconds_up(d.retry_after_ns) << "\r\n";
     rate_headers = std::move(h.s);
+    (d.allowed ? ctx_.stats.rate_allowed : ctx_.stats.rate_limited).add();
     if (d.allowed) co_return admission::admitted;
     // The body of a refused request is not read: its bytes would be taken for the next
     // request, so a request with a body costs its connection.
     const auto& req = x_->req;
     const bool keep = req.keep_alive && req.body == http::body_kind::none && !ctx_.draining;
     if (ctx_.log.enabled(log_level::info))
-      ctx_.log.log(log_level::info,
-                   (line{} << peer_ip() << " \"" << req.method << ' ' << req.target << "\" 429 rate-limited").s);
+      ctx_.log.log(log_level::info, (line{} << peer_ip() << " \"" << req.method << ' ' << req.target
+                                            << "\" 429 rate-limited id=" << x_->request_id)
+                                        .s);
     in_.consume(head_size_);
     const bool sent = co_await answer(429, "too many requests", !keep);
     if (!(sent && keep)) linger_ = req.body != http::body_kind::none;  // its body is not read
@@ -323,6 +332,27 @@ private:
     return client_key_of(http::client_address(peer_, x_->req.headers, ids.trusted_proxies), ids.ipv6_prefix);
   }
 
+  /// Gives the parsed request its id, the client's one X-Request-Id when valid, else a new
+  /// one from the worker's id generator, and makes it the first extra line of every
+  /// response to the request.
+  void stamp_request_id() {
+    auto& x = *x_;
+    x.request_id.clear();
+    std::string_view theirs;
+    int fields = 0;
+    for (const auto& f : x.req.headers)
+      if (http::iequals(f.name, "x-request-id")) theirs = f.value, ++fields;
+    if (fields == 1 && http::valid_request_id(theirs)) x.request_id.assign(theirs);
+    else http::append_request_id(x.request_id, ctx_.ids(), ctx_.ids());
+    x.rate_headers.assign("X-Request-Id: ").append(x.request_id).append("\r\n");
+  }
+
+  /// Counts the time from `started` (a request head's arrival) to now as one request's.
+  void count_duration(time_point started) noexcept {
+    ctx_.stats.request_duration.record(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(ctx_.clock.now() - started));
+  }
+
   /// Sends one of the proxy's own responses.
   task<bool> answer(int status, std::string_view message, bool close) {
     std::string r =
@@ -330,7 +360,8 @@ private:
     enter(session_phase::client_write);
     const_buffer b[] = {{r.data(), r.size()}};
     auto [ec, n] = co_await client_.write(b);
-    ++ctx_.stats.responses[status / 100];
+    ctx_.stats.responses[status / 100].add();
+    ctx_.stats.own(status);
     co_return !ec;
   }
 

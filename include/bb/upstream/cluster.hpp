@@ -37,6 +37,8 @@ struct host_health {
   /// Bumped each time the host comes back up, so what a balancer learned about it before
   /// it went down (a latency estimate inflated by its failures) can be forgotten.
   std::atomic<std::uint32_t> comebacks{0};
+  /// Every change of `up`, either way (for /metrics).
+  std::atomic<std::uint32_t> changes{0};
 };
 
 /// The upstream hosts, indexed from 0, with their health; the host list is fixed after
@@ -53,6 +55,7 @@ public:
   [[nodiscard]] std::size_t size() const noexcept { return hosts_.size(); }
   [[nodiscard]] const upstream_host& at(std::size_t i) const noexcept { return hosts_[i]; }
   [[nodiscard]] host_health& health(std::size_t i) noexcept { return health_[i]; }
+  [[nodiscard]] const host_health& health(std::size_t i) const noexcept { return health_[i]; }
 
   /// Whether host `i` may take a request at `now` (the proxy clock's time since its
   /// epoch): it is up, or passive backoff (used only when active checks are off) says it
@@ -76,7 +79,9 @@ public:
     const auto n = h.ejections.fetch_add(1, std::memory_order_relaxed);
     h.retry_at_ns.store(now.count() + backoff(n, base, cap), std::memory_order_relaxed);
     h.generation.fetch_add(1, std::memory_order_relaxed);
-    return h.up.exchange(false, std::memory_order_relaxed);
+    if (!h.up.exchange(false, std::memory_order_relaxed)) return false;
+    h.changes.fetch_add(1, std::memory_order_relaxed);
+    return true;
   }
 
   /// With active checks off: whether the caller may send the one attempt (the probe) that
@@ -100,6 +105,7 @@ public:
     h.ejections.store(0, std::memory_order_relaxed);
     if (h.up.exchange(true, std::memory_order_relaxed)) return false;
     h.comebacks.fetch_add(1, std::memory_order_relaxed);
+    h.changes.fetch_add(1, std::memory_order_relaxed);
     return true;
   }
 
@@ -108,6 +114,7 @@ public:
     auto& h = health_[i];
     if (up) h.ejections.store(0, std::memory_order_relaxed);
     if (h.up.exchange(up, std::memory_order_relaxed) == up) return false;
+    h.changes.fetch_add(1, std::memory_order_relaxed);
     if (up) h.comebacks.fetch_add(1, std::memory_order_relaxed);
     return true;
   }

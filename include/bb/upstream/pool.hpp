@@ -26,6 +26,7 @@
 #include <bb/core/scope.hpp>
 #include <bb/core/task.hpp>
 #include <bb/core/transport.hpp>
+#include <bb/metrics/counter.hpp>
 
 #include <algorithm>
 #include <array>
@@ -62,14 +63,15 @@ constexpr std::string_view to_string(pool_discard d) noexcept {
   return names[static_cast<int>(d)];
 }
 
-/// What happened to one upstream's pooled connections since start.
+/// What happened to one upstream's pooled connections since start (single-writer counters:
+/// the pool's thread counts, any thread may read).
 struct pool_counters {
-  std::uint64_t pooled = 0;              ///< connections given back for reuse
-  std::uint64_t reused = 0;              ///< connections handed out again
-  std::uint64_t unsolicited = 0;         ///< closed: bytes came while idle
-  std::uint64_t closed_by_upstream = 0;  ///< closed: the upstream closed or reset them while idle
-  std::uint64_t expired = 0;             ///< closed: idle past the timeout, or full pool
-  std::uint64_t dropped = 0;             ///< closed: the upstream went down or came back anew
+  metrics::counter pooled;              ///< connections given back for reuse
+  metrics::counter reused;              ///< connections handed out again
+  metrics::counter unsolicited;         ///< closed: bytes came while idle
+  metrics::counter closed_by_upstream;  ///< closed: the upstream closed or reset them while idle
+  metrics::counter expired;             ///< closed: idle past the timeout, or full pool
+  metrics::counter dropped;             ///< closed: the upstream went down or came back anew
 };
 
 /// Idle streams per upstream index, at most `max_idle` each, watched while idle.
@@ -81,7 +83,7 @@ public:
   using listener = std::function<void(std::size_t upstream, pool_discard why)>;
 
   connection_pool(std::size_t upstreams, std::size_t max_idle)
-      : idle_(upstreams), counters_(upstreams), max_idle_(max_idle) {}
+      : idle_(upstreams), counters_(std::make_unique<pool_counters[]>(upstreams)), max_idle_(max_idle) {}
   connection_pool(const connection_pool&) = delete;
   connection_pool& operator=(const connection_pool&) = delete;
 
@@ -111,7 +113,7 @@ public:
           continue;
         }
       }
-      ++counters_[i].reused;
+      counters_[i].reused.add();
       return std::optional<Stream>(std::move(e->stream));
     }
     return std::nullopt;
@@ -123,10 +125,10 @@ public:
     auto& v = idle_[i];
     if (v.size() >= max_idle_) {
       s.close();
-      ++counters_[i].expired;
+      counters_[i].expired.add();
       return;
     }
-    ++counters_[i].pooled;
+    counters_[i].pooled.add();
     auto e = std::make_unique<entry>(std::move(s), now, epoch);
     v.push_back(e.get());
     const auto token = e->stop.token();
@@ -141,7 +143,7 @@ public:
     for (entry* e : v) {
       e->stop.request_stop();
       e->stream.close();
-      if (!e->dead) ++counters_[i].dropped;
+      if (!e->dead) counters_[i].dropped.add();
     }
     v.clear();
   }
@@ -155,7 +157,7 @@ public:
       while (n < v.size() && now - v[n]->since >= idle) {
         v[n]->stop.request_stop();
         v[n]->stream.close();
-        if (!v[n]->dead) ++counters_[i].expired;
+        if (!v[n]->dead) counters_[i].expired.add();
         ++n;
       }
       v.erase(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(n));
@@ -215,13 +217,13 @@ private:
   }
 
   void discarded(std::size_t i, pool_discard why) {
-    if (why == pool_discard::unsolicited_bytes) ++counters_[i].unsolicited;
-    else ++counters_[i].closed_by_upstream;
+    if (why == pool_discard::unsolicited_bytes) counters_[i].unsolicited.add();
+    else counters_[i].closed_by_upstream.add();
     if (listener_) listener_(i, why);
   }
 
   std::vector<std::vector<entry*>> idle_;  // owned by their watchers; oldest first
-  std::vector<pool_counters> counters_;
+  std::unique_ptr<pool_counters[]> counters_;
   std::size_t max_idle_;
   listener listener_;
   scope watchers_;  // one watch per idle connection
