@@ -74,7 +74,7 @@ TEST_CASE("balancebeam's own answers carry the request's id too", "[loopback][ba
   stop_cleanly(proxy);
 }
 
-TEST_CASE("--access-log-format json writes each request as one JSON object with time, level and id",
+TEST_CASE("balancebeam with --access-log-format json writes each request as one JSON object with time, level and id",
           "[loopback][balancebeam][request_id]") {
   test_upstream up;
   auto proxy = start_balancebeam({up.address()}, {"--threads", "1", "--access-log-format", "json"});
