@@ -82,15 +82,9 @@ struct rig {
 
 }  // namespace
 
-// Open: seed 165 reports a wrong_answer after a cascade of races on one pooled connection
-// that the unsolicited watch's model cannot follow (sim/README.md, "Swarm runs", Open).
-// `sim --swarm --seed 165` replays it.
-constexpr std::uint64_t open_seeds[] = {165};
-
 TEST_CASE("swarm runs hold every invariant over their seeds", "[sim][swarm]") {
   std::uint64_t requests = 0, faults = 0;
   for (std::uint64_t seed = 1; seed <= swarm_seeds; ++seed) {
-    if (std::find(std::begin(open_seeds), std::end(open_seeds), seed) != std::end(open_seeds)) continue;
     sim::world w(sim::make_swarm_scenario(seed));
     const auto r = w.run();
     INFO("replay: build/bin/sim --swarm --seed " << seed);
