@@ -21,7 +21,10 @@
 ///   three go elsewhere) include its first retry: one attempt per backoff period, neither
 ///   more nor fewer;
 /// - from heal_at + liveness_bound on, every host is up and every request succeeds (a 429
-///   is a success where a rate limit is drawn).
+///   is a success where a rate limit is drawn). With active checks off a down host can
+///   only come back through a request (its probe), so a host still down then is judged
+///   by the requests placed upstream once its retry was due at the latest: it must be up
+///   1 s (`probe_answer`) after as many were placed as there are hosts.
 /// Outside these, any outcome is excused while faults are on.
 
 #include <algorithm>
@@ -64,6 +67,7 @@ public:
   void connecting(const endpoint& to) override {
     const auto i = index_of(to);
     if (i >= ups_.size()) return;
+    placed();
     poll();
     auto& u = ups_[i];
     u.last_connect = exec_.now();
@@ -97,6 +101,7 @@ public:
       return;
     }
     const bool reused = cs.heads++ > 0;
+    if (reused) placed();  // a new connection was placed when its connect began
     cs.current = id;
     auto& q = request(id);
     // A pooled connection carries the head at once; a new one was picked when its connect began.
@@ -145,14 +150,32 @@ public:
 
   /// The liveness bound after the heal has passed: every host must be up now, and every
   /// request issued from now on must succeed.
+  ///
+  /// With active checks off, the bound (backoff cap + connect timeout + 2 s) assumes
+  /// requests reach the upstreams: a down host's retry is due by heal_at + cap + connect
+  /// timeout at the latest (a probe claimed before the heal fails at most a connect timeout
+  /// later and doubles the backoff to at most the cap), each request the proxy then places
+  /// upstream claims a due probe before any pick (so n placements cover n down hosts), and
+  /// a healed host answers in a few ms. The 2 s are 1 s for those requests to come and 1 s
+  /// (`probe_answer`) for the answers. When a rate limit refuses every request (fixed or
+  /// sliding window spent: seeds 486, 515, 698), none reaches the forwarder and no host can
+  /// come back; the host is then judged 1 s after those n requests, however late they come.
   void liveness_due() {
     live_from_ = exec_.now();
     for (std::size_t i = 0; i < ups_.size(); ++i) {
       ++checks_;
-      if (!hosts_.live(i, duration{0}, false))
-        inv_.violate(broken::not_live, 0,
-                     sc_.upstreams[i].name + " is still down " + ms(live_from_ - sc_.swarm->heal_at) +
-                         " after every fault was healed (bound " + ms(sc_.swarm->liveness_bound) + ")");
+      if (hosts_.live(i, duration{0}, false)) continue;
+      if (passive_ && !probe_answered(live_from_)) {
+        ups_[i].live_pending = true;
+        ++waited_for_probe_;
+        continue;
+      }
+      inv_.violate(broken::not_live, 0,
+                   sc_.upstreams[i].name + " is still down " + ms(live_from_ - sc_.swarm->heal_at) +
+                       " after every fault was healed (bound " + ms(sc_.swarm->liveness_bound) + ")" +
+                       (passive_ ? ", " + ms(live_from_ - first_placed_) + " after " + std::to_string(ups_.size()) +
+                                       " requests were placed upstream once its retry was due"
+                                 : std::string()));
     }
   }
 
@@ -162,7 +185,8 @@ public:
   [[nodiscard]] std::vector<std::pair<std::string, std::uint64_t>> tallies() const {
     return {{"swarm: failures excused while faults were on", excused_},
             {"swarm: 504s within the response timeout's bound", timeouts_},
-            {"swarm: requests judged after the liveness bound", judged_live_}};
+            {"swarm: requests judged after the liveness bound", judged_live_},
+            {"swarm: down hosts judged late (no request went upstream once their retry was due)", waited_for_probe_}};
   }
 
 private:
@@ -177,7 +201,11 @@ private:
     duration last_try{-1};         ///< the last client connect while down (-1: none yet)
     std::uint64_t late_picks = 0;  ///< picks of other hosts while its first retry was due
     duration last_connect{-1};     ///< the last client connect to it, in any state
+    bool live_pending = false;     ///< down at the liveness bound with no probe placed yet
   };
+  /// How long a healed host may take to answer its probe: a connect and one exchange,
+  /// a few ms on the simulated network and its service time (mean at most 20 ms).
+  static constexpr duration probe_answer = std::chrono::seconds(1);
   /// Picks of other hosts tolerated before a due first retry (requests that picked in the
   /// same instant as the backoff ran out).
   static constexpr std::uint64_t late_picks_allowed = 3;
@@ -220,14 +248,39 @@ private:
     }
   }
 
-  /// Reads the cluster's state: a host that went down starts a backoff episode.
+  /// Reads the cluster's state: a host that went down starts a backoff episode; a host
+  /// down at the liveness bound for want of requests is judged once its probe had time.
   void poll() {
     for (std::size_t i = 0; i < ups_.size(); ++i) {
       auto& u = ups_[i];
       const bool now_up = hosts_.live(i, duration{0}, false);
       if (u.up && !now_up) u.down_since = exec_.now(), u.last_try = duration{-1}, u.late_picks = 0;
       u.up = now_up;
+      if (!u.live_pending || !(now_up || probe_answered(exec_.now()))) continue;
+      u.live_pending = false;
+      ++checks_;
+      if (!now_up)
+        inv_.violate(broken::not_live, 0,
+                     sc_.upstreams[i].name + " is still down " + ms(exec_.now() - first_placed_) +
+                         " after the probes placed upstream once its retry was due (" +
+                         ms(first_placed_ - sc_.swarm->heal_at) + " after the heal; bound " + ms(probe_answer) + ")");
     }
+  }
+
+  /// When a down host's retry is due at the latest after the heal (see liveness_due).
+  [[nodiscard]] duration retry_due() const noexcept {
+    return sc_.swarm->heal_at + sc_.swarm->passive_backoff_max + sc_.swarm->connect_timeout;
+  }
+  /// A request is placed upstream now (a connect begins, or a head goes on a pooled
+  /// connection). Each placement claims at most one probe, so once as many as there are
+  /// hosts were placed after retry_due(), every host down then has had its probe.
+  void placed() {
+    if (first_placed_.count() < 0 && exec_.now() >= retry_due() && ++placed_after_due_ == ups_.size())
+      first_placed_ = exec_.now();
+  }
+  /// Whether, by `at`, the probes placed once every retry was due had time for an answer.
+  [[nodiscard]] bool probe_answered(duration at) const noexcept {
+    return first_placed_.count() >= 0 && at >= first_placed_ + probe_answer;
   }
 
   bool judge(const claim& c) {
@@ -284,7 +337,9 @@ private:
   std::vector<req> reqs_;
   std::unordered_map<std::uint64_t, conn_state> conns_;
   duration live_from_{0};
-  std::uint64_t checks_ = 0, excused_ = 0, timeouts_ = 0, judged_live_ = 0;
+  duration first_placed_{-1};  ///< when the n-th request (n hosts) was placed upstream since retry_due()
+  std::size_t placed_after_due_ = 0;
+  std::uint64_t checks_ = 0, excused_ = 0, timeouts_ = 0, judged_live_ = 0, waited_for_probe_ = 0;
 };
 
 }  // namespace bb::sim

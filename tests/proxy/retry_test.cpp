@@ -68,6 +68,23 @@ TEST_CASE("decide_retry moves, retries fresh or answers exactly as its table say
   CHECK(to_string(bb::decide_retry(f)) == to_string(r.expected));
 }
 
+TEST_CASE("decide_retry moves on, not fresh to the same host, once the cluster has that host down", "[proxy][retry]") {
+  // sim --swarm --seed 724: up1's crash reached the proxy late (a throttled link), every
+  // pooled connection there reset at once, and each one's fresh retry connected to up1,
+  // which the first refusal had ejected: connects to a dead host 0 ms apart.
+  const auto failure = GENERATE(attempt_failure::unsent, attempt_failure::closed_early);
+  bb::attempt_facts f;
+  f.failure = failure;
+  f.idempotent = true;
+  f.reused = true;
+  f.budget = 4;
+  CHECK(to_string(bb::decide_retry(f)) == to_string(retry_action::same_host_fresh));
+  f.host_down = true;
+  CHECK(to_string(bb::decide_retry(f)) == to_string(retry_action::other_host));
+  f.attempts = 4;  // the budget still ends it
+  CHECK(to_string(bb::decide_retry(f)) == to_string(retry_action::answer_502));
+}
+
 TEST_CASE("retry_budget gives each upstream an attempt and one fresh retry", "[proxy][retry]") {
   CHECK(bb::retry_budget(1) == 2);
   CHECK(bb::retry_budget(3) == 4);

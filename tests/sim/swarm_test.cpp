@@ -224,6 +224,60 @@ TEST_CASE("swarm watch reports a host still down, and a failure, after the liven
   CHECK(r.broken(sim::broken::not_live));
 }
 
+TEST_CASE("swarm watch judges a down host, with active checks off, once requests placed upstream had their probe",
+          "[sim][swarm]") {
+  // Seeds 486, 515, 698: a spent rate limit refused every request from before the heal to
+  // the end, so none could probe the down host; it is judged once 3 requests (3 hosts)
+  // were placed upstream after its retry was due, 1 s after the third.
+  const bool requests_before_bound = GENERATE(false, true);
+  rig r(true);
+  r.sc.swarm->heal_at = 10s;
+  r.sc.swarm->passive_backoff_max = 4s;  // with the connect timeout (1 s): every retry due by 15 s
+  r.sc.swarm->liveness_bound = 7s;
+  r.advance(9s);
+  r.hosts->eject(2, r.ex.now(), 1s, 4s);
+  r.advance(requests_before_bound ? 6s : 8s);  // 15 s, or the liveness bound (17 s) with none yet
+  const auto place_three = [&r] {
+    for (std::size_t k = 0; k < 3; ++k) r.watch->connecting(rig::endpoint(k % 2));
+  };
+  if (requests_before_bound) {
+    place_three();
+    r.advance(2s);
+    r.watch->liveness_due();  // 2 s after them: up2 should have answered its probe
+    CHECK(r.broken(sim::broken::not_live));
+    return;
+  }
+  r.watch->liveness_due();
+  CHECK(r.broke.empty());  // no request could probe it yet
+  r.advance(5s);
+  place_three();  // the limit lets requests through again
+  r.advance(999ms);
+  r.watch->connecting(rig::endpoint(0));
+  CHECK(r.broke.empty());  // its probe may still be on its way
+  r.advance(2ms);
+  r.watch->connecting(rig::endpoint(0));
+  CHECK(r.broken(sim::broken::not_live));
+}
+
+TEST_CASE("swarm watch lets a down host come back by its probe after a late request", "[sim][swarm]") {
+  rig r(true);
+  r.sc.swarm->heal_at = 10s;
+  r.sc.swarm->passive_backoff_max = 4s;
+  r.sc.swarm->liveness_bound = 7s;
+  r.advance(9s);
+  r.hosts->eject(2, r.ex.now(), 1s, 4s);
+  r.advance(8s);
+  r.watch->liveness_due();
+  r.advance(5s);
+  r.watch->connecting(rig::endpoint(2));  // its probe, which it answers
+  r.hosts->restore(2);
+  r.watch->connecting(rig::endpoint(0));
+  r.watch->connecting(rig::endpoint(1));
+  r.advance(2s);
+  r.watch->connecting(rig::endpoint(0));
+  CHECK(r.broke.empty());
+}
+
 TEST_CASE("check watch reports a first check before one interval", "[sim][swarm]") {
   sim::executor ex;
   sim::trace tr;

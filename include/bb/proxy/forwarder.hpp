@@ -161,6 +161,8 @@ public:
       if (*failure == attempt_failure::timed_out) ctx_.stats.upstream[upstream_].timeouts.add();
       facts.failure = *failure;
       facts.client_saw_response = sent_to_client_;
+      // A stale pooled connection earns a fresh one on its host only while that host is up.
+      facts.host_down = !ctx_.upstreams.live(upstream_, now(), false);
       const auto next = decide_retry(facts);
       if (next == retry_action::same_host_fresh || next == retry_action::other_host)
         ctx_.stats.upstream[upstream_].retries.add();

@@ -9,7 +9,10 @@
 /// seen nothing of a response moves on, and never after a timeout (a slow upstream may
 /// still be working on it; a 504 tells the client so). A connection from the pool that
 /// turns out closed before any response byte is the pool's staleness, not the host's
-/// fault: one retry on a fresh connection to the same host. Every request has a budget of
+/// fault: one retry on a fresh connection to the same host, unless the cluster has that
+/// host down by then (another request's failure ejected it: a crash resets every pooled
+/// connection at once, and each fresh retry would be a connect to a host known dead,
+/// outside the one probe per backoff), when it moves on instead. Every request has a budget of
 /// attempts, so a fault cannot turn one request into a storm.
 
 #include <cstddef>
@@ -49,6 +52,7 @@ struct attempt_facts {
   bool client_saw_response = false;  ///< something of a response (an interim 1xx) went to the client
   bool reused = false;               ///< the connection came from the pool
   bool fresh_retry_used = false;     ///< this request already had its retry on a fresh connection
+  bool host_down = false;            ///< the cluster has the failed attempt's host down now
   std::size_t attempts = 1;          ///< attempts made so far, the failed one included
   std::size_t budget = 1;            ///< the most attempts the request may make
 };
@@ -67,7 +71,7 @@ constexpr retry_action decide_retry(const attempt_facts& f) noexcept {
   const bool replayable = nothing_sent || (f.idempotent && !f.has_body && !f.client_saw_response &&
                                            f.failure != attempt_failure::timed_out);
   if (!replayable) return answer;
-  if (pool_was_stale && !f.fresh_retry_used) return retry_action::same_host_fresh;
+  if (pool_was_stale && !f.fresh_retry_used && !f.host_down) return retry_action::same_host_fresh;
   return retry_action::other_host;
 }
 
