@@ -29,7 +29,8 @@
 
 namespace bb::sim {
 
-/// A case file that cannot be read: its message starts with `file:line: key:`.
+/// A case file that cannot be read: its message starts with `file:line: key:` (`file: key:`
+/// for a key that is missing).
 struct case_error : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
@@ -58,7 +59,7 @@ struct case_reader {
   std::string key;
 
   [[noreturn]] void fail(const std::string& why) const {
-    throw case_error(file + ":" + std::to_string(line) + ": " + key + ": " + why);
+    throw case_error(file + (line ? ":" + std::to_string(line) : std::string()) + ": " + key + ": " + why);
   }
   std::uint64_t whole(std::string_view t) const {
     std::uint64_t v = 0;
@@ -293,8 +294,8 @@ inline scenario read_case(std::istream& in, const std::string& file) {
       s->second(words[1]);
     }
   }
-  r.key = "upstream";
-  if (sc.upstreams.empty()) r.fail("no upstream line");
+  r.line = 0, r.key = "upstream";
+  if (sc.upstreams.empty()) r.fail("missing");
   for (auto& p : faults) {
     r.line = p.line, r.key = "fault";
     std::size_t i = 0;
@@ -304,7 +305,7 @@ inline scenario read_case(std::istream& in, const std::string& file) {
     sc.faults.push_back(p.f);
   }
   for (const auto& [k, set] : scalars)
-    if (!seen.contains(k)) r.key = k, r.fail("missing");
+    if (!seen.contains(k)) r.line = 0, r.key = k, r.fail("missing");
   return sc;
 }
 

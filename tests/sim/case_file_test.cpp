@@ -62,7 +62,7 @@ TEST_CASE("case file errors name the file, the line and the key", "[sim][case_fi
       {with_line("swarm.heal_at", "swarm.heal_at soon"),
        line_of("swarm.heal_at") + ": swarm.heal_at: expected a duration"},
       {with_line("client_hosts", "client_hostz 4"), line_of("client_hosts") + ": client_hostz: unknown key"},
-      {with_line("seed", ""), ": seed: missing"},
+      {with_line("seed", ""), "t.case: seed: missing"},
       {with_line("balance", "balance fastest"), line_of("balance") + ": balance: unknown policy 'fastest'"},
       {good + "fault 99s crash up9\n", ": fault: no upstream named up9"},
       {good + "seed 4\n", ": seed: given twice"},
