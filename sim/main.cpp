@@ -6,6 +6,8 @@
 //   sim --scenario slow_upstream --balance all --seeds 1..10    (side-by-side tables)
 //   sim --swarm --seeds 1..200                                  (features and faults drawn per seed)
 //   sim --scenario upstream_flap --seed 7 --timeline flap.html   (the run drawn on one page)
+//   sim --swarm --seed 31 --save-case 31.case; sim --case 31.case (a run as a file, replayed)
+//   sim --shrink 724                                            (a failing swarm seed made small)
 //
 // The only wall-clock reading of the simulator is here, to report its speed.
 
@@ -19,7 +21,10 @@
 #include <fstream>
 #include <optional>
 #include <sim/balance_table.hpp>
+#include <sim/case_file.hpp>
+#include <sim/report_print.hpp>
 #include <sim/scenario.hpp>
+#include <sim/shrink.hpp>
 #include <sim/swarm.hpp>
 #include <sim/timeline.hpp>
 #include <sim/timeline_html.hpp>
@@ -39,7 +44,10 @@ struct options {
   std::optional<double> duration_s;
   std::optional<bb::balance_policy> balance;
   bool trace = false, json = false, list = false, sweep = false, all_policies = false, swarm = false;
-  std::string timeline;  // --timeline FILE: the page to write (empty: none)
+  std::string timeline;                          // --timeline FILE: the page to write (empty: none)
+  std::string case_file, save_case, shrink_out;  // --case, --save-case, --shrink-out FILE
+  bool shrink = false, no_shrink = false;        // --shrink SEED; --no-shrink
+  std::size_t shrink_runs = 200;
 };
 
 [[noreturn]] void usage(const std::string& why) {
@@ -135,6 +143,32 @@ std::vector<bb::cli::flag<options>> flag_table() {
        .value_name = "FILE",
        .meaning = "write the run as one self-contained HTML page (health, faults, outcomes, latency over time)",
        .sets = handle<options>(bb::cli::text{}, [](options& o, std::string f) { o.timeline = std::move(f); })},
+      {.name = "case",
+       .value_name = "FILE",
+       .meaning = "run the swarm case FILE holds (written by --save-case or a shrink) instead of a seed",
+       .sets = handle<options>(bb::cli::text{}, [](options& o, std::string f) { o.case_file = std::move(f); })},
+      {.name = "save-case",
+       .value_name = "FILE",
+       .meaning = "write the run's swarm case to FILE (one run: --swarm --seed N or --case)",
+       .sets = handle<options>(bb::cli::text{}, [](options& o, std::string f) { o.save_case = std::move(f); })},
+      {.name = "shrink",
+       .value_name = "SEED",
+       .meaning = "run swarm seed SEED and, if it fails, shrink it to a small case that breaks the same invariant",
+       .sets = handle<options>(bb::cli::whole<std::uint64_t>{},
+                               [](options& o, std::uint64_t n) { o.first = o.last = n, o.shrink = o.swarm = true; })},
+      {.name = "shrink-out",
+       .value_name = "FILE",
+       .default_shown = "shrunk-SEED.case",
+       .meaning = "where a shrink writes its case",
+       .sets = handle<options>(bb::cli::text{}, [](options& o, std::string f) { o.shrink_out = std::move(f); })},
+      {.name = "shrink-runs",
+       .value_name = "N",
+       .default_shown = "200",
+       .meaning = "the most runs one shrink may spend",
+       .sets = store(bb::cli::whole<std::size_t>{}, &options::shrink_runs)},
+      {.name = "no-shrink",
+       .meaning = "--swarm: report a failing seed without shrinking it",
+       .sets = store(boolean{}, &options::no_shrink)},
       {.name = "trace", .meaning = "print every event of the run", .sets = store(boolean{}, &options::trace)},
       {.name = "json", .meaning = "print the report as one JSON object", .sets = store(boolean{}, &options::json)},
       {.name = "help", .short_name = 'h', .meaning = "print the flags and exit 0", .request = true},
@@ -149,7 +183,10 @@ options parse(int argc, char** argv) {
                                   "usage: sim [--list] [--scenario NAME] [--seed N | --seeds A..B]\n"
                                   "           [--duration SECONDS] [--balance NAME|all] [--timeline FILE]\n"
                                   "           [--trace] [--json]\n"
-                                  "       sim --swarm [--seed N | --seeds A..B] [--timeline FILE] [--trace] [--json]",
+                                  "       sim --swarm [--seed N | --seeds A..B] [--timeline FILE] [--trace] [--json]\n"
+                                  "                   [--save-case FILE] [--no-shrink] [--shrink-out FILE]\n"
+                                  "       sim --case FILE [--timeline FILE] [--trace] [--json]\n"
+                                  "       sim --shrink SEED [--shrink-out FILE] [--shrink-runs N]",
                                   flag_table())
                    .c_str(),
                stdout);
@@ -158,85 +195,14 @@ options parse(int argc, char** argv) {
   return cli.settings;
 }
 
-double seconds(bb::sim::duration d) { return static_cast<double>(d.count()) / 1e9; }
-
-void print_trace(const bb::sim::network& net, const bb::sim::record& r) {
-  auto name = [&](std::uint32_t id) { return std::string(net.name_of(id)); };
-  std::printf("%.9f %s %s %s x=%llu y=%llu\n", seconds(r.t), std::string(to_string(r.kind)).c_str(), name(r.a).c_str(),
-              name(r.b).c_str(), static_cast<unsigned long long>(r.x), static_cast<unsigned long long>(r.y));
-}
-
-void print_text(const bb::sim::scenario& sc, const bb::sim::report& r, double wall) {
-  std::printf("scenario: %s\nseed: %llu\n", sc.name.c_str(), static_cast<unsigned long long>(sc.seed));
-  for (auto& [k, v] : sc.parameters()) std::printf("  %s: %s\n", k.c_str(), v.c_str());
-  std::printf("virtual duration: %.3f s (load for %.3f s)\n", seconds(r.virtual_time), seconds(sc.length));
-  std::printf("wall time: %.3f s\n", wall);
-  std::printf("speed: %.0f virtual s per wall s, %.0f simulated requests per wall s\n", seconds(r.virtual_time) / wall,
-              static_cast<double>(r.requests) / wall);
-  std::printf("requests: %llu", static_cast<unsigned long long>(r.requests));
-  for (std::size_t i = 0; i < bb::sim::outcome_count; ++i)
-    std::printf(" %s=%llu", std::string(to_string(static_cast<bb::sim::outcome>(i))).c_str(),
-                static_cast<unsigned long long>(r.by_outcome[i]));
-  std::printf("\nclient connections: %llu\n", static_cast<unsigned long long>(r.client_connections));
-  std::printf("events processed: %llu (trace records: %llu)\n", static_cast<unsigned long long>(r.events),
-              static_cast<unsigned long long>(r.trace_records));
-  std::printf("invariants: %llu checked, %llu violated\n", static_cast<unsigned long long>(r.checks),
-              static_cast<unsigned long long>(r.violations));
-  for (const auto& f : r.figures) {
-    if (f.samples == 0) continue;
-    std::printf("%s %.3f s (max over %llu", f.name.c_str(), seconds(f.max), static_cast<unsigned long long>(f.samples));
-    if (f.bound.count() > 0) std::printf(", bound %.3f s", seconds(f.bound));
-    std::printf(")\n");
-  }
-  for (const auto& [name, n] : r.tallies)
-    if (n) std::printf("%s: %llu\n", name.c_str(), static_cast<unsigned long long>(n));
-  if (r.balance) bb::sim::print_balance(stdout, *r.balance);
-  std::printf("trace hash: %016llx\n", static_cast<unsigned long long>(r.trace_hash));
-}
-
-void print_json(const bb::sim::scenario& sc, const bb::sim::report& r, double wall) {
-  std::printf("{\"scenario\":\"%s\",\"seed\":%llu,\"parameters\":{", sc.name.c_str(),
-              static_cast<unsigned long long>(sc.seed));
-  bool first = true;
-  for (auto& [k, v] : sc.parameters())
-    std::printf("%s\"%s\":\"%s\"", first ? "" : ",", k.c_str(), v.c_str()), first = false;
-  std::printf("},\"virtual_s\":%.9f,\"wall_s\":%.6f,\"requests\":%llu,\"outcomes\":{", seconds(r.virtual_time), wall,
-              static_cast<unsigned long long>(r.requests));
-  for (std::size_t i = 0; i < bb::sim::outcome_count; ++i)
-    std::printf("%s\"%s\":%llu", i ? "," : "", std::string(to_string(static_cast<bb::sim::outcome>(i))).c_str(),
-                static_cast<unsigned long long>(r.by_outcome[i]));
-  std::printf("},\"figures\":[");
-  first = true;
-  for (const auto& f : r.figures) {
-    if (f.samples == 0) continue;
-    std::printf("%s{\"name\":\"%s\",\"max_s\":%.6f,\"samples\":%llu,\"bound_s\":%.6f}", first ? "" : ",",
-                f.name.c_str(), seconds(f.max), static_cast<unsigned long long>(f.samples), seconds(f.bound));
-    first = false;
-  }
-  std::printf("],\"tallies\":{");
-  first = true;
-  for (const auto& [name, n] : r.tallies)
-    std::printf("%s\"%s\":%llu", first ? "" : ",", name.c_str(), static_cast<unsigned long long>(n)), first = false;
-  std::printf("}");
-  if (r.balance) {
-    const auto& b = *r.balance;
-    std::printf(
-        ",\"balance\":{\"policy\":\"%s\",\"p50_s\":%.6f,\"p99_s\":%.6f,\"latency_samples\":%llu,\"upstreams\":[",
-        std::string(to_string(b.policy)).c_str(), seconds(b.p50), seconds(b.p99),
-        static_cast<unsigned long long>(b.samples));
-    for (std::size_t i = 0; i < b.names.size(); ++i)
-      std::printf("%s{\"name\":\"%s\",\"weight\":%u,\"requests\":%llu,\"after_event\":%llu,\"after_settle\":%llu}",
-                  i ? "," : "", b.names[i].c_str(), b.weights[i], static_cast<unsigned long long>(b.total[i]),
-                  static_cast<unsigned long long>(b.after[i]), static_cast<unsigned long long>(b.settled[i]));
-    std::printf("]}");
-  }
-  std::printf(",\"events\":%llu,\"checks\":%llu,\"violations\":%llu,\"trace_hash\":\"%016llx\"}\n",
-              static_cast<unsigned long long>(r.events), static_cast<unsigned long long>(r.checks),
-              static_cast<unsigned long long>(r.violations), static_cast<unsigned long long>(r.trace_hash));
-}
+using bb::sim::print_json;
+using bb::sim::print_text;
+using bb::sim::print_trace;
+using bb::sim::detail::seconds;
 
 /// The command that replays `sc` as `o` ran it.
 std::string replay_command(const options& o, const bb::sim::scenario& sc) {
+  if (!o.case_file.empty()) return "build/bin/sim --case " + o.case_file + " --timeline " + o.timeline;
   if (o.swarm) return "build/bin/sim --swarm --seed " + std::to_string(sc.seed) + " --timeline " + o.timeline;
   std::string c = "build/bin/sim --scenario " + sc.name;
   if (o.balance) c += " --balance " + std::string(to_string(*o.balance));
@@ -292,6 +258,29 @@ int compare(const options& o, std::optional<bb::sim::duration> length) {
   return failed ? 1 : 0;
 }
 
+/// Shrinks failing swarm run `sc` (its run `r`), prints the minimal case and the command
+/// that replays it, and writes that case (--shrink-out, else shrunk-SEED.case).
+void shrink_failure(const options& o, const bb::sim::scenario& sc, const bb::sim::report& r) {
+  const auto invariant = bb::sim::invariant_of(r.first_violation);
+  std::printf("shrink: seed %llu breaks %s; shrinking (at most %zu runs)\n", static_cast<unsigned long long>(sc.seed),
+              invariant.c_str(), o.shrink_runs);
+  std::fflush(stdout);
+  bb::sim::shrink_options opt;
+  opt.max_runs = o.shrink_runs;
+  opt.progress = [](const std::string& line) { std::printf("%s\n", line.c_str()), std::fflush(stdout); };
+  const auto res = bb::sim::shrink(sc, r, invariant, opt);
+  const auto file = o.shrink_out.empty() ? "shrunk-" + std::to_string(sc.seed) + ".case" : o.shrink_out;
+  try {
+    bb::sim::save_case(file, res.minimal);
+  } catch (const bb::sim::case_error& e) { usage(e.what()); }
+  std::printf("shrink: %zu runs, %zu steps kept; faults %zu -> %zu; still: %s\n", res.runs, res.kept.size(),
+              res.faults_before, res.faults_after, res.last.first_violation.c_str());
+  std::printf("shrunk case:\n");
+  for (auto& [k, v] : res.minimal.parameters())
+    if (k != "allowed") std::printf("  %s: %s\n", k.c_str(), v.c_str());
+  std::printf("  load: %.3f s\nreplay: build/bin/sim --case %s\n", seconds(res.minimal.length), file.c_str());
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -303,7 +292,11 @@ int main(int argc, char** argv) {
   }
   std::optional<bb::sim::duration> length;
   if (o.duration_s) length = bb::sim::duration(static_cast<std::int64_t>(*o.duration_s * 1e9));
-  if (o.swarm && (o.all_policies || o.balance || length)) usage("--swarm draws the policy and the duration itself");
+  if ((o.swarm || !o.case_file.empty()) && (o.all_policies || o.balance || length))
+    usage("--swarm and --case set the policy and the duration themselves");
+  if ((!o.save_case.empty() || !o.case_file.empty()) && o.first != o.last)
+    usage("--case and --save-case are one run: give --seed, not --seeds");
+  if (!o.save_case.empty() && !o.swarm && o.case_file.empty()) usage("--save-case writes swarm runs: add --swarm");
   if (o.all_policies) {
     if (!o.timeline.empty()) usage("--timeline draws one run: give a policy, not --balance all");
     return compare(o, length);
@@ -313,8 +306,13 @@ int main(int argc, char** argv) {
   for (std::uint64_t seed = o.first;; ++seed) {
     bb::sim::scenario sc;
     try {
-      sc = o.swarm ? bb::sim::make_swarm_scenario(seed) : bb::sim::make_scenario(o.scenario, seed, length, o.balance);
-    } catch (const std::invalid_argument& e) { usage(e.what()); }
+      sc = !o.case_file.empty() ? bb::sim::load_case(o.case_file)
+           : o.swarm            ? bb::sim::make_swarm_scenario(seed)
+                                : bb::sim::make_scenario(o.scenario, seed, length, o.balance);
+      if (!o.save_case.empty()) bb::sim::save_case(o.save_case, sc);
+    } catch (const std::invalid_argument& e) { usage(e.what()); } catch (const bb::sim::case_error& e) {
+      usage(e.what());
+    }
     bb::sim::timeline tl;  // before the world, which calls into it until it is gone
     bb::sim::world w(sc);
     if (o.trace) w.tracer().set_sink([&w](const bb::sim::record& r) { print_trace(w.net(), r); });
@@ -344,11 +342,17 @@ int main(int argc, char** argv) {
     if (!o.timeline.empty()) write_timeline(page, o, sc, tl);
     if (r.violations) {
       ++failed;
+      if (!o.case_file.empty()) {
+        std::printf("VIOLATION: at t=%.9f s: %s\nreplay: build/bin/sim --case %s\n", seconds(r.first_violation_at),
+                    r.first_violation.c_str(), o.case_file.c_str());
+        break;
+      }
       if (o.swarm) {
         std::printf("VIOLATION: seed %llu, at t=%.9f s: %s\nreplay: build/bin/sim --swarm --seed %llu\n",
                     static_cast<unsigned long long>(seed), seconds(r.first_violation_at), r.first_violation.c_str(),
                     static_cast<unsigned long long>(seed));
         std::fflush(stdout);
+        if (!o.no_shrink) shrink_failure(o, sc, r);
         if (seed == o.last) break;
         continue;
       }
@@ -360,5 +364,8 @@ int main(int argc, char** argv) {
     }
     if (seed == o.last) break;
   }
+  if (o.shrink && !failed)
+    std::printf("shrink: seed %llu holds every invariant; nothing to shrink\n",
+                static_cast<unsigned long long>(o.first));
   return failed ? 1 : 0;
 }

@@ -115,8 +115,10 @@ TEST_CASE("sim --help describes every flag and exits 0", "[loopback][sim][cli]")
   const auto r = run_sim({"--help"});
   CHECK(r.status == exit_code(0));
   CHECK(r.err.empty());
-  for (const char* flag : {"--list\n", "--scenario NAME", "--seed N", "--seeds A..B", "--duration SECONDS",
-                           "--balance POLICY", "--timeline FILE", "--trace\n", "--json\n", "-h, --help\n"})
+  for (const char* flag :
+       {"--list\n", "--scenario NAME", "--seed N", "--seeds A..B", "--duration SECONDS", "--balance POLICY",
+        "--timeline FILE", "--case FILE", "--save-case FILE", "--shrink SEED", "--shrink-out FILE", "--shrink-runs N",
+        "--no-shrink\n", "--trace\n", "--json\n", "-h, --help\n"})
     CHECK_THAT(r.out, Catch::Contains(std::string("  ") + flag));
 }
 
@@ -143,6 +145,11 @@ TEST_CASE("sim rejects a malformed flag value with exit 2 and one line naming th
       {{"--seed"}, "sim: missing value for --seed\n"},
       {{"--seeds", "1..2", "--timeline", "t.html"}, "sim: --timeline draws one run: give --seed, not --seeds\n"},
       {{"--timeline"}, "sim: missing value for --timeline\n"},
+      {{"--case", "/nonexistent/x.case"}, "sim: /nonexistent/x.case: cannot open\n"},
+      {{"--save-case", "x.case"}, "sim: --save-case writes swarm runs: add --swarm\n"},
+      {{"--swarm", "--seeds", "1..2", "--save-case", "x.case"},
+       "sim: --case and --save-case are one run: give --seed, not --seeds\n"},
+      {{"--shrink", "x"}, "sim: invalid value for --shrink: 'x' (expected a whole number 0..18446744073709551615)\n"},
   }));
   std::string cmd;
   for (const auto& a : c.args) cmd += a + ' ';
