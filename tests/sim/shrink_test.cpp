@@ -108,8 +108,11 @@ TEST_CASE("shrink spends no more runs than its budget", "[sim][shrink]") {
 
 TEST_CASE("shrink reduces a real not_live to the crash that causes it", "[sim][shrink]") {
   // A liveness bound of 0 cannot be met by a host that crashed and was never restarted:
-  // the heal restarts it, but the cluster still has it down at that instant.
+  // the heal restarts it, but the cluster still has it down at that instant. Active checks
+  // (every second), so that the host is judged at the bound (with passive checks it is
+  // judged only once requests reach the upstreams again).
   auto sc = sim::make_swarm_scenario(6);
+  sc.health_interval_s = 1;
   sc.faults.push_back({sim::fault::kind::crash, 0, 2s});
   std::stable_sort(sc.faults.begin(), sc.faults.end(),
                    [](const sim::fault& a, const sim::fault& b) { return a.at < b.at; });
