@@ -8,24 +8,16 @@
 #include <sim/shrink.hpp>
 #include <sim/swarm.hpp>
 #include <sim/world.hpp>
-#include <sstream>
 #include <string>
+#include "case_text.hpp"
 
 using namespace std::chrono_literals;
 namespace sim = bb::sim;
 
 namespace {
 
-std::string text_of(const sim::scenario& sc) {
-  std::ostringstream out;
-  sim::write_case(out, sc);
-  return out.str();
-}
-
-sim::scenario read_text(const std::string& text) {
-  std::istringstream in(text);
-  return sim::read_case(in, "t.case");
-}
+using sim_test::read_text;
+using sim_test::text_of;
 
 std::size_t faults_but_heals(const sim::scenario& sc) {
   return static_cast<std::size_t>(std::count_if(sc.faults.begin(), sc.faults.end(),
