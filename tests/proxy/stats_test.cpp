@@ -43,6 +43,7 @@ TEST_CASE("proxy counts a forwarded request: client side, upstream side, duratio
     CHECK(d.count() == 1);
     CHECK(d.sum_ns > 0);
     const auto& u = st.upstream[0];
+    CHECK(u.attempts.value() == 1);
     CHECK(u.responses[2].value() == 1);
     CHECK(u.in_flight.value() == 0);
     bb::metrics::histogram_snapshot ud;
@@ -93,6 +94,8 @@ TEST_CASE("proxy counts a failed connect and the retry that followed it against 
     // Picked at least once among 12 random picks (the seed is fixed), then ejected for the backoff.
     CHECK(st.upstream[1].connect_errors.value() == 1);
     CHECK(st.upstream[1].retries.value() == 1);
+    CHECK(st.upstream[1].attempts.value() == 1);  // the failed connect
+    CHECK(st.upstream[0].attempts.value() == 12);
     CHECK(st.upstream[1].responses[2].value() == 0);
     CHECK(st.upstream[0].responses[2].value() == 12);
     CHECK(st.upstream[1].in_flight.value() == 0);
@@ -135,6 +138,10 @@ TEST_CASE("write_proxy_metrics sums the workers' counts per family and upstream"
   bb::pool_counters p1[2], p2[2];
   p1[0].pooled.add(4);
   p2[0].pooled.add(6);
+  p1[1].idle.set(2);
+  p2[1].idle.set(1);
+  w1.upstream[0].attempts.add(4);
+  w2.upstream[0].attempts.add(1);
   const bb::proxy_stats* workers[] = {&w1, &w2};
   const bb::pool_counters* pools[] = {p1, p2};
   std::string text;
@@ -151,6 +158,8 @@ TEST_CASE("write_proxy_metrics sums the workers' counts per family and upstream"
   CHECK(has("balancebeam_requests_total{code_class=\"2xx\"} 12"));
   CHECK(has("balancebeam_request_errors_total{reason=\"header_fields_too_large\"} 1"));
   CHECK(has("balancebeam_upstream_retries_total{upstream=\"b:2\"} 5"));
+  CHECK(has("balancebeam_upstream_attempts_total{upstream=\"a:1\"} 5"));
+  CHECK(has("balancebeam_upstream_pool_idle_connections{upstream=\"b:2\"} 3"));
   CHECK(has("balancebeam_upstream_requests_in_flight{upstream=\"a:1\"} 3"));
   CHECK(has("balancebeam_upstream_up{upstream=\"a:1\"} 1"));
   CHECK(has("balancebeam_upstream_up{upstream=\"b:2\"} 0"));

@@ -62,12 +62,15 @@ TEST_CASE("connection_pool reuses the newest idle connection and caps idle ones"
   rig.pool.give_back(0, rig.open(2));
   rig.pool.give_back(0, rig.open(3));  // over the cap: closed, not kept
   CHECK(rig.wire(3).closed);
+  CHECK(rig.pool.counters(0).idle.value() == 2);
   CHECK_FALSE(rig.pool.take(1));
   auto s = rig.pool.take(0);
   REQUIRE(s);
   CHECK(s->id() == 2);
+  CHECK(rig.pool.counters(0).idle.value() == 1);
   rig.queue.run();  // the taken connection's watch ends
   rig.pool.clear();
+  CHECK(rig.pool.counters(0).idle.value() == 0);
   CHECK(rig.wire(1).closed);
   CHECK_FALSE(rig.wire(2).closed);  // taken out before clear: the taker owns it
   CHECK(rig.pool.counters(0).pooled.value() == 2);
@@ -85,9 +88,11 @@ TEST_CASE("connection_pool closes connections idle past the timeout, oldest firs
   CHECK(rig.wire(1).closed);
   CHECK_FALSE(rig.wire(2).closed);
   CHECK(rig.pool.idle(0) == 1);
+  CHECK(rig.pool.counters(0).idle.value() == 1);
   CHECK(rig.pool.expire(ns(500), ns(300)) == 1);  // upstream 1's, idle exactly 300
   CHECK(rig.wire(3).closed);
   CHECK(rig.pool.idle(1) == 0);
+  CHECK(rig.pool.counters(1).idle.value() == 0);
   CHECK(rig.pool.expire(ns(500), ns(300)) == 0);
   auto s = rig.pool.take(0);
   REQUIRE(s);
@@ -104,6 +109,7 @@ TEST_CASE("connection_pool never reuses a connection from before the host came b
   CHECK(rig.wire(1).closed);
   CHECK(rig.wire(2).closed);
   CHECK(rig.pool.idle(0) == 0);
+  CHECK(rig.pool.counters(0).idle.value() == 0);
   rig.pool.give_back(0, rig.open(3), {}, 8);
   auto s = rig.pool.take(0, 8);
   REQUIRE(s);
@@ -133,6 +139,7 @@ TEST_CASE("connection_pool closes an idle connection that receives anything, and
   rig.queue.run();
   CHECK(w.closed);
   CHECK(rig.pool.idle(1) == 1);
+  CHECK(rig.pool.counters(1).idle.value() == 1);  // the watch that closed it lowered the gauge
   REQUIRE(rig.discards.size() == 1);
   CHECK(rig.discards[0].first == 1);
   CHECK(rig.discards[0].second == r.why);

@@ -138,6 +138,12 @@ inline void write_proxy_metrics(metrics::exposition& out, const metrics_sources&
     };
   };
 
+  out.family("balancebeam_upstream_attempts_total", "counter",
+             "Attempts to send a request to each upstream (a connect, or a pooled connection taken), retries included.");
+  for (std::size_t i = 0; i < n; ++i)
+    out.sample("balancebeam_upstream_attempts_total", {{"upstream", name(i)}},
+               per_upstream([](const upstream_stats& u) -> const metrics::counter& { return u.attempts; })(i));
+
   out.family("balancebeam_upstream_requests_total", "counter",
              "Response heads received from each upstream, by class of status.");
   for (std::size_t i = 0; i < n; ++i)
@@ -171,7 +177,7 @@ inline void write_proxy_metrics(metrics::exposition& out, const metrics_sources&
                  "Attempts the upstream did not answer within --upstream-response-timeout.",
                  [](const upstream_stats& u) -> const metrics::counter& { return u.timeouts; });
   counter_family("balancebeam_upstream_retries_total",
-                 "Failed attempts on the upstream after which the request went on (elsewhere, or fresh).",
+                 "Failed attempts on the upstream that another attempt of the request followed (elsewhere, or fresh).",
                  [](const upstream_stats& u) -> const metrics::counter& { return u.retries; });
 
   out.family("balancebeam_upstream_up", "gauge", "1 while the proxy sends the upstream requests, 0 while it is down.");
@@ -219,6 +225,13 @@ inline void write_proxy_metrics(metrics::exposition& out, const metrics_sources&
       for (std::size_t w = 0; w < src.workers.size(); ++w) v += (src.pool(w, i).*e.field).value();
       out.sample("balancebeam_upstream_pool_connections_total", {{"upstream", name(i)}, {"event", e.name}}, v);
     }
+  out.family("balancebeam_upstream_pool_idle_connections", "gauge",
+             "Idle connections to the upstream kept for reuse now, over every worker.");
+  for (std::size_t i = 0; i < n; ++i) {
+    std::int64_t v = 0;
+    for (std::size_t w = 0; w < src.workers.size(); ++w) v += src.pool(w, i).idle.value();
+    out.sample_signed("balancebeam_upstream_pool_idle_connections", {{"upstream", name(i)}}, v);
+  }
 }
 
 }  // namespace bb

@@ -91,6 +91,7 @@ public:
     facts.budget = retry_budget(ctx_.upstreams.size());
     facts.attempts = 0;
     std::optional<std::size_t> fresh_on;  // the next attempt's host, on a new connection
+    std::optional<std::size_t> retry_of;  // the host whose failed attempt the next one retries
     bool keep = false;
     for (;;) {
       finish_attempt();
@@ -115,6 +116,8 @@ public:
           facts.reused = true;
         }
       }
+      // A retry counts once it is made (a retry that finds no host is not one).
+      if (retry_of) ctx_.stats.upstream[*std::exchange(retry_of, std::nullopt)].retries.add();
       start_attempt();
       ++facts.attempts;
       std::optional<attempt_failure> failure;
@@ -165,7 +168,7 @@ public:
       facts.host_down = !ctx_.upstreams.live(upstream_, now(), false);
       const auto next = decide_retry(facts);
       if (next == retry_action::same_host_fresh || next == retry_action::other_host)
-        ctx_.stats.upstream[upstream_].retries.add();
+        retry_of = upstream_;
       if (next == retry_action::same_host_fresh) {
         facts.fresh_retry_used = true;
         fresh_on = upstream_;
@@ -490,6 +493,7 @@ private:
   /// connecting included).
   void start_attempt() {
     ctx_.balance.on_start(upstream_);
+    ctx_.stats.upstream[upstream_].attempts.add();
     ctx_.stats.upstream[upstream_].in_flight.add(1);
     attempt_ = true;
     attempt_ok_ = true;

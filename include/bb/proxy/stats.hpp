@@ -68,12 +68,13 @@ constexpr own_answer own_answer_for(int status) noexcept {
 
 /// What one worker counts about one upstream host.
 struct upstream_stats {
+  metrics::counter attempts;                  ///< attempts started on it: a connect, or a pooled connection taken
   std::array<metrics::counter, 6> responses;  ///< response heads from it by class: [1]=1xx .. [5]=5xx
   metrics::histogram response_duration;       ///< from an attempt's start (connect included) to its head
   metrics::gauge in_flight;                   ///< attempts on it now, connecting included
   metrics::counter connect_errors;            ///< connects refused, reset or timed out
   metrics::counter timeouts;                  ///< attempts it did not answer within the response timeout
-  metrics::counter retries;                   ///< failed attempts on it that the request survived elsewhere
+  metrics::counter retries;                   ///< failed attempts on it that another attempt followed
 };
 
 /// What one proxy worker counts.

@@ -72,6 +72,7 @@ struct pool_counters {
   metrics::counter closed_by_upstream;  ///< closed: the upstream closed or reset them while idle
   metrics::counter expired;             ///< closed: idle past the timeout, or full pool
   metrics::counter dropped;             ///< closed: the upstream went down or came back anew
+  metrics::gauge idle;                  ///< idle connections kept now
 };
 
 /// Idle streams per upstream index, at most `max_idle` each, watched while idle.
@@ -101,6 +102,7 @@ public:
         return std::nullopt;
       }
       v.pop_back();
+      level(i);
       e->stop.request_stop();  // its watch ends; the watcher frees the entry
       if (e->dead) {           // became readable; its watcher was finding out how
         e->stream.close();
@@ -131,6 +133,7 @@ public:
     counters_[i].pooled.add();
     auto e = std::make_unique<entry>(std::move(s), now, epoch);
     v.push_back(e.get());
+    level(i);
     const auto token = e->stop.token();
     // NOTE: the watch starts inline and may end inline (input already there): `e` is the
     // watcher's from here on and must not be touched.
@@ -146,6 +149,7 @@ public:
       if (!e->dead) counters_[i].dropped.add();
     }
     v.clear();
+    level(i);
   }
 
   /// Closes the connections pooled before `now - idle`; how many it closed.
@@ -161,6 +165,7 @@ public:
         ++n;
       }
       v.erase(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(n));
+      level(i);
       closed += n;
     }
     return closed;
@@ -212,9 +217,13 @@ private:
       why = pool_discard::closed_by_upstream;
     }
     std::erase(idle_[i], e.get());
+    level(i);
     e->stream.close();
     discarded(i, why);
   }
+
+  /// Sets upstream `i`'s idle gauge to what its list holds now.
+  void level(std::size_t i) noexcept { counters_[i].idle.set(static_cast<std::int64_t>(idle_[i].size())); }
 
   void discarded(std::size_t i, pool_discard why) {
     if (why == pool_discard::unsolicited_bytes) counters_[i].unsolicited.add();
