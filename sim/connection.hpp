@@ -17,6 +17,7 @@
 #include <sim/host.hpp>
 #include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -37,6 +38,14 @@ struct transport_tap {
   /// A data segment of `bytes` reached side `to_side` of connection `c` (before the
   /// process there is woken to read it).
   virtual void delivered(const connection& /*c*/, int /*to_side*/, std::size_t /*bytes*/) {}
+  /// The transport's process read `bytes` from connection `c` (its connecting side), from
+  /// `from`: what it got, when it got it.
+  virtual void read(const connection& /*c*/, const endpoint& /*from*/, std::string_view /*bytes*/) {}
+  /// A write of `bufs` on connection `c` (its connecting side) failed at once: the
+  /// connection was already reset, aborted or shut for writing, so nothing went out.
+  virtual void write_refused(const connection& /*c*/, const endpoint& /*to*/, std::span<const const_buffer> /*bufs*/) {}
+  /// Connection `c` is about to be freed: both ends closed, nothing in flight.
+  virtual void freed(const connection& /*c*/) {}
 
 protected:
   ~transport_tap() = default;

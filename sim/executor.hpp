@@ -94,6 +94,7 @@ public:
         ready_.pop_front();
         ++processed_;
         e();
+        if (after_) after_(after_ctx_);
         continue;
       }
       if (timers_.empty() || timers_.top().when > limit) break;
@@ -107,10 +108,15 @@ public:
       now_ = t.when;
       ++processed_;
       t.e();
+      if (after_) after_(after_ctx_);
     }
     if (!stopped_ && limit != duration::max() && limit > now_) now_ = limit;
     return processed_ - start;
   }
+
+  /// Calls `fn(ctx)` after every event from now on (nullptr: no longer); an observer that
+  /// must see every state the run passes through, however briefly it lasts.
+  void after_each(void (*fn)(void*), void* ctx) noexcept { after_ = fn, after_ctx_ = ctx; }
 
   /// Makes run() return after the current event.
   void stop() noexcept { stopped_ = true; }
@@ -138,6 +144,8 @@ private:
   }
 
   duration now_{0};
+  void (*after_)(void*) = nullptr;
+  void* after_ctx_ = nullptr;
   std::uint64_t seq_ = 0;
   std::uint64_t processed_ = 0;
   std::size_t live_timers_ = 0;

@@ -69,6 +69,8 @@ enum class broken : std::uint8_t {
   check_timing,        ///< an active check came outside its round's window
   not_live,            ///< after the heal, a host stayed down or a request failed
   in_flight,           ///< a request counted in flight outlived the run
+  metrics,             ///< a proxy metric differs from what the watchers counted
+  early_rise,          ///< a down host came up before `rise` checks in a row passed
 };
 
 constexpr std::string_view to_string(broken b) noexcept {
@@ -95,7 +97,9 @@ constexpr std::string_view to_string(broken b) noexcept {
                                         "backoff",
                                         "check_timing",
                                         "not_live",
-                                        "in_flight"};
+                                        "in_flight",
+                                        "metrics",
+                                        "early_rise"};
   return names[static_cast<int>(b)];
 }
 
@@ -121,8 +125,8 @@ public:
   void set_answer_judge(answer_judge_type j) { answer_judge_ = std::move(j); }
   /// Told every request's first outcome and how long after its issue it came.
   using outcome_tap_type = std::function<void(const claim& c, duration latency)>;
-  /// Calls `t` for every request's first outcome, after it is counted.
-  void set_outcome_tap(outcome_tap_type t) { outcome_tap_ = std::move(t); }
+  /// Calls `t` (and every tap added before it) for every request's first outcome, after it is counted.
+  void add_outcome_tap(outcome_tap_type t) { outcome_taps_.push_back(std::move(t)); }
   /// Lets a judge that refuses say why; the text goes into the violation it causes (judges
   /// in a chain each add theirs).
   void note(std::string_view why) { note_.append(note_.empty() ? "" : "; ").append(why); }
@@ -234,7 +238,7 @@ private:
     }
     r->resolved = true;
     ++by_outcome_[static_cast<int>(o)];
-    if (outcome_tap_) outcome_tap_(c, exec_.now() - r->issued);
+    for (const auto& t : outcome_taps_) t(c, exec_.now() - r->issued);
     if (!judged) return true;
     ++checks_;
     if (!allowed(o) && !(judge_ && judge_(c)))
@@ -257,7 +261,7 @@ private:
   id_window<request_state> pending_;
   judge_type judge_;
   answer_judge_type answer_judge_;
-  outcome_tap_type outcome_tap_;
+  std::vector<outcome_tap_type> outcome_taps_;
   std::string note_;
   std::array<std::uint64_t, outcome_count> by_outcome_{};
   std::uint64_t checks_ = 0;

@@ -250,6 +250,7 @@ public:
     for (auto& s : c->sides)
       if (s.h) s.h->ends.erase(key(c, static_cast<int>(&s - c->sides)));
     all_.erase(c->self);
+    if (c->tap) c->tap->freed(*c);
     delete c;
   }
 

@@ -97,6 +97,7 @@ public:
         if (n > 0) std::memcpy(buf_.data(), me.buf.data() + me.read_pos, n);  // an empty buf_ may be null
         me.read_pos += n;
         compact(me);
+        if (n > 0 && c_->tap && side_ == 0) c_->tap->read(*c_, c_->sides[1].local, std::string_view(buf_.data(), n));
         return r_ = {{}, n}, true;
       }
       if (me.fin_in) return r_ = {eof(), 0}, true;
@@ -165,8 +166,8 @@ private:
     return {};
   }
   io_result write_now(std::span<const const_buffer> bufs) {
-    if (auto ec = usable()) return {ec, 0};
-    if (c_->sides[side_].fin_out || c_->sides[side_].rst_out) return {err(std::errc::broken_pipe), 0};
+    if (auto ec = usable()) return refused(bufs, ec);
+    if (c_->sides[side_].fin_out || c_->sides[side_].rst_out) return refused(bufs, err(std::errc::broken_pipe));
     std::size_t n = 0;
     for (auto b : bufs) n += b.size();
     if (n > 0) {
@@ -174,6 +175,10 @@ private:
       if (c_->tap && side_ == 0) c_->tap->wrote(*c_, c_->sides[1].local, bufs);
     }
     return {{}, n};
+  }
+  io_result refused(std::span<const const_buffer> bufs, std::error_code ec) {
+    if (c_ && c_->tap && side_ == 0) c_->tap->write_refused(*c_, c_->sides[1].local, bufs);
+    return {ec, 0};
   }
   void release() {
     if (!c_) return;

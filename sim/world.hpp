@@ -23,6 +23,7 @@
 #include <sim/clock.hpp>
 #include <sim/executor.hpp>
 #include <sim/failover_watch.hpp>
+#include <sim/metrics_watch.hpp>
 #include <sim/invariants.hpp>
 #include <sim/network.hpp>
 #include <sim/rate_client.hpp>
@@ -125,14 +126,18 @@ public:
         for (auto& u : upstreams_) u->set_log(unsolicited_.get());
         tap = unsolicited_.get();
       }
-      proxy_transport_->set_tap(tap);
+      std::vector<std::string> names;
+      for (auto& u : upstreams_) names.push_back(u->spec().name);
+      addresses.clear();  // the failover watch may have taken them
+      for (auto& u : upstreams_) addresses.push_back(u->address());
+      // Outermost on both transports: it sees what the proxy did before any judge acts on it.
+      metrics_watch_ = std::make_unique<metrics_watch>(exec_, inv_, shared_->upstreams, addresses, names);
+      proxy_transport_->set_tap(&metrics_watch_->proxy_tap(tap));
       check_transport_ = std::make_unique<transport>(net_, *proxy_host_);
-      if (sc_.swarm && cfg_.health.active()) {
-        std::vector<std::string> names;
-        for (auto& u : upstreams_) names.push_back(u->spec().name);
-        check_watch_ = std::make_unique<check_watch>(exec_, inv_, std::move(names), addresses, cfg_.health.interval);
-        check_transport_->set_tap(check_watch_.get());
-      }
+      if (sc_.swarm && cfg_.health.active())
+        check_watch_ = std::make_unique<check_watch>(exec_, inv_, names, addresses, cfg_.health.interval,
+                                                     shared_->upstreams, cfg_.health.rise);
+      check_transport_->set_tap(&metrics_watch_->check_tap(check_watch_.get()));
       proxy_clock_ = std::make_unique<virtual_clock>(exec_, *proxy_host_);
       // Not the primary worker, so that the checker is the world's (see above); the
       // primary's other duty, reclaiming idle rate-limit entries, frees memory only.
@@ -165,7 +170,7 @@ public:
       if (spec.kind == behaviour::half_then_close || spec.unsolicited.any())
         t.fault(duration{0}, i, upstream_state::misbehaving, true, "");
     }
-    inv_.set_outcome_tap([this, &t](const claim& c, duration latency) { t.outcome(exec_.now(), c, latency); });
+    inv_.add_outcome_tap([this, &t](const claim& c, duration latency) { t.outcome(exec_.now(), c, latency); });
     timeline_ = &t;
   }
 
@@ -185,6 +190,12 @@ public:
           inv_.violate(broken::in_flight, 0,
                        upstreams_[i]->spec().name + " has " + std::to_string(n) + " requests in flight at the end");
     if (timeline_) timeline_->finish(end_time_.count() ? end_time_ : exec_.now());
+    if (finished && check_watch_) check_watch_->finish();
+    if (finished && metrics_watch_) {
+      std::vector<const check_stats*> checks;
+      for (std::size_t i = 0; i < upstreams_.size(); ++i) checks.push_back(&checker_->stats(i));
+      metrics_watch_->finish(proxy_->stats(), checks);
+    }
     if (finished) {
       inv_.expect(net_.open_ends() == 0, "a connection end left open: " + std::to_string(net_.open_ends()));
       inv_.expect(net_.live_connections() == 0, "connections not freed: " + std::to_string(net_.live_connections()));
@@ -221,6 +232,10 @@ public:
     if (balance_watch_) {
       r.balance = balance_watch_->report();
       for (auto& t : balance_watch_->tallies()) r.tallies.push_back(std::move(t));
+    }
+    if (metrics_watch_) {
+      r.tallies.emplace_back("metrics: proxy figures compared with the watch's", metrics_watch_->checks());
+      r.checks += metrics_watch_->checks();
     }
     return r;
   }
@@ -443,6 +458,7 @@ private:
   std::unique_ptr<unsolicited_watch> unsolicited_;
   std::unique_ptr<swarm_watch> swarm_watch_;
   std::unique_ptr<check_watch> check_watch_;
+  std::unique_ptr<metrics_watch> metrics_watch_;
   std::vector<host*> rate_hosts_;
   std::unique_ptr<rate_watch> rate_watch_;
   std::optional<rate_fleet> rate_clients_;

@@ -283,7 +283,9 @@ TEST_CASE("check watch reports a first check before one interval", "[sim][swarm]
   sim::trace tr;
   sim::invariants inv(ex, tr);
   const auto a = rig::endpoint(0), b = rig::endpoint(1);
-  sim::check_watch w(ex, inv, {"up1", "up2"}, {a, b}, 2s);
+  const std::vector<bb::upstream_config> configs{{"up1", a, 1}, {"up2", b, 1}};
+  const bb::cluster hosts(configs);
+  sim::check_watch w(ex, inv, {"up1", "up2"}, {a, b}, 2s, hosts, 1);
   ex.at(2s + 100ms, sim::event{[](void*, std::uint64_t) {}, nullptr, 0});
   ex.run();
   w.connecting(a);  // round 1 at 2 s, within the spread of 200 ms
@@ -293,4 +295,39 @@ TEST_CASE("check watch reports a first check before one interval", "[sim][swarm]
   CHECK(inv.first().starts_with("check_timing"));
   w.connecting(b);
   CHECK(inv.violations() == 1);
+}
+
+TEST_CASE("check watch reports a host that came up before rise checks in a row passed", "[sim][swarm]") {
+  struct row {
+    const char* what;
+    std::vector<int> answers;  // the statuses of the checks read while the host was down
+    bool broken;
+  };
+  const auto r = GENERATE(row{"two passes", {200, 200}, false}, row{"one pass", {200}, true},
+                          row{"a pass, a 503, a pass", {200, 503, 200}, true},
+                          row{"a 503, then two passes", {503, 200, 200}, false},
+                          row{"a pass before it went down, one after", {}, true});
+  INFO(r.what);
+  sim::executor ex;
+  sim::trace tr;
+  sim::invariants inv(ex, tr);
+  const auto a = rig::endpoint(0), b = rig::endpoint(1);
+  const std::vector<bb::upstream_config> configs{{"up1", a, 1}, {"up2", b, 1}};
+  bb::cluster hosts(configs);
+  sim::check_watch w(ex, inv, {"up1", "up2"}, {a, b}, 2s, hosts, 2);
+  std::uint64_t conn = 0;
+  const auto check = [&](int status) {
+    sim::connection c;
+    c.id = ++conn;
+    w.opened(c, a);
+    w.read(c, a, "HTTP/1.1 " + std::to_string(status) + " X\r\n\r\n");
+  };
+  if (r.answers.empty()) check(200);  // while up: does not count toward a comeback
+  hosts.set_up(0, false);
+  if (r.answers.empty()) check(200);
+  for (int status : r.answers) check(status);
+  hosts.set_up(0, true);
+  w.finish();
+  CHECK(inv.violations() == (r.broken ? 1u : 0u));
+  if (r.broken) CHECK(inv.first().starts_with("early_rise"));
 }
