@@ -24,8 +24,8 @@
 #include <bb/health/checker.hpp>
 #include <bb/proxy/stats.hpp>
 #include <bb/upstream/cluster.hpp>
-#include <charconv>
 #include <cctype>
+#include <charconv>
 #include <cstdint>
 #include <deque>
 #include <optional>
@@ -33,8 +33,8 @@
 #include <sim/executor.hpp>
 #include <sim/http_lite.hpp>
 #include <sim/invariants.hpp>
-#include <string>
 #include <span>
+#include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
@@ -188,7 +188,7 @@ private:
     if (it == conns_.end() || it->second.check || bufs.empty()) return;
     auto& k = it->second;
     const auto [method, id] = http_lite::request_of(std::string_view(bufs[0].data(), bufs[0].size()));
-    if (id == 0) return;  // body bytes
+    if (id == 0) return;                                // body bytes
     if (k.requests++ > 0) ++ups_[k.upstream].attempts;  // a new connection's attempt was its connect
     k.pending.push_back(method == "HEAD");
     auto [at, fresh] = sent_.try_emplace(id, static_cast<std::uint8_t>(k.upstream));
@@ -279,9 +279,9 @@ private:
   void equal(const std::string& what, std::uint64_t metric, std::uint64_t seen) {
     ++checks_;
     if (metric != seen)
-      inv_.violate(broken::metrics, 0,
-                   what + ": the proxy's metrics say " + std::to_string(metric) + ", the watch saw " +
-                       std::to_string(seen));
+      inv_.violate(
+          broken::metrics, 0,
+          what + ": the proxy's metrics say " + std::to_string(metric) + ", the watch saw " + std::to_string(seen));
   }
   void at_least(const std::string& what, std::uint64_t metric, std::uint64_t floor) {
     ++checks_;
@@ -314,7 +314,7 @@ private:
   side proxy_side_, check_side_;
   std::unordered_map<std::uint64_t, conn> conns_;
   std::unordered_map<std::uint64_t, std::uint8_t> sent_;  ///< request id -> the host its last head went to
-  std::uint64_t claimed_sent_ = 0;  ///< requests whose head went out and that have their outcome
+  std::uint64_t claimed_sent_ = 0;                        ///< requests whose head went out and that have their outcome
   std::uint64_t statuses_504_ = 0, statuses_429_ = 0, checks_ = 0;
   static constexpr std::uint64_t cut_ = 1;  ///< checks per host the run's end may cut before their verdict
 };

@@ -23,8 +23,8 @@
 #include <sim/clock.hpp>
 #include <sim/executor.hpp>
 #include <sim/failover_watch.hpp>
-#include <sim/metrics_watch.hpp>
 #include <sim/invariants.hpp>
+#include <sim/metrics_watch.hpp>
 #include <sim/network.hpp>
 #include <sim/rate_client.hpp>
 #include <sim/rate_watch.hpp>

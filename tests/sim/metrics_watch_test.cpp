@@ -144,8 +144,7 @@ void play(rig& r) {
 
 }  // namespace
 
-TEST_CASE("metrics watch finds nothing to report when the proxy's counters match what happened",
-          "[sim][metrics]") {
+TEST_CASE("metrics watch finds nothing to report when the proxy's counters match what happened", "[sim][metrics]") {
   rig r;
   play(r);
   bb::proxy_stats st(2);
@@ -161,18 +160,17 @@ TEST_CASE("metrics watch reports each proxy counter that differs from what happe
     const char* what;
     void (*skew)(figures&);
   };
-  const auto r0 = GENERATE(
-      row{"an attempt on a pooled connection uncounted", [](figures& f) { f.attempts[0] = 3; }},
-      row{"a failed connect uncounted", [](figures& f) { f.attempts[1] = 1; }},
-      row{"a 5xx head counted as 2xx", [](figures& f) { f.up1_2xx = 4, f.up1_5xx = 0; }},
-      row{"the unasked bytes counted as a head", [](figures& f) { f.up1_2xx = 4; }},
-      row{"a state change counted twice", [](figures& f) { f.extra_changes = 1; }},
-      row{"a retry uncounted", [](figures& f) { f.retries[1] = 0; }},
-      row{"retries counted that found no host to go to", [](figures& f) { f.retries[1] = 3; }},
-      row{"a timeout that no 504 followed", [](figures& f) { f.timeouts = 1; }},
-      row{"a refusal uncounted", [](figures& f) { f.limited = 0; }},
-      row{"a failed check uncounted", [](figures& f) { f.failed = 0, f.passed = 0; }},
-      row{"a failed check counted as passed", [](figures& f) { f.passed = 2, f.failed = 0; }});
+  const auto r0 = GENERATE(row{"an attempt on a pooled connection uncounted", [](figures& f) { f.attempts[0] = 3; }},
+                           row{"a failed connect uncounted", [](figures& f) { f.attempts[1] = 1; }},
+                           row{"a 5xx head counted as 2xx", [](figures& f) { f.up1_2xx = 4, f.up1_5xx = 0; }},
+                           row{"the unasked bytes counted as a head", [](figures& f) { f.up1_2xx = 4; }},
+                           row{"a state change counted twice", [](figures& f) { f.extra_changes = 1; }},
+                           row{"a retry uncounted", [](figures& f) { f.retries[1] = 0; }},
+                           row{"retries counted that found no host to go to", [](figures& f) { f.retries[1] = 3; }},
+                           row{"a timeout that no 504 followed", [](figures& f) { f.timeouts = 1; }},
+                           row{"a refusal uncounted", [](figures& f) { f.limited = 0; }},
+                           row{"a failed check uncounted", [](figures& f) { f.failed = 0, f.passed = 0; }},
+                           row{"a failed check counted as passed", [](figures& f) { f.passed = 2, f.failed = 0; }});
   INFO(r0.what);
   rig r;
   play(r);

@@ -138,8 +138,9 @@ inline void write_proxy_metrics(metrics::exposition& out, const metrics_sources&
     };
   };
 
-  out.family("balancebeam_upstream_attempts_total", "counter",
-             "Attempts to send a request to each upstream (a connect, or a pooled connection taken), retries included.");
+  out.family(
+      "balancebeam_upstream_attempts_total", "counter",
+      "Attempts to send a request to each upstream (a connect, or a pooled connection taken), retries included.");
   for (std::size_t i = 0; i < n; ++i)
     out.sample("balancebeam_upstream_attempts_total", {{"upstream", name(i)}},
                per_upstream([](const upstream_stats& u) -> const metrics::counter& { return u.attempts; })(i));

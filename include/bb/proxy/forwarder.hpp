@@ -167,8 +167,7 @@ public:
       // A stale pooled connection earns a fresh one on its host only while that host is up.
       facts.host_down = !ctx_.upstreams.live(upstream_, now(), false);
       const auto next = decide_retry(facts);
-      if (next == retry_action::same_host_fresh || next == retry_action::other_host)
-        retry_of = upstream_;
+      if (next == retry_action::same_host_fresh || next == retry_action::other_host) retry_of = upstream_;
       if (next == retry_action::same_host_fresh) {
         facts.fresh_retry_used = true;
         fresh_on = upstream_;
