@@ -158,7 +158,8 @@ inline void write_case(std::ostream& out, const scenario& sc) {
       << case_duration(c.request_timeout) << "\nclients.connect_timeout " << case_duration(c.connect_timeout)
       << "\nclients.post_fraction " << case_double(c.post_fraction) << "\nclients.max_body " << c.max_body
       << "\nclients.head_fraction " << case_double(c.head_fraction) << "\nclients.slow_upload_fraction "
-      << case_double(c.slow_upload_fraction) << "\nclients.upload_pause " << case_duration(c.upload_pause) << "\n";
+      << case_double(c.slow_upload_fraction) << "\nclients.upload_pause " << case_duration(c.upload_pause)
+      << "\nclients.bare_post_fraction " << case_double(c.bare_post_fraction) << "\n";
   out << "swarm.rise " << w.rise << "\nswarm.fall " << w.fall << "\nswarm.check_timeout "
       << case_duration(w.check_timeout) << "\nswarm.connect_timeout " << case_duration(w.connect_timeout)
       << "\nswarm.response_timeout " << case_duration(w.response_timeout) << "\nswarm.passive_backoff "
@@ -226,6 +227,7 @@ inline scenario read_case(std::istream& in, const std::string& file) {
       {"clients.head_fraction", fraction(c.head_fraction)},
       {"clients.slow_upload_fraction", fraction(c.slow_upload_fraction)},
       {"clients.upload_pause", span(c.upload_pause)},
+      {"clients.bare_post_fraction", fraction(c.bare_post_fraction)},
       {"swarm.rise", whole(w.rise)},
       {"swarm.fall", whole(w.fall)},
       {"swarm.check_timeout", span(w.check_timeout)},

@@ -44,6 +44,9 @@ struct client_options {
   std::size_t max_body = 256;
   double head_fraction = 0;         ///< of the requests without a body, the share sent as HEAD
   double slow_upload_fraction = 0;  ///< of the POSTs of 3 bytes or more, the share sent in 3 parts
+  /// Of the POSTs, the share sent bare: no body and no Content-Length, so that only the
+  /// method keeps the proxy from replaying one (RFC 9110 §9.2.2).
+  double bare_post_fraction = 0;
   duration upload_pause = std::chrono::milliseconds(20);  ///< the longest pause between those parts
 };
 
@@ -85,6 +88,7 @@ private:
     bool post;
     bool head;  // HEAD: the answer has no body
     bool slow;  // a POST whose body trickles in three parts
+    bool bare;  // a POST without body or Content-Length
     std::size_t size;
     std::uint64_t expect;  // checksum of the body a 2xx must carry
     std::string body;
@@ -113,6 +117,8 @@ private:
     request r{};
     r.post = random_.chance(opt_.post_fraction);
     r.size = static_cast<std::size_t>(random_.below(opt_.max_body + 1));
+    // Drawn only when asked for, as HEAD below: loads without them draw the same requests.
+    if (r.post && opt_.bare_post_fraction > 0 && random_.chance(opt_.bare_post_fraction)) r.bare = true, r.size = 0;
     // The id is known only once issued, so the POST body is seeded by a counter instead.
     const std::uint64_t salt = ++made_ ^ 0x5bd1e995ull;
     std::uint64_t sum;
@@ -122,7 +128,6 @@ private:
     } else {
       sum = 0;
     }
-    // Drawn only when asked for, so that loads without them draw the very same requests.
     if (!r.post && opt_.head_fraction > 0) r.head = random_.chance(opt_.head_fraction);
     if (r.post && r.size >= 3 && opt_.slow_upload_fraction > 0) r.slow = random_.chance(opt_.slow_upload_fraction);
     r.id = inv_.issue(ch.h.id, sum);
@@ -249,7 +254,11 @@ private:
         target.assign("/r/");
         http_lite::append_number(target, q.id);
         if (!q.post) target += '/', http_lite::append_number(target, q.size);
-        http_lite::append_request(wire, q.post ? "POST" : q.head ? "HEAD" : "GET", target, q.body, last && i + 1 == n);
+        http_lite::append_request(wire,
+                                  q.post   ? "POST"
+                                  : q.head ? "HEAD"
+                                           : "GET",
+                                  target, q.body, last && i + 1 == n, q.bare);
       }
       bool dead;
       if (n > 0 && batch[0].slow) {  // n is 0 when other workers took the queue while this one connected

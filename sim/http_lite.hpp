@@ -49,11 +49,12 @@ inline void append_number(std::string& out, std::uint64_t v) {
   out.append(buf, r.ptr);
 }
 
-/// Appends a request line, Host, Content-Length when there is a body, and the body.
+/// Appends a request line, Host, Content-Length when there is a body (and on every POST
+/// unless `bare`: a POST with no body and no Content-Length at all), and the body.
 inline void append_request(std::string& out, std::string_view method, std::string_view target, std::string_view body,
-                           bool close) {
+                           bool close, bool bare = false) {
   out.append(method).append(" ").append(target).append(" HTTP/1.1\r\nHost: sim\r\n");
-  if (!body.empty() || method == "POST")
+  if (!body.empty() || (method == "POST" && !bare))
     out.append("Content-Length: "), append_number(out, body.size()), out.append("\r\n");
   if (close) field(out, "Connection", "close");
   out.append("\r\n").append(body);

@@ -126,6 +126,8 @@ struct scenario {
     p.emplace_back("max_body", std::to_string(clients.max_body));
     p.emplace_back("post_fraction", std::to_string(clients.post_fraction).substr(0, 4));
     if (clients.head_fraction > 0) p.emplace_back("head_fraction", std::to_string(clients.head_fraction).substr(0, 4));
+    if (clients.bare_post_fraction > 0)
+      p.emplace_back("bare_post_fraction", std::to_string(clients.bare_post_fraction).substr(0, 4));
     if (clients.slow_upload_fraction > 0)
       p.emplace_back("slow_uploads", std::to_string(clients.slow_upload_fraction).substr(0, 4) +
                                          " of POSTs, pauses 1-" + ms(clients.upload_pause));

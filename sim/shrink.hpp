@@ -194,6 +194,12 @@ private:
       t.clients.head_fraction = 0;
       return t;
     });
+    add("no bare POSTs", [](const scenario& sc) -> std::optional<scenario> {
+      if (sc.clients.bare_post_fraction == 0) return {};
+      auto t = sc;
+      t.clients.bare_post_fraction = 0;
+      return t;
+    });
     add("no closed-loop users", [](const scenario& sc) -> std::optional<scenario> {
       if (sc.clients.closed_users == 0) return {};
       auto t = sc;

@@ -95,6 +95,8 @@ inline scenario make_swarm_scenario(std::uint64_t seed) {
     w.liveness_bound = w.passive_backoff_max + w.connect_timeout + 2s;
   }
   s.length = w.heal_at + w.liveness_bound + 8s;
+  // Drawn last, so that the draws above stay what they were before it existed.
+  if (r.below(3) == 0) s.clients.bare_post_fraction = static_cast<double>(10 + r.below(41)) / 100.0;
   s.allowed = {outcome::ok};
   s.swarm = w;
   return s;
