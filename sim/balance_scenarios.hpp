@@ -116,6 +116,11 @@ inline scenario make_balance_scenario(std::string_view name, std::uint64_t seed,
     b.back = detail::between(r, L / 2, 3 * L / 5);
     s.faults.push_back({fk::crash, b.target, b.at});
     s.faults.push_back({fk::restart, b.target, b.back});
+    // Weights: 2 for the host that leaves, 1 to 3 for the others, so that its clients spread
+    // over unequal neighbours (judged against weight) and stay over a hundred (a share of at
+    // least 2 / 8 of 600 or more).
+    for (std::size_t i = 0; i < s.upstreams.size(); ++i)
+      s.upstreams[i].weight = i == b.target ? 2 : static_cast<std::uint32_t>(1 + r.below(3));
   }
   // The bounds each policy is held to (0: not checked); sim/README.md gives the reasons.
   using bp = bb::balance_policy;

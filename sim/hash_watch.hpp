@@ -20,6 +20,7 @@
 
 #include <algorithm>
 #include <bb/core/net.hpp>
+#include <bb/lb/consistent_hash.hpp>
 #include <cmath>
 #include <cstdint>
 #include <map>
@@ -122,6 +123,34 @@ public:
                      client.to_string() + " moved from " + names_[a->second] + " to " + names_[w->second] + " when " +
                          names_[leaving_] + ", not its upstream, left");
     }
+    judge_displacement();
+  }
+
+  /// The spread of the leaving host's keys over the others, judged after finish(): each
+  /// moved key goes to the host owning the next ring point past it, so host i should get a
+  /// share w_i / (W - w_leaving). The tolerance is 4.5 standard deviations of the count: a
+  /// binomial over the n moved keys, widened by the ring's own spread (the shares of the
+  /// leaving host's K = 160 w random arcs vary by about 2 p (1 - p) / K), so that the count's
+  /// variance is n p (1 - p) (1 + 2 n / K). Below 20 moved keys nothing is judged.
+  void judge_displacement() {
+    if (moved_ < 20) return;
+    std::uint64_t rest = 0;
+    for (std::size_t i = 0; i < names_.size(); ++i)
+      if (i != leaving_) rest += weights_[i];
+    const double n = static_cast<double>(moved_);
+    const double k = static_cast<double>(consistent_hash_balancer::points_per_weight) * weights_[leaving_];
+    for (std::size_t i = 0; i < names_.size(); ++i) {
+      if (i == leaving_) continue;
+      const double p = static_cast<double>(weights_[i]) / static_cast<double>(rest);
+      const double expected = n * p, tolerance = 4.5 * std::sqrt(n * p * (1 - p) * (1 + 2 * n / k)) + 1;
+      ++displacement_checks_;
+      if (std::abs(static_cast<double>(moved_to_[i]) - expected) > tolerance)
+        inv_.violate(broken::misbalanced, 0,
+                     std::to_string(moved_to_[i]) + " of the " + std::to_string(moved_) + " clients that left " +
+                         names_[leaving_] + " moved to " + names_[i] + ", weight " + std::to_string(weights_[i]) +
+                         " of " + std::to_string(rest) + " (expected " + std::to_string(expected).substr(0, 6) +
+                         " +- " + std::to_string(tolerance).substr(0, 5) + ")");
+    }
   }
 
   /// What the watch counted, by name (the report's tallies).
@@ -142,6 +171,7 @@ public:
     t.emplace_back("hash: of those, back on " + x + " after it returned", returned_);
     t.emplace_back("hash: of those, seen home, away and back home", full_circle_);
     t.emplace_back("hash: other clients seen with all live and while " + x + " was away (all stayed)", stayers_);
+    t.emplace_back("hash: shares of the moved clients judged against weight", displacement_checks_);
     return t;
   }
 
@@ -192,6 +222,7 @@ private:
   std::uint64_t judged_ = 0, retries_ = 0, went_home_ = 0, spilled_ = 0, unknown_home_ = 0;
   std::uint64_t keys_ = 0, moved_ = 0, returned_ = 0, full_circle_ = 0, stayers_ = 0;
   std::vector<std::uint64_t> moved_to_;
+  std::uint64_t displacement_checks_ = 0;
 };
 
 }  // namespace bb::sim

@@ -61,7 +61,8 @@ TEST_CASE("weighted holds its invariants under every policy over seeds 4 to 6", 
 
 TEST_CASE("hash_stability moves only the leaving upstream's clients, and back, over 10 seeds", "[sim][balance]") {
   for (std::uint64_t seed = 1; seed <= 10; ++seed) {
-    sim::world w(sim::make_scenario("hash_stability", seed));
+    const auto sc = sim::make_scenario("hash_stability", seed);
+    sim::world w(sc);
     const auto r = w.run();
     INFO("replay: build/bin/sim --scenario hash_stability --seed " << seed);
     INFO("first violation: " << r.first_violation);
@@ -72,7 +73,14 @@ TEST_CASE("hash_stability moves only the leaving upstream's clients, and back, o
     CHECK(keys > 100);
     CHECK(tally(r, "hash: of those, seen while") * 10 >= keys * 9);
     CHECK(tally(r, "hash: of those, back on") * 10 >= keys * 9);
-    CHECK(tally(r, "hash: other clients seen") > 2 * keys * 8 / 10);
+    // The others hold (W - w) / w times as many clients as the leaving host of weight w; most
+    // are seen in both phases (a pick that found some host full names no home, and with
+    // unequal weights more picks do: 79 % at the least over these seeds).
+    std::uint64_t total = 0;
+    for (const auto& u : sc.upstreams) total += u.weight;
+    const std::uint64_t leaving = sc.upstreams[sc.balancing->target].weight;
+    CHECK(tally(r, "hash: other clients seen") > (total - leaving) * keys * 6 / (10 * leaving));
+    CHECK(tally(r, "hash: shares of the moved clients judged") == 2);
     CHECK(tally(r, "hash: first attempts judged") * 10 >= r.requests * 9);
   }
 }
