@@ -76,7 +76,6 @@ public:
         addresses_(std::move(addresses)),
         passive_retry_(passive_retry),
         next_(next) {
-    if (addresses_.size() > pick_state::max_hosts) throw std::invalid_argument("balance_watch: too many upstreams");
     rep_.policy = sc.balance;
     rep_.setup = *sc.balancing;
     for (const auto& u : sc.upstreams) rep_.names.push_back(u.name), rep_.weights.push_back(u.weight);
@@ -199,8 +198,10 @@ private:
   [[nodiscard]] pick_state snapshot(std::size_t chosen) const {
     pick_state s;
     const auto now = exec_.now();
+    s.live.resize(addresses_.size());
+    s.in_flight.resize(addresses_.size());
     for (std::size_t i = 0; i < addresses_.size(); ++i) {
-      if (hosts_.live(i, now, passive_retry_)) s.live |= 1u << i;
+      s.live[i] = hosts_.live(i, now, passive_retry_);
       s.in_flight[i] = balance_.in_flight(i) - (i == chosen ? 1 : 0);
     }
     return s;

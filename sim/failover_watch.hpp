@@ -92,8 +92,7 @@ public:
     sent_.forget_below(inv_.oldest_unresolved());
     auto* slot = sent_.at(id);
     if (!slot) return;  // a head for a request its client already has an outcome for
-    *slot = c.id | static_cast<std::uint64_t>(i) << 56 | std::uint64_t{post} << 61 | std::uint64_t{ups_[i].bad} << 62 |
-            std::uint64_t{1} << 63;
+    *slot = {c.id, i, post, true};
   }
 
   // ---- what the world and the proxy's log say -------------------------------------------
@@ -240,14 +239,14 @@ private:
   bool judge(std::uint64_t id, outcome, int status) {
     const auto now = exec_.now();
     const auto* kept = sent_.find(id);
-    const std::uint64_t sent = kept ? *kept : 0;
-    if (sent >> 61 & 1 && crashed_conns_.contains(sent & ((std::uint64_t{1} << 56) - 1))) {
+    const last_head sent = kept ? *kept : last_head{};
+    if (sent.post && crashed_conns_.contains(sent.conn)) {
       ++tallies_[cut_by_crash];
       return true;
     }
-    if (status == 500 && sent >> 63 && ups_[sent >> 56 & 31].bad) {
+    if (status == 500 && sent.sent && ups_[sent.upstream].bad) {
       ++tallies_[passed_500];
-      worse(bad_client, now - ups_[sent >> 56 & 31].bad_since);
+      worse(bad_client, now - ups_[sent.upstream].bad_since);
       return true;
     }
     const auto issued = inv_.issued_at(id);
@@ -264,11 +263,11 @@ private:
     }
     // Not excused: say what the proxy did with it, for the report.
     std::string what = "issued " + ms(now - issued) + " before; ";
-    if (!(sent >> 63)) what += "its head was never sent to an upstream";
+    if (!sent.sent) what += "its head was never sent to an upstream";
     else
-      what += std::string(sent >> 61 & 1 ? "a POST" : "a GET or HEAD") + " last sent to " + ups_[sent >> 56 & 31].name +
-              " on connection " + std::to_string(sent & ((std::uint64_t{1} << 56) - 1)) +
-              (crashed_conns_.contains(sent & ((std::uint64_t{1} << 56) - 1)) ? ", which a crash reset" : "");
+      what += std::string(sent.post ? "a POST" : "a GET or HEAD") + " last sent to " + ups_[sent.upstream].name +
+              " on connection " + std::to_string(sent.conn) +
+              (crashed_conns_.contains(sent.conn) ? ", which a crash reset" : "");
     inv_.note(what);
     return false;
   }
@@ -291,10 +290,14 @@ private:
   duration load_end_;  // when clients stop issuing requests
   std::vector<figure> figs_;
   std::uint64_t tallies_[tally_count] = {};
-  /// Per request id: the connection (bits 0-55) and upstream (56-60) its head last went
-  /// out on, whether it is a POST (61), whether that upstream answered 500 then (62), sent (63);
-  /// kept while the request may still be judged.
-  id_window<std::uint64_t> sent_;
+  /// The last head the proxy sent of a request: on which connection, to which upstream.
+  struct last_head {
+    std::uint64_t conn = 0;
+    std::size_t upstream = 0;
+    bool post = false;
+    bool sent = false;  ///< false: no head of it was sent
+  };
+  id_window<last_head> sent_;  ///< by request id, while the request may still be judged
   std::unordered_set<std::uint64_t> crashed_conns_;
   std::vector<window> all_down_;
 };

@@ -32,11 +32,13 @@
 
 namespace bb::sim {
 
+/// A set of upstreams by index: element i is true when upstream i is in it.
+using host_set = std::vector<bool>;
+
 /// The balancer's state as one pick saw it.
 struct pick_state {
-  static constexpr std::size_t max_hosts = 8;
-  std::uint32_t live = 0;  ///< bit i: upstream i was live
-  std::int64_t in_flight[max_hosts] = {};
+  host_set live;                        ///< which upstreams were live
+  std::vector<std::int64_t> in_flight;  ///< per upstream
 };
 
 class hash_watch {
@@ -52,35 +54,37 @@ public:
         leaving_(leaving),
         left_at_(left_at),
         back_at_(back_at),
-        all_((1u << names_.size()) - 1) {}
+        all_(names_.size(), true),
+        without_(all_) {
+    without_[leaving_] = false;
+  }
 
   /// Request `id` from `client` went first to `chosen` at `now`, picked in state `s`.
   void first_attempt(std::uint64_t id, const ip_address& client, std::size_t chosen, const pick_state& s,
                      duration now) {
     ++judged_;
-    const std::uint32_t full = full_hosts(s);
-    const std::uint32_t bit = 1u << chosen;
+    const host_set full = full_hosts(s);
     auto& who = clients_[client];
-    if (!(s.live & bit)) {
+    if (!s.live[chosen]) {
       inv_.violate(broken::key_moved, id, client.to_string() + " sent to " + names_[chosen] + ", which was not live");
       return;
     }
-    if (full == 0) {
-      auto [it, fresh] = who.home.try_emplace(s.live, static_cast<std::uint8_t>(chosen));
+    if (std::none_of(full.begin(), full.end(), [](bool b) { return b; })) {
+      auto [it, fresh] = who.home.try_emplace(s.live, chosen);
       if (!fresh && it->second != chosen)
         inv_.violate(broken::key_moved, id,
                      client.to_string() + " moved from " + names_[it->second] + " to " + names_[chosen] +
                          " with the same upstreams live and none full");
       if (s.live == all_) who.seen |= now < left_at_ ? before : now >= back_at_ ? after : 0;
-      if (s.live == (all_ & ~(1u << leaving_))) who.seen |= during;
+      if (s.live == without_) who.seen |= during;
       return;
     }
-    if ((full & bit) && (full & s.live) != s.live) {
+    if (full[chosen] && !subset(s.live, full)) {
       inv_.violate(broken::key_moved, id,
                    client.to_string() + " sent to " + names_[chosen] + ", which was full, while another had room");
       return;
     }
-    pending_.push_back({id, client, static_cast<std::uint8_t>(chosen), s.live, full});
+    pending_.push_back({id, client, chosen, s.live, full});
   }
 
   /// A request's later attempt (not judged).
@@ -96,7 +100,7 @@ public:
         ++unknown_home_;
       } else if (it->second == p.chosen) {
         ++went_home_;
-      } else if (p.full & (1u << it->second)) {
+      } else if (p.full[it->second]) {
         ++spilled_;
       } else {
         inv_.violate(broken::key_moved, p.id,
@@ -104,10 +108,9 @@ public:
                          " had room");
       }
     }
-    const std::uint32_t without = all_ & ~(1u << leaving_);
     moved_to_.assign(names_.size(), 0);
     for (const auto& [client, who] : clients_) {
-      const auto a = who.home.find(all_), w = who.home.find(without);
+      const auto a = who.home.find(all_), w = who.home.find(without_);
       if (a == who.home.end()) continue;
       if (a->second == leaving_) {
         ++keys_;
@@ -184,29 +187,35 @@ private:
   enum phase : std::uint8_t { before = 1, during = 2, after = 4 };
 
   struct client_state {
-    std::map<std::uint32_t, std::uint8_t> home;  ///< by live set
-    std::uint8_t seen = 0;                       ///< phases with a pick that named its home
+    std::map<host_set, std::size_t> home;  ///< by live set
+    std::uint8_t seen = 0;                 ///< phases with a pick that named its home
   };
   struct pending {
     std::uint64_t id;
     ip_address client;
-    std::uint8_t chosen;
-    std::uint32_t live, full;
+    std::size_t chosen;
+    host_set live, full;
   };
+
+  /// True when every member of `a` is in `b`.
+  static bool subset(const host_set& a, const host_set& b) {
+    for (std::size_t i = 0; i < a.size(); ++i)
+      if (a[i] && !b[i]) return false;
+    return true;
+  }
 
   /// The eligible hosts that were full by the bounded-load rule, computed as the policy
   /// documents it (and in the same floating-point steps).
-  [[nodiscard]] std::uint32_t full_hosts(const pick_state& s) const {
+  [[nodiscard]] host_set full_hosts(const pick_state& s) const {
     std::int64_t m = 0;
     std::uint64_t w = 0;
     for (std::size_t i = 0; i < names_.size(); ++i)
-      if (s.live >> i & 1) m += std::max<std::int64_t>(s.in_flight[i], 0), w += weights_[i];
-    if (c_ == 0 || w == 0) return 0;
+      if (s.live[i]) m += std::max<std::int64_t>(s.in_flight[i], 0), w += weights_[i];
+    host_set full(names_.size(), false);
+    if (c_ == 0 || w == 0) return full;
     const double per_weight = c_ * static_cast<double>(m + 1) / static_cast<double>(w);
-    std::uint32_t full = 0;
     for (std::size_t i = 0; i < names_.size(); ++i)
-      if ((s.live >> i & 1) && !(static_cast<double>(s.in_flight[i]) < std::ceil(per_weight * weights_[i])))
-        full |= 1u << i;
+      if (s.live[i] && !(static_cast<double>(s.in_flight[i]) < std::ceil(per_weight * weights_[i]))) full[i] = true;
     return full;
   }
 
@@ -216,7 +225,7 @@ private:
   double c_;
   std::size_t leaving_;
   duration left_at_, back_at_;
-  std::uint32_t all_;
+  host_set all_, without_;  // every upstream; every one but the leaving one
   std::map<ip_address, client_state> clients_;
   std::vector<pending> pending_;
   std::uint64_t judged_ = 0, retries_ = 0, went_home_ = 0, spilled_ = 0, unknown_home_ = 0;

@@ -191,8 +191,8 @@ private:
     if (id == 0) return;                                // body bytes
     if (k.requests++ > 0) ++ups_[k.upstream].attempts;  // a new connection's attempt was its connect
     k.pending.push_back(method == "HEAD");
-    auto [at, fresh] = sent_.try_emplace(id, static_cast<std::uint8_t>(k.upstream));
-    if (!fresh) ++ups_[at->second].retried_heads, at->second = static_cast<std::uint8_t>(k.upstream);
+    auto [at, fresh] = sent_.try_emplace(id, k.upstream);
+    if (!fresh) ++ups_[at->second].retried_heads, at->second = k.upstream;
   }
 
   void read(const connection& c, std::string_view bytes) {
@@ -313,8 +313,8 @@ private:
   std::vector<up> ups_;
   side proxy_side_, check_side_;
   std::unordered_map<std::uint64_t, conn> conns_;
-  std::unordered_map<std::uint64_t, std::uint8_t> sent_;  ///< request id -> the host its last head went to
-  std::uint64_t claimed_sent_ = 0;                        ///< requests whose head went out and that have their outcome
+  std::unordered_map<std::uint64_t, std::size_t> sent_;  ///< request id -> the host its last head went to
+  std::uint64_t claimed_sent_ = 0;                       ///< requests whose head went out and that have their outcome
   std::uint64_t statuses_504_ = 0, statuses_429_ = 0, checks_ = 0;
   static constexpr std::uint64_t cut_ = 1;  ///< checks per host the run's end may cut before their verdict
 };

@@ -105,13 +105,13 @@ public:
     cs.current = id;
     auto& q = request(id);
     // A pooled connection carries the head at once; a new one was picked when its connect began.
-    picked(i, reused ? now : cs.opened, q.tried);
+    picked(i, reused ? now : cs.opened, q);
     const auto& name = sc_.upstreams[i].name;
     checks_ += 3;
     if (q.attempts > 0 && method == "POST")
       inv_.violate(broken::replayed_post, id,
                    "a POST's head went out again, to " + name + ", after an attempt on " + sc_.upstreams[q.last].name);
-    if (q.tried >> i & 1) {
+    if (q.tried(i)) {
       const bool fresh_retry = q.last == i && q.last_reused && !reused && !q.fresh_used;
       if (!fresh_retry)
         inv_.violate(broken::same_host_retry, id,
@@ -122,8 +122,8 @@ public:
     if (++q.attempts > ups_.size() + 1)
       inv_.violate(broken::retry_storm, id,
                    std::to_string(q.attempts) + " attempts, budget " + std::to_string(ups_.size() + 1));
-    q.tried |= std::uint64_t{1} << i;
-    q.last = static_cast<std::uint8_t>(i);
+    if (q.attempts > 1) q.earlier.push_back(q.last);
+    q.last = i;
     q.last_reused = reused;
     q.episode = ups_[i].episode;
     q.last_write = now;
@@ -210,9 +210,14 @@ private:
   /// same instant as the backoff ran out).
   static constexpr std::uint64_t late_picks_allowed = 3;
   struct req {
-    std::uint64_t tried = 0;  ///< hosts its head went to, one bit each
     std::uint32_t episode = 0;
-    std::uint8_t attempts = 0, last = 0;
+    std::uint32_t attempts = 0;
+    std::size_t last = 0;              ///< the host its last head went to
+    std::vector<std::size_t> earlier;  ///< the hosts of the heads before (empty until a retry)
+    /// True when a head of it went to host `i`.
+    [[nodiscard]] bool tried(std::size_t i) const {
+      return attempts > 0 && (last == i || std::find(earlier.begin(), earlier.end(), i) != earlier.end());
+    }
     bool last_reused = false, fresh_used = false;
     duration last_write{0};
   };
@@ -232,10 +237,10 @@ private:
     return i;
   }
 
-  /// A request that had tried the hosts in `tried` picked host `i` at `at`: with active
+  /// Request `q` (as it was before this attempt) picked host `i` at `at`: with active
   /// checks off, that counts against every other down host it had not tried whose first
   /// retry was due by then.
-  void picked(std::size_t i, duration at, std::uint64_t tried) {
+  void picked(std::size_t i, duration at, const req& q) {
     if (!passive_) return;
     const auto due = at - sc_.swarm->passive_backoff - std::chrono::milliseconds(1);
     for (std::size_t k = 0; k < ups_.size(); ++k) {
@@ -243,7 +248,7 @@ private:
       // A connect to k may still be failing (then the pick may be that request's retry,
       // which must not go back to k): not counted until the connect timeout is over.
       const bool settled = at > u.last_connect + sc_.swarm->connect_timeout + std::chrono::milliseconds(1);
-      if (k != i && !(tried >> k & 1) && !u.up && u.last_try.count() < 0 && u.down_since <= due && settled)
+      if (k != i && !q.tried(k) && !u.up && u.last_try.count() < 0 && u.down_since <= due && settled)
         ++ups_[k].late_picks;
     }
   }

@@ -49,16 +49,12 @@ public:
     proxy_host_ = &net_.add_host("proxy", ip_address::v4(10, 0, 0, 1), 50us, 200us);
     rng up_random = root_.split();
     for (std::size_t i = 0; i < sc_.upstreams.size(); ++i) {
-      auto& h =
-          net_.add_host(sc_.upstreams[i].name, ip_address::v4(10, 0, 1, static_cast<std::uint8_t>(i + 1)), 50us, 200us);
+      auto& h = net_.add_host(sc_.upstreams[i].name, upstream_ip(i), 50us, 200us);
       upstreams_.push_back(std::make_unique<upstream_server>(net_, h, 8080, sc_.upstreams[i], up_random.split()));
     }
     std::vector<host*> clients;
     for (std::size_t i = 0; i < sc_.client_hosts; ++i)
-      clients.push_back(&net_.add_host(
-          "client" + std::to_string(i + 1),
-          ip_address::v4(10, 1, static_cast<std::uint8_t>(i / 250), static_cast<std::uint8_t>(i % 250 + 1)), 500us,
-          5ms));
+      clients.push_back(&net_.add_host("client" + std::to_string(i + 1), client_ip(i), 500us, 5ms));
     std::vector<endpoint> entries;
     if (sc_.through_proxy) {
       cfg_.bind = endpoint{proxy_host_->ip, 80};
@@ -226,6 +222,22 @@ private:
                        [](const upstream_spec& u) { return u.unsolicited.any(); }) ||
            std::any_of(sc_.faults.begin(), sc_.faults.end(),
                        [](const fault& f) { return f.what == fault::kind::misbehave; });
+  }
+
+  /// Upstream i's address: 10.0.1.1 to 10.0.1.250 for the first 250, then 10.0.2.1 and on
+  /// (63,750 in all; 10.0.0.1 is the proxy's).
+  static ip_address upstream_ip(std::size_t i) {
+    if (i >= 255 * 250) throw std::invalid_argument("sim: at most 63,750 upstreams");
+    return ip_address::v4(10, 0, static_cast<std::uint8_t>(1 + i / 250), static_cast<std::uint8_t>(i % 250 + 1));
+  }
+  /// Client host i's address: 10.1.0.1 to 10.1.255.250 for the first 64,000, then 10.3.0.1
+  /// and on, 64,000 per second octet up to 10.255 (10.2 is the rate scenarios' clients'): 16,256,000 in all.
+  static ip_address client_ip(std::size_t i) {
+    constexpr std::size_t per_block = 256 * 250;
+    const std::size_t block = i / per_block, j = i % per_block;
+    if (block > 253) throw std::invalid_argument("sim: at most 16,256,000 client hosts");
+    return ip_address::v4(10, static_cast<std::uint8_t>(block == 0 ? 1 : block + 2), static_cast<std::uint8_t>(j / 250),
+                          static_cast<std::uint8_t>(j % 250 + 1));
   }
 
   /// The seed's generator past the draw that make_scenario split off for the parameters.

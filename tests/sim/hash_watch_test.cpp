@@ -23,9 +23,7 @@ std::uint64_t displace(F away) {
   sim::trace tr;
   sim::invariants inv{ex, tr};
   sim::hash_watch w(inv, {"up1", "up2", "up3"}, {1, 2, 1}, 1.25, 1, 10s, 20s);
-  sim::pick_state all, without;
-  all.live = 0b111;
-  without.live = 0b101;
+  const sim::pick_state all{{true, true, true}, {0, 0, 0}}, without{{true, false, true}, {0, 0, 0}};
   std::uint64_t id = 0;
   for (std::uint32_t k = 0; k < 120; ++k) {
     const auto client =
