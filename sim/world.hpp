@@ -17,6 +17,7 @@
 #include <sim/invariants.hpp>
 #include <sim/scenario.hpp>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -44,6 +45,13 @@ struct report {
   std::vector<std::pair<std::string, std::uint64_t>> tallies;
   /// The balancing scenarios' shares and latencies.
   std::optional<balance_report> balance;
+
+  /// The count of the first tally whose name starts with `prefix`; 0 when there is none.
+  [[nodiscard]] std::uint64_t tally(std::string_view prefix) const {
+    for (const auto& [what, n] : tallies)
+      if (what.starts_with(prefix)) return n;
+    return 0;
+  }
 };
 /// Builds one scenario's world (hosts, proxy, upstreams, clients, watches) from `sc`, runs it
 /// to its end with run(), and reports what happened and which invariants broke.

@@ -17,12 +17,6 @@ using bp = bb::balance_policy;
 
 namespace {
 
-std::uint64_t tally(const sim::report& r, std::string_view prefix) {
-  for (const auto& [what, n] : r.tallies)
-    if (what.starts_with(prefix)) return n;
-  return 0;
-}
-
 /// Runs `name` under every policy for seeds [first, last]: no violation in any run, none
 /// across runs, and the event the scenario is about did happen.
 void compare_sweep(const std::string& name, std::uint64_t first, std::uint64_t last) {
@@ -69,19 +63,19 @@ TEST_CASE("hash_stability moves only the leaving upstream's clients, and back, o
     CHECK(r.violations == 0);
     // Not vacuous: hundreds of clients lived on the upstream that left, nearly all were seen
     // while it was away and again after it came back, and the others were seen throughout.
-    const auto keys = tally(r, "hash: clients whose home was");
+    const auto keys = r.tally("hash: clients whose home was");
     CHECK(keys > 100);
-    CHECK(tally(r, "hash: of those, seen while") * 10 >= keys * 9);
-    CHECK(tally(r, "hash: of those, back on") * 10 >= keys * 9);
+    CHECK(r.tally("hash: of those, seen while") * 10 >= keys * 9);
+    CHECK(r.tally("hash: of those, back on") * 10 >= keys * 9);
     // The others hold (W - w) / w times as many clients as the leaving host of weight w; most
     // are seen in both phases (a pick that found some host full names no home, and with
     // unequal weights more picks do: 79 % at the least over these seeds).
     std::uint64_t total = 0;
     for (const auto& u : sc.upstreams) total += u.weight;
     const std::uint64_t leaving = sc.upstreams[sc.balancing->target].weight;
-    CHECK(tally(r, "hash: other clients seen") > (total - leaving) * keys * 6 / (10 * leaving));
-    CHECK(tally(r, "hash: shares of the moved clients judged") == 2);
-    CHECK(tally(r, "hash: first attempts judged") * 10 >= r.requests * 9);
+    CHECK(r.tally("hash: other clients seen") > (total - leaving) * keys * 6 / (10 * leaving));
+    CHECK(r.tally("hash: shares of the moved clients judged") == 2);
+    CHECK(r.tally("hash: first attempts judged") * 10 >= r.requests * 9);
   }
 }
 

@@ -10,17 +10,6 @@
 using namespace std::chrono_literals;
 namespace sim = bb::sim;
 
-namespace {
-
-std::uint64_t tally(const sim::report& r, std::string_view prefix) {
-  for (const auto& [name, n] : r.tallies)
-    if (name.starts_with(prefix)) return n;
-  FAIL("no tally " << prefix);
-  return 0;
-}
-
-}  // namespace
-
 TEST_CASE("a world of 300 upstreams and 70,000 client hosts holds every invariant", "[sim][scale]") {
   auto sc = sim::make_scenario("upstream_crash", 1, 6s);
   const auto base = sc.upstreams[0];
@@ -54,6 +43,6 @@ TEST_CASE("hash_stability over 12 upstreams judges every pick and every neighbou
   const auto r = sim::world(sc).run();
   INFO("first violation: " << r.first_violation);
   CHECK(r.violations == 0);
-  CHECK(tally(r, "hash: first attempts judged") * 10 >= r.requests * 9);
-  CHECK(tally(r, "hash: shares of the moved clients judged") == 11);
+  CHECK(r.tally("hash: first attempts judged") * 10 >= r.requests * 9);
+  CHECK(r.tally("hash: shares of the moved clients judged") == 11);
 }

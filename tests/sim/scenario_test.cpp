@@ -18,12 +18,6 @@ sim::report run(const std::string& name, std::uint64_t seed, sim::duration lengt
   return w.run();
 }
 
-std::uint64_t tally(const sim::report& r, std::string_view prefix) {
-  for (const auto& [what, n] : r.tallies)
-    if (what.starts_with(prefix)) return n;
-  return 0;
-}
-
 /// The worst case of the figure called `name`, and how many episodes it covers.
 const sim::figure& figure_of(const sim::report& r, std::string_view name) {
   for (const auto& f : r.figures)
@@ -47,7 +41,7 @@ void sweep(const std::string& name) {
     if (name == "http_500") CHECK(figure_of(r, "detect: 500s→marked down").samples == 1);
     // One upstream also starts writing unasked bytes there: they reached the proxy.
     if (name == "http_500" || name == "upstream_crash" || name == "active_restore")
-      CHECK(tally(r, "unsolicited: unasked writes") + tally(r, "early answers: 413 before") > 0);
+      CHECK(r.tally("unsolicited: unasked writes") + r.tally("early answers: 413 before") > 0);
     if (name == "all_down") {
       CHECK(figure_of(r, "all down: request→502").samples > 0);
       CHECK(figure_of(r, "recover: restart→first request").samples == 1);

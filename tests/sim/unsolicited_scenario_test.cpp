@@ -6,16 +6,6 @@
 using namespace std::chrono_literals;
 namespace sim = bb::sim;
 
-namespace {
-
-std::uint64_t tally(const sim::report& r, std::string_view prefix) {
-  for (const auto& [what, n] : r.tallies)
-    if (what.starts_with(prefix)) return n;
-  return 0;
-}
-
-}  // namespace
-
 TEST_CASE("unsolicited holds every invariant over 20 seeds", "[sim][scenario][unsolicited]") {
   std::uint64_t raced = 0, idle = 0, excused = 0, relayed = 0;
   for (std::uint64_t seed = 1; seed <= 20; ++seed) {
@@ -25,11 +15,11 @@ TEST_CASE("unsolicited holds every invariant over 20 seeds", "[sim][scenario][un
     INFO("first violation: " << r.first_violation);
     CHECK(r.violations == 0);
     // Not vacuous: the upstreams did misbehave towards the proxy.
-    CHECK(tally(r, "unsolicited: unasked writes") + tally(r, "early answers: 413 before") > 0);
-    raced += tally(r, "unsolicited: raced");
-    idle += tally(r, "unsolicited: arrived on an idle");
-    excused += tally(r, "unsolicited: wrong answers from a race");
-    relayed += tally(r, "early answers: 413 relayed");
+    CHECK(r.tally("unsolicited: unasked writes") + r.tally("early answers: 413 before") > 0);
+    raced += r.tally("unsolicited: raced");
+    idle += r.tally("unsolicited: arrived on an idle");
+    excused += r.tally("unsolicited: wrong answers from a race");
+    relayed += r.tally("early answers: 413 relayed");
   }
   // Over the sweep, both sides of the race happened, and the excuses were used.
   CHECK(raced > 0);
