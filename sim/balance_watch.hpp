@@ -66,16 +66,15 @@ struct balance_report {
 class balance_watch final : public transport_tap {
 public:
   /// Watches the proxy balancing with `balance` over `hosts`, its upstreams at `addresses`
-  /// (as in `sc`); everything the tap sees goes on to `next` (when not null).
+  /// (as in `sc`), subscribed to the proxy's transport.
   balance_watch(executor& exec, invariants& inv, const scenario& sc, const cluster& hosts, const balancer& balance,
-                std::vector<endpoint> addresses, bool passive_retry, transport_tap* next)
+                std::vector<endpoint> addresses, bool passive_retry)
       : exec_(exec),
         inv_(inv),
         hosts_(hosts),
         balance_(balance),
         addresses_(std::move(addresses)),
-        passive_retry_(passive_retry),
-        next_(next) {
+        passive_retry_(passive_retry) {
     rep_.policy = sc.balance;
     rep_.setup = *sc.balancing;
     for (const auto& u : sc.upstreams) rep_.names.push_back(u.name), rep_.weights.push_back(u.weight);
@@ -98,17 +97,13 @@ public:
 
   // ---- the tap on the proxy's upstream transport ----------------------------------------
 
-  void connecting(const endpoint& to) override {
-    if (next_) next_->connecting(to);
-  }
+  void connecting(const endpoint&) override {}
 
   void opened(const connection& c, const endpoint& to) override {
     if (const auto i = index_of(to); hash_ && i < addresses_.size()) picks_[c.id] = snapshot(i);
-    if (next_) next_->opened(c, to);
   }
 
   void wrote(const connection& c, const endpoint& to, std::span<const const_buffer> bufs) override {
-    if (next_) next_->wrote(c, to, bufs);
     const auto i = index_of(to);
     if (i >= addresses_.size() || bufs.empty()) return;
     const std::string_view head(bufs[0].data(), bufs[0].size());
@@ -134,10 +129,6 @@ public:
     const auto client = forwarded_for(head);
     if (!client) return inv_.violate(broken::key_moved, id, "the upstream head lacks X-Forwarded-For");
     hash_->first_attempt(id, *client, i, s, now);
-  }
-
-  void delivered(const connection& c, int to_side, std::size_t bytes) override {
-    if (next_) next_->delivered(c, to_side, bytes);
   }
 
   // ---- the end of the run -----------------------------------------------------------------
@@ -227,7 +218,6 @@ private:
   const balancer& balance_;
   std::vector<endpoint> addresses_;
   bool passive_retry_;
-  transport_tap* next_;
   balance_report rep_;
   std::vector<latency_sample> latencies_;
   std::optional<hash_watch> hash_;

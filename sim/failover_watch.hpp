@@ -70,7 +70,7 @@ public:
              {"detect: 500s→last 500 at a client", {}, 0, {}},
              {"recover: restart→first request", {}, 0, recover_},
              {"all down: request→502", {}, 0, error_}};
-    inv_.set_judge([this](const claim& c) { return judge(c.id, c.what, c.status); });
+    inv_.add_judge([this](const claim& c) { return judge(c.id, c.what, c.status); });
   }
   failover_watch(const failover_watch&) = delete;
   failover_watch& operator=(const failover_watch&) = delete;

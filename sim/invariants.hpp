@@ -7,6 +7,7 @@
 /// left behind. The first violation is kept with its time, for the report and the replay
 /// command.
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <functional>
@@ -114,10 +115,9 @@ public:
   /// Says whether a request may end as `c` says although the scenario does not allow its
   /// outcome in general; it may record violations itself.
   using judge_type = std::function<bool(const claim& c)>;
-  /// Consults `j` for every outcome that is not allowed outright.
-  void set_judge(judge_type j) { judge_ = std::move(j); }
-  /// The judge consulted now (to chain a new one in front of it).
-  [[nodiscard]] const judge_type& judge() const noexcept { return judge_; }
+  /// Adds `j` to the judges consulted for every outcome that is not allowed outright: the
+  /// newest first, until one excuses it (each may count what it excused).
+  void add_judge(judge_type j) { judges_.insert(judges_.begin(), std::move(j)); }
   /// Says whether the client of request `id` may see the answer to request `named` instead
   /// (`named` 0: bytes that do not parse as a response); it may note why not.
   using answer_judge_type = std::function<bool(std::uint64_t id, std::uint64_t named)>;
@@ -241,7 +241,7 @@ private:
     for (const auto& t : outcome_taps_) t(c, exec_.now() - r->issued);
     if (!judged) return true;
     ++checks_;
-    if (!allowed(o) && !(judge_ && judge_(c)))
+    if (!allowed(o) && !std::any_of(judges_.begin(), judges_.end(), [&](const judge_type& j) { return j(c); }))
       violate(broken::disallowed_outcome, id,
               "outcome " + std::string(to_string(o)) + (status ? " (" + std::to_string(status) + ")" : "") +
                   " not allowed" + (note_.empty() ? "" : ": " + note_));
@@ -259,7 +259,7 @@ private:
   std::uint32_t allowed_ = 0;
   std::uint64_t issued_count_ = 0;
   id_window<request_state> pending_;
-  judge_type judge_;
+  std::vector<judge_type> judges_;  // newest first
   answer_judge_type answer_judge_;
   std::vector<outcome_tap_type> outcome_taps_;
   std::string note_;

@@ -63,10 +63,10 @@ public:
   metrics_watch& operator=(const metrics_watch&) = delete;
   ~metrics_watch() { exec_.after_each(nullptr, nullptr); }
 
-  /// The tap for the proxy's transport; passes everything on to `next` (may be null).
-  transport_tap& proxy_tap(transport_tap* next) noexcept { return proxy_side_.next = next, proxy_side_; }
-  /// The tap for the health checker's transport; passes everything on to `next` (may be null).
-  transport_tap& check_tap(transport_tap* next) noexcept { return check_side_.next = next, check_side_; }
+  /// The tap to subscribe to the proxy's transport (first, before any judge).
+  transport_tap& proxy_tap() noexcept { return proxy_side_; }
+  /// The tap to subscribe to the health checker's transport (first).
+  transport_tap& check_tap() noexcept { return check_side_; }
 
   /// Compares the proxy's counters `stats` and the checker's per host (`checks` empty: no
   /// active checks) with the watch's counts; each difference is a violation.
@@ -121,38 +121,18 @@ private:
     bool judged = false;  ///< the check's head was read (or never will be)
   };
 
-  /// Passes every event on to `next` and tells the watch.
+  /// One transport's events, told to the watch (which knows the two apart by the side).
   struct side final : transport_tap {
     explicit side(metrics_watch& watch) : w(watch) {}
-    void connecting(const endpoint& to) override {
-      w.connecting(*this, to);
-      if (next) next->connecting(to);
-    }
-    void opened(const connection& c, const endpoint& to) override {
-      w.opened(*this, c, to);
-      if (next) next->opened(c, to);
-    }
-    void wrote(const connection& c, const endpoint& to, std::span<const const_buffer> bufs) override {
+    void connecting(const endpoint& to) override { w.connecting(*this, to); }
+    void opened(const connection& c, const endpoint& to) override { w.opened(*this, c, to); }
+    void wrote(const connection& c, const endpoint&, std::span<const const_buffer> bufs) override { w.wrote(c, bufs); }
+    void read(const connection& c, const endpoint&, std::string_view bytes) override { w.read(c, bytes); }
+    void write_refused(const connection& c, const endpoint&, std::span<const const_buffer> bufs) override {
       w.wrote(c, bufs);
-      if (next) next->wrote(c, to, bufs);
     }
-    void delivered(const connection& c, int to_side, std::size_t bytes) override {
-      if (next) next->delivered(c, to_side, bytes);
-    }
-    void read(const connection& c, const endpoint& from, std::string_view bytes) override {
-      w.read(c, bytes);
-      if (next) next->read(c, from, bytes);
-    }
-    void write_refused(const connection& c, const endpoint& to, std::span<const const_buffer> bufs) override {
-      w.wrote(c, bufs);
-      if (next) next->write_refused(c, to, bufs);
-    }
-    void freed(const connection& c) override {
-      w.conns_.erase(c.id);
-      if (next) next->freed(c);
-    }
+    void freed(const connection& c) override { w.conns_.erase(c.id); }
     metrics_watch& w;
-    transport_tap* next = nullptr;
   };
 
   static void after_event(void* self) { static_cast<metrics_watch*>(self)->poll(); }

@@ -49,7 +49,7 @@ public:
         states_(ips_.size()),
         admitted_(ips_.size()) {
     for (const auto& ip : ips_) ip_text_.push_back(ip.to_string());
-    inv_.set_judge([this](const claim& c) { return judge(c.id, c.what, c.status); });
+    inv_.add_judge([this](const claim& c) { return judge(c.id, c.what, c.status); });
   }
   rate_watch(const rate_watch&) = delete;
   rate_watch& operator=(const rate_watch&) = delete;

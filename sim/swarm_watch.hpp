@@ -57,7 +57,7 @@ public:
         addresses_(std::move(addresses)),
         ups_(addresses_.size()),
         passive_(sc.health_interval_s == 0) {
-    inv_.set_judge([this](const claim& c) { return judge(c); });
+    inv_.add_judge([this](const claim& c) { return judge(c); });
   }
   swarm_watch(const swarm_watch&) = delete;
   swarm_watch& operator=(const swarm_watch&) = delete;

@@ -47,17 +47,10 @@ namespace bb::sim {
 class unsolicited_watch final : public transport_tap, public upstream_log {
 public:
   /// Watches the proxy's connections to the upstreams at `addresses` (called `names`),
-  /// passing every tap event on to `next` (when not null), and judges in front of the
-  /// judge `inv` has now.
-  unsolicited_watch(executor& exec, invariants& inv, std::vector<std::string> names, std::vector<endpoint> addresses,
-                    transport_tap* next)
-      : exec_(exec),
-        inv_(inv),
-        names_(std::move(names)),
-        addresses_(std::move(addresses)),
-        next_(next),
-        next_judge_(inv.judge()) {
-    inv_.set_judge([this](const claim& c) { return judge(c) || (next_judge_ && next_judge_(c)); });
+  /// subscribed to the proxy's transport, and judges before the judges `inv` has now.
+  unsolicited_watch(executor& exec, invariants& inv, std::vector<std::string> names, std::vector<endpoint> addresses)
+      : exec_(exec), inv_(inv), names_(std::move(names)), addresses_(std::move(addresses)) {
+    inv_.add_judge([this](const claim& c) { return judge(c); });
     inv_.set_answer_judge([this](std::uint64_t id, std::uint64_t named) { return judge_answer(id, named); });
   }
   unsolicited_watch(const unsolicited_watch&) = delete;
@@ -65,17 +58,13 @@ public:
 
   // ---- the tap on the proxy's upstream transport ------------------------------------------
 
-  void connecting(const endpoint& to) override {
-    if (next_) next_->connecting(to);
-  }
+  void connecting(const endpoint&) override {}
 
   void opened(const connection& c, const endpoint& to) override {
     if (const auto i = index_of(to); i < addresses_.size()) links_[c.id].upstream = i;
-    if (next_) next_->opened(c, to);
   }
 
-  void wrote(const connection& c, const endpoint& to, std::span<const const_buffer> bufs) override {
-    if (next_) next_->wrote(c, to, bufs);
+  void wrote(const connection& c, const endpoint&, std::span<const const_buffer> bufs) override {
     if (bufs.empty()) return;
     const auto id = http_lite::request_of(std::string_view(bufs[0].data(), bufs[0].size())).id;
     const auto it = links_.find(c.id);
@@ -89,7 +78,6 @@ public:
   }
 
   void delivered(const connection& c, int to_side, std::size_t bytes) override {
-    if (next_) next_->delivered(c, to_side, bytes);
     if (to_side != 0) return;
     const auto it = links_.find(c.id);
     if (it == links_.end()) return;
@@ -255,8 +243,6 @@ private:
   invariants& inv_;
   std::vector<std::string> names_;
   std::vector<endpoint> addresses_;
-  transport_tap* next_;
-  invariants::judge_type next_judge_;
   std::unordered_map<std::uint64_t, link> links_;     ///< by connection id
   std::unordered_map<std::uint64_t, misled> misled_;  ///< by request id
   std::unordered_map<std::uint64_t, bool> early_;     ///< POSTs answered early: was the answer readable

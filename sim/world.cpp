@@ -25,6 +25,7 @@
 #include <sim/run.hpp>
 #include <sim/scenario.hpp>
 #include <sim/swarm_watch.hpp>
+#include <sim/tap_bus.hpp>
 #include <sim/timeline.hpp>
 #include <sim/trace.hpp>
 #include <sim/transport.hpp>
@@ -79,36 +80,40 @@ public:
       shared_ = std::make_unique<shared_state>(cfg_, proxy_random());
       proxy_transport_ = std::make_unique<transport>(net_, *proxy_host_);
       if (sc_.swarm) swarm_watch_ = std::make_unique<swarm_watch>(exec_, inv_, sc_, shared_->upstreams, addresses);
-      transport_tap* tap = watch_         ? static_cast<transport_tap*>(watch_.get())
-                           : swarm_watch_ ? static_cast<transport_tap*>(swarm_watch_.get())
-                                          : rate_watch_.get();
       if (sc_.balancing) {
         std::vector<endpoint> where;
         for (auto& u : upstreams_) where.push_back(u->address());
         balance_watch_ = std::make_unique<balance_watch>(exec_, inv_, sc_, shared_->upstreams, shared_->balance,
-                                                         std::move(where), sc_.health_interval_s == 0, tap);
-        tap = balance_watch_.get();
+                                                         std::move(where), sc_.health_interval_s == 0);
       }
       if ((watch_ || swarm_watch_) && misbehaving()) {
         std::vector<std::string> names;
         std::vector<endpoint> where;
         for (auto& u : upstreams_) names.push_back(u->spec().name), where.push_back(u->address());
-        unsolicited_ = std::make_unique<unsolicited_watch>(exec_, inv_, std::move(names), std::move(where), tap);
+        unsolicited_ = std::make_unique<unsolicited_watch>(exec_, inv_, std::move(names), std::move(where));
         for (auto& u : upstreams_) u->set_log(unsolicited_.get());
-        tap = unsolicited_.get();
       }
       std::vector<std::string> names;
       for (auto& u : upstreams_) names.push_back(u->spec().name);
       addresses.clear();  // the failover watch may have taken them
       for (auto& u : upstreams_) addresses.push_back(u->address());
-      // Outermost on both transports: it sees what the proxy did before any judge acts on it.
+      // First on both transports: it sees what the proxy did before any judge acts on it.
+      // Then the scenario's judge, and the watches that only add to it.
       metrics_watch_ = std::make_unique<metrics_watch>(exec_, inv_, shared_->upstreams, addresses, names);
-      proxy_transport_->set_tap(&metrics_watch_->proxy_tap(tap));
+      proxy_bus_.subscribe(metrics_watch_->proxy_tap());
+      if (watch_) proxy_bus_.subscribe(*watch_);
+      if (swarm_watch_) proxy_bus_.subscribe(*swarm_watch_);
+      if (rate_watch_) proxy_bus_.subscribe(*rate_watch_);
+      if (balance_watch_) proxy_bus_.subscribe(*balance_watch_);
+      if (unsolicited_) proxy_bus_.subscribe(*unsolicited_);
+      proxy_transport_->set_tap(&proxy_bus_);
       check_transport_ = std::make_unique<transport>(net_, *proxy_host_);
       if (sc_.swarm && cfg_.health.active())
         check_watch_ = std::make_unique<check_watch>(exec_, inv_, names, addresses, cfg_.health.interval,
                                                      shared_->upstreams, cfg_.health.rise);
-      check_transport_->set_tap(&metrics_watch_->check_tap(check_watch_.get()));
+      check_bus_.subscribe(metrics_watch_->check_tap());
+      if (check_watch_) check_bus_.subscribe(*check_watch_);
+      check_transport_->set_tap(&check_bus_);
       proxy_clock_ = std::make_unique<virtual_clock>(exec_, *proxy_host_);
       // Not the primary worker, so that the checker is the world's (see above); the
       // primary's other duty, reclaiming idle rate-limit entries, frees memory only.
@@ -450,6 +455,7 @@ private:
   std::unique_ptr<rate_watch> rate_watch_;
   std::optional<rate_fleet> rate_clients_;
   std::unique_ptr<shared_state> shared_;
+  tap_bus proxy_bus_, check_bus_;  // the watches on the proxy's and the checker's transports
   std::unique_ptr<transport> proxy_transport_;
   std::unique_ptr<transport> check_transport_;
   std::unique_ptr<virtual_clock> proxy_clock_;

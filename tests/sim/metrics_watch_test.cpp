@@ -38,7 +38,7 @@ struct rig {
   }
   /// The proxy (or with `check`, the checker) connects to host `i`: connection `id`.
   void connect(std::uint64_t id, std::size_t i, bool check = false) {
-    auto& t = check ? watch->check_tap(nullptr) : watch->proxy_tap(nullptr);
+    auto& t = check ? watch->check_tap() : watch->proxy_tap();
     t.connecting(address(i));
     t.opened(conn(id), address(i));
   }
@@ -46,11 +46,11 @@ struct rig {
   void head(std::uint64_t id, std::size_t i, std::uint64_t req, const std::string& method = "GET") {
     const std::string bytes = method + " /r/" + std::to_string(req) + "/10 HTTP/1.1\r\n\r\n";
     const bb::const_buffer b[] = {{bytes.data(), bytes.size()}};
-    watch->proxy_tap(nullptr).wrote(conn(id), address(i), b);
+    watch->proxy_tap().wrote(conn(id), address(i), b);
   }
   /// The proxy (or the checker) reads `bytes` on connection `id` from host `i`.
   void read(std::uint64_t id, std::size_t i, std::string_view bytes, bool check = false) {
-    (check ? watch->check_tap(nullptr) : watch->proxy_tap(nullptr)).read(conn(id), address(i), bytes);
+    (check ? watch->check_tap() : watch->proxy_tap()).read(conn(id), address(i), bytes);
   }
   /// Runs `f` as one event of the executor (the watch looks at the cluster after each).
   void event(std::function<void()> f) {
@@ -126,7 +126,7 @@ void play(rig& r) {
   r.head(3, 0, 4);
   r.read(3, 0, "HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n");
   // #5: a connect to up2 that fails: an attempt with no head, and a 502.
-  r.watch->proxy_tap(nullptr).connecting(address(1));
+  r.watch->proxy_tap().connecting(address(1));
   // up2 goes down and comes back; two checks of up1, one passes.
   r.event([&] { r.hosts->set_up(1, false); });
   r.event([&] { r.hosts->set_up(1, true); });

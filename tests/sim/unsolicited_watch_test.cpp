@@ -15,7 +15,7 @@ struct watch_fixture {
   sim::trace tr;
   sim::invariants inv{ex, tr};
   bb::endpoint up{bb::ip_address::v4(10, 0, 1, 1), 8080};
-  sim::unsolicited_watch w{ex, inv, {"up1"}, {up}, nullptr};
+  sim::unsolicited_watch w{ex, inv, {"up1"}, {up}};
   std::vector<std::unique_ptr<sim::connection>> conns;
 
   sim::connection& open(std::uint64_t id) {
