@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <bb/core/scope.hpp>
 #include <bb/core/task.hpp>
 #include <catch2/catch.hpp>
@@ -10,6 +11,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include "sanitized.hpp"
 
 using namespace std::chrono_literals;
 namespace sim = bb::sim;
@@ -20,6 +22,7 @@ namespace {
 /// Runs `name` under every policy for seeds [first, last]: no violation in any run, none
 /// across runs, and the event the scenario is about did happen.
 void compare_sweep(const std::string& name, std::uint64_t first, std::uint64_t last) {
+  last = std::min(last, first + sim::testing::seeds(last - first, 0));
   for (std::uint64_t seed = first; seed <= last; ++seed) {
     const auto runs = sim::compare_policies(name, seed);
     INFO("replay: build/bin/sim --scenario " << name << " --balance all --seed " << seed);
@@ -54,7 +57,7 @@ TEST_CASE("weighted holds its invariants under every policy over seeds 4 to 6", 
 }
 
 TEST_CASE("hash_stability moves only the leaving upstream's clients, and back, over 10 seeds", "[sim][balance]") {
-  for (std::uint64_t seed = 1; seed <= 10; ++seed) {
+  for (std::uint64_t seed = 1; seed <= sim::testing::seeds(10, 3); ++seed) {
     const auto sc = sim::make_scenario("hash_stability", seed);
     sim::world w(sc);
     const auto r = w.run();

@@ -5,13 +5,14 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include "sanitized.hpp"
 
 using namespace std::chrono_literals;
 namespace sim = bb::sim;
 
 namespace {
 
-constexpr std::uint64_t first_seed = 1, seeds = 20;
+constexpr std::uint64_t first_seed = 1, seeds = sim::testing::seeds(20, 5);
 
 sim::report run(const std::string& name, std::uint64_t seed, sim::duration length = 20s) {
   sim::world w(sim::make_scenario(name, seed, length));
@@ -106,7 +107,7 @@ TEST_CASE("every failover scenario holds every invariant under every balancing p
     for (const auto policy :
          {bb::balance_policy::round_robin, bb::balance_policy::least_requests, bb::balance_policy::p2c,
           bb::balance_policy::consistent_hash, bb::balance_policy::peak_ewma})
-      for (std::uint64_t seed = 1; seed <= 3; ++seed) {
+      for (std::uint64_t seed = 1; seed <= sim::testing::seeds(3, 1); ++seed) {
         sim::world w(sim::make_scenario(name, seed, 20s, policy));
         const auto r = w.run();
         INFO("replay: build/bin/sim --scenario " << name << " --balance " << to_string(policy) << " --seed " << seed
@@ -119,7 +120,7 @@ TEST_CASE("every failover scenario holds every invariant under every balancing p
 
 TEST_CASE("peak-ewma gets a restarted upstream traffic within the recovery bound over 10 seeds",
           "[sim][scenario][balance]") {
-  for (std::uint64_t seed = 1; seed <= 10; ++seed) {
+  for (std::uint64_t seed = 1; seed <= sim::testing::seeds(10, 3); ++seed) {
     sim::world w(sim::make_scenario("upstream_flap", seed, {}, bb::balance_policy::peak_ewma));
     const auto r = w.run();
     INFO("replay: build/bin/sim --scenario upstream_flap --balance peak-ewma --seed " << seed);

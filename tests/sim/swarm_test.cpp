@@ -10,24 +10,14 @@
 #include <sim/world.hpp>
 #include <string>
 #include <vector>
+#include "sanitized.hpp"
 
 using namespace std::chrono_literals;
 namespace sim = bb::sim;
 
 namespace {
 
-// Sanitizer builds (scripts/test's asan stage) run ten times slower: a smaller range there.
-#if defined(__SANITIZE_ADDRESS__)
-constexpr std::uint64_t swarm_seeds = 20;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-constexpr std::uint64_t swarm_seeds = 20;
-#else
-constexpr std::uint64_t swarm_seeds = 200;
-#endif
-#else
-constexpr std::uint64_t swarm_seeds = 200;
-#endif
+constexpr std::uint64_t swarm_seeds = sim::testing::seeds(200, 20);
 
 /// A swarm watch over three hosts with its scenario, cluster and a log of what broke.
 struct rig {

@@ -2,13 +2,14 @@
 #include <sim/scenario.hpp>
 #include <sim/world.hpp>
 #include <string_view>
+#include "sanitized.hpp"
 
 using namespace std::chrono_literals;
 namespace sim = bb::sim;
 
 TEST_CASE("unsolicited holds every invariant over 20 seeds", "[sim][scenario][unsolicited]") {
   std::uint64_t raced = 0, idle = 0, excused = 0, relayed = 0;
-  for (std::uint64_t seed = 1; seed <= 20; ++seed) {
+  for (std::uint64_t seed = 1; seed <= sim::testing::seeds(20, 5); ++seed) {
     sim::world w(sim::make_scenario("unsolicited", seed, 20s));
     const auto r = w.run();
     INFO("replay: build/bin/sim --scenario unsolicited --seed " << seed << " --duration 20");
