@@ -8,7 +8,7 @@
 #include <cmath>
 #include <cstdio>
 #include <optional>
-#include <sim/scenario.hpp>
+#include <sim/scenarios.hpp>
 #include <sim/world.hpp>
 #include <string>
 #include <string_view>

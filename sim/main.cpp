@@ -23,7 +23,7 @@
 #include <sim/balance_table.hpp>
 #include <sim/case_file.hpp>
 #include <sim/report_print.hpp>
-#include <sim/scenario.hpp>
+#include <sim/scenarios.hpp>
 #include <sim/shrink.hpp>
 #include <sim/swarm.hpp>
 #include <sim/timeline.hpp>

@@ -5,7 +5,7 @@
 #include <sim/balance_table.hpp>
 #include <sim/http_lite.hpp>
 #include <sim/run.hpp>
-#include <sim/scenario.hpp>
+#include <sim/scenarios.hpp>
 #include <sim/upstream.hpp>
 #include <sim/world.hpp>
 #include <stdexcept>

@@ -6,7 +6,7 @@
 #include <sim/executor.hpp>
 #include <sim/failover_watch.hpp>
 #include <sim/invariants.hpp>
-#include <sim/scenario.hpp>
+#include <sim/scenarios.hpp>
 #include <sim/trace.hpp>
 #include <string>
 #include <vector>

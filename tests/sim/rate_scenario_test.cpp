@@ -1,6 +1,6 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
-#include <sim/scenario.hpp>
+#include <sim/scenarios.hpp>
 #include <sim/world.hpp>
 #include <string>
 #include <string_view>

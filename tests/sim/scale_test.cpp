@@ -3,7 +3,7 @@
 
 #include <catch2/catch.hpp>
 #include <sim/network.hpp>
-#include <sim/scenario.hpp>
+#include <sim/scenarios.hpp>
 #include <sim/world.hpp>
 #include <string>
 

@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 #include <set>
-#include <sim/scenario.hpp>
+#include <sim/scenarios.hpp>
 #include <sim/world.hpp>
 #include <stdexcept>
 #include <string>

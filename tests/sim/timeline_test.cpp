@@ -2,7 +2,7 @@
 #include <cmath>
 #include <cstdint>
 #include <sim/latency_histogram.hpp>
-#include <sim/scenario.hpp>
+#include <sim/scenarios.hpp>
 #include <sim/timeline.hpp>
 #include <sim/timeline_html.hpp>
 #include <sim/world.hpp>

@@ -1,5 +1,5 @@
 #include <catch2/catch.hpp>
-#include <sim/scenario.hpp>
+#include <sim/scenarios.hpp>
 #include <sim/world.hpp>
 #include <string_view>
 #include "sanitized.hpp"

@@ -2,7 +2,7 @@
 #include <catch2/catch.hpp>
 #include <sim/http_lite.hpp>
 #include <sim/run.hpp>
-#include <sim/scenario.hpp>
+#include <sim/scenarios.hpp>
 #include <sim/upstream.hpp>
 #include <sim/world.hpp>
 #include <string>
