@@ -22,7 +22,6 @@
 #include <sim/network.hpp>
 #include <sim/rate_client.hpp>
 #include <sim/rate_watch.hpp>
-#include <sim/run.hpp>
 #include <sim/scenario.hpp>
 #include <sim/swarm_watch.hpp>
 #include <sim/tap_bus.hpp>
@@ -150,13 +149,49 @@ public:
     timeline_ = &t;
   }
 
+  void run_until(duration t) {
+    if (over_) throw std::logic_error("sim: world::run_until after run()");
+    start();
+    exec_.run(t);
+  }
+
+  void act(const action& a) {
+    if (!acting_) throw std::logic_error("sim: world::act outside the load (call run_until first)");
+    pending_ = fault{a.what, upstream_index(sc_, a.host), exec_.now(), a.plan, a.amount};
+    // Carried out as an event of its own, as the fault driver's are: every observer of
+    // events sees it, and what it wakes runs before run_until returns.
+    exec_.post(event{[](void* self, std::uint64_t) {
+                       auto& w = *static_cast<impl*>(self);
+                       if (w.acting_) w.apply(*w.acting_, w.pending_);
+                     },
+                     this, 0});
+    exec_.run(exec_.now());
+  }
+
+  [[nodiscard]] duration now() const noexcept { return exec_.now(); }
+
+  [[nodiscard]] bool proxy_holds_up(std::string_view name) const {
+    const auto i = upstream_index(sc_, name);
+    if (!shared_) throw std::logic_error("sim: the scenario runs without a proxy");
+    return shared_->upstreams.health(i).up.load(std::memory_order_relaxed);
+  }
+  [[nodiscard]] std::uint64_t requests() const noexcept { return inv_.requests(); }
+  [[nodiscard]] std::uint64_t answered(outcome o) const noexcept { return inv_.count(o); }
+
   /// Runs the scenario to its end and checks what must hold afterwards.
   report run() {
     using namespace std::chrono_literals;
-    bool finished = true;
-    try {
-      sim::run(exec_, main_task(), sc_.length + 15min);
-    } catch (const std::logic_error&) { finished = false; }
+    if (over_) throw std::logic_error("sim: world::run called twice");
+    start();
+    exec_.run(sc_.length + 15min);
+    over_ = true;
+    const bool finished = main_.done();
+    if (finished) {
+      main_.promise().take();  // rethrows what the run threw
+      main_.destroy();
+    }
+    // NOTE: otherwise the frame is leaked on purpose: destroying a suspended task would
+    // destroy awaiters that the network or a scope may still point to.
     if (!finished) inv_.violate(broken::left_behind, 0, "the run did not wind down (a task is stuck)");
     inv_.check_all_resolved();
     if (balance_watch_) balance_watch_->finish();
@@ -252,8 +287,16 @@ private:
     return r;
   }
 
+  /// Posts the run's main task (once).
+  void start() {
+    if (main_) return;
+    main_ = main_task().release();
+    exec_.post(main_);
+  }
+
   task<void> main_task() {
     scope s(co_await get_cancel_token());
+    acting_ = &s;
     for (auto& u : upstreams_) s.spawn(u->serve());
     if (proxy_) {
       if (auto ec = proxy_->listen()) throw std::runtime_error("sim: the proxy cannot listen: " + ec.message());
@@ -266,6 +309,7 @@ private:
       if (clients_) co_await clients_->run(sc_.length);
       else co_await rate_clients_->run(sc_.length);
       if (watch_) watch_->load_over();
+      acting_ = nullptr;
       trace_.add(exec_.now(), ev::phase, 0, 0, 0, 1);  // load over, every request resolved
       faults.request_stop();
       co_await faults.join();
@@ -466,12 +510,22 @@ private:
   std::unique_ptr<virtual_clock> fault_clock_;
   duration end_time_{0};
   timeline* timeline_ = nullptr;
+  task<void>::handle_type main_;  // the run's main task, once started
+  bool over_ = false;             // run() was called
+  scope* acting_ = nullptr;       // while the load is on: the scope restarted upstreams serve in
+  fault pending_{};               // the fault act() is carrying out
 };
 
 world::world(scenario sc) : impl_(std::make_unique<impl>(std::move(sc))) {}
 world::~world() = default;
 void world::attach(timeline& t) { impl_->attach(t); }
 report world::run() { return impl_->run(); }
+void world::run_until(duration t) { impl_->run_until(t); }
+void world::act(const action& a) { impl_->act(a); }
+duration world::now() const noexcept { return impl_->now(); }
+bool world::proxy_holds_up(std::string_view name) const { return impl_->proxy_holds_up(name); }
+std::uint64_t world::requests() const noexcept { return impl_->requests(); }
+std::uint64_t world::answered(outcome o) const noexcept { return impl_->answered(o); }
 trace& world::tracer() noexcept { return impl_->tracer(); }
 network& world::net() noexcept { return impl_->net(); }
 const scenario& world::spec() const noexcept { return impl_->spec(); }

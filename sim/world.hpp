@@ -15,6 +15,7 @@
 #include <sim/balance_watch.hpp>
 #include <sim/failover_watch.hpp>
 #include <sim/invariants.hpp>
+#include <sim/program.hpp>
 #include <sim/scenario.hpp>
 #include <string>
 #include <string_view>
@@ -53,8 +54,10 @@ struct report {
     return 0;
   }
 };
-/// Builds one scenario's world (hosts, proxy, upstreams, clients, watches) from `sc`, runs it
-/// to its end with run(), and reports what happened and which invariants broke.
+/// Builds one scenario's world (hosts, proxy, upstreams, clients, watches) from `sc` (data,
+/// or a sim/program.hpp program), runs it to its end with run() — in steps with
+/// run_until(), acting on it and looking at it between them, if the test wants — and
+/// reports what happened and which invariants broke.
 class world {
 public:
   explicit world(scenario sc);
@@ -65,8 +68,28 @@ public:
   /// Records the run into `t` (which must outlive it); call before run(). The timeline
   /// only observes: the run, its trace and its report are the same with or without it.
   void attach(timeline& t);
-  /// Runs the scenario to its end and checks what must hold afterwards.
+  /// Runs the world until virtual time `t` (started on the first call; at once when `t` has
+  /// passed): the load, the fault schedule and the watches go on from there at the next
+  /// call. A run stepped this way is the same run, event for event, as one run() call.
+  /// Throws std::logic_error once the run is over.
+  void run_until(duration t);
+  /// Carries out `a` now, as a scheduled fault would (the watches and the timeline hear of
+  /// it). Throws std::logic_error before the first run_until or after the load is over,
+  /// std::invalid_argument when `a` names no upstream.
+  void act(const action& a);
+  /// Runs the scenario (from where run_until left it) to its end and checks what must
+  /// hold afterwards.
   report run();
+  /// The world's virtual time.
+  [[nodiscard]] duration now() const noexcept;
+  /// Whether the proxy holds upstream `name` up (its shared health state, as active and
+  /// passive checks left it). Throws std::invalid_argument when there is no such upstream,
+  /// std::logic_error when the scenario runs without a proxy.
+  [[nodiscard]] bool proxy_holds_up(std::string_view name) const;
+  /// Requests the clients have issued so far.
+  [[nodiscard]] std::uint64_t requests() const noexcept;
+  /// Responses so far with outcome `o`.
+  [[nodiscard]] std::uint64_t answered(outcome o) const noexcept;
   /// The run's trace (a sink set on it sees every record).
   [[nodiscard]] trace& tracer() noexcept;
   /// The simulated network the run happens on.
