@@ -54,11 +54,15 @@ protected:
 /// What a segment record carries.
 enum class segment : std::uint8_t { data, syn, syn_ack, fin, rst };
 
-/// A coroutine parked on a side (a read or a connect) or on a listener (an accept).
+/// A coroutine parked on a side (a read, a connect or a write) or on a listener (an accept).
 struct waiter {
   std::coroutine_handle<> h;
   host* on = nullptr;
   bool canceled = false;
+  /// A parked write: called (with `ctx`) when the pipe it writes into may have room, or its
+  /// side may have failed; it goes on writing and wakes the coroutine once it is done.
+  void (*on_room)(void* ctx) = nullptr;
+  void* ctx = nullptr;
 };
 
 /// A directed link between two hosts: its latency, optional bandwidth and hold state.
@@ -75,7 +79,8 @@ struct link {
   std::vector<std::pair<connection*, int>> parked;  // (connection, receiving side)
 };
 
-/// One end of a connection and the pipe of bytes flowing towards it.
+/// One end of a connection and the pipe of bytes flowing towards it; the pipe holds at most
+/// its host's receive_window bytes, and a write waits for room beyond that.
 struct side {
   host* h = nullptr;
   endpoint local;
@@ -102,6 +107,10 @@ struct side {
   bool fin_out = false;      // we sent FIN
   bool rst_out = false;      // we sent RST
   waiter* reader = nullptr;  // parked read or connect
+  waiter* writer = nullptr;  // parked write: the peer's pipe was full
+
+  /// Bytes towards this side not yet read: in flight and delivered (what its window bounds).
+  [[nodiscard]] std::size_t unread() const noexcept { return buf.size() - read_pos; }
 
   [[nodiscard]] std::size_t readable() const noexcept { return delivered - read_pos; }
 };

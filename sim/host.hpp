@@ -22,6 +22,9 @@ struct host {
   ip_address ip;
   /// One-way latency this host adds to every link it is on (drawn once from the seed).
   duration access_latency{0};
+  /// Bytes that may be on their way to this host or received and unread, per connection
+  /// (its socket buffers): a write towards it completes only as far as this leaves room.
+  std::size_t receive_window = 256 * 1024;
 
   bool crashed = false;
   bool paused = false;

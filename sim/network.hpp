@@ -244,6 +244,12 @@ public:
     ++open_ends_;
   }
 
+  /// The pipe towards side 1 - `s` may have room, or side `s` may have failed: a write
+  /// parked on side `s` goes on.
+  static void room(connection* c, int s) {
+    if (auto* w = c->sides[s].writer) w->on_room(w->ctx);
+  }
+
   void ref(connection* c) noexcept { ++c->refs; }
   void unref(connection* c) {
     if (--c->refs != 0) return;
@@ -253,6 +259,11 @@ public:
     if (c->tap) c->tap->freed(*c);
     delete c;
   }
+
+  /// Writes that found the peer's window full and waited for its reader (counted by the
+  /// transport when one parks).
+  [[nodiscard]] std::uint64_t writes_waited() const noexcept { return writes_waited_; }
+  void count_write_wait() noexcept { ++writes_waited_; }
 
   /// Connections not yet freed, and ends a process opened and has not closed.
   [[nodiscard]] std::size_t live_connections() const noexcept { return all_.size(); }
@@ -273,6 +284,8 @@ private:
     trace_.add(exec_.now(), ev::close, me.h->id, 0, c->id, static_cast<std::uint64_t>(s));
     me.h->ends.erase(key(c, s));
     wake_reader(me);
+    room(c, s);
+    room(c, 1 - s);
   }
   /// The host died under this end: the process's operations fail, the peer gets a RST.
   void abort_side(connection* c, int s) {
@@ -282,6 +295,8 @@ private:
     me.read_pos = me.delivered;
     me.h->ends.erase(key(c, s));
     wake_reader(me);
+    room(c, s);
+    room(c, 1 - s);
   }
   static void wake_reader(side& s) {
     if (auto* w = std::exchange(s.reader, nullptr)) w->on->wake(w->h);
@@ -367,6 +382,8 @@ private:
         break;
     }
     if (r.kind != segment::syn) wake_reader(me);
+    if (r.kind == segment::rst) room(c, s);           // its writer fails
+    if (me.read_pos == me.delivered) room(c, 1 - s);  // bytes discarded, or a reset emptied the pipe
     unref(c);
   }
 
@@ -380,6 +397,7 @@ private:
   std::list<connection*> all_;
   std::uint64_t next_conn_ = 1;
   std::size_t open_ends_ = 0;
+  std::uint64_t writes_waited_ = 0;
 };
 
 }  // namespace bb::sim

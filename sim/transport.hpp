@@ -2,9 +2,10 @@
 /// bb::sim::transport: the transport concept on the simulated network, for one host.
 ///
 /// Each host gets its own transport, so a connection starts from that host's address and
-/// its resumptions go through that host (and stop while it is paused). Writes complete at
-/// once (the send buffer is unbounded); reads park until a delivery, a FIN, a reset or a
-/// cancellation. Cancellation never resumes a coroutine inline: it posts the resumption.
+/// its resumptions go through that host (and stop while it is paused). A write completes
+/// once its bytes fit in the peer's receive window (at once unless the peer reads slower
+/// than it is sent to); reads park until a delivery, a FIN, a reset or a cancellation. Cancellation never resumes a
+/// coroutine inline: it posts the resumption.
 
 #include <bb/core/cancel.hpp>
 #include <bb/core/net.hpp>
@@ -17,6 +18,7 @@
 #include <sim/network.hpp>
 #include <span>
 #include <utility>
+#include <vector>
 
 namespace bb::sim {
 
@@ -97,6 +99,7 @@ public:
         if (n > 0) std::memcpy(buf_.data(), me.buf.data() + me.read_pos, n);  // an empty buf_ may be null
         me.read_pos += n;
         compact(me);
+        network::room(c_, 1 - side_);  // a write parked on the full pipe goes on
         if (n > 0 && c_->tap && side_ == 0) c_->tap->read(*c_, c_->sides[1].local, std::string_view(buf_.data(), n));
         return r_ = {{}, n}, true;
       }
@@ -117,15 +120,52 @@ public:
   /// At least one byte, or an error; 0 bytes with sim::eof() after the peer's FIN.
   read_awaiter read_some(std::span<char> buf) noexcept { return read_awaiter{net_, c_, side_, buf, {}, {}, false, {}}; }
 
-  /// Completes at once: every byte is queued on the link, or an error says why not.
+  /// Completes once every byte is queued on the link (at once while the peer's window has
+  /// room; otherwise as its reader makes room), or with an error and the bytes queued
+  /// before it: a reset or a crash, or operation_canceled on cancellation.
   struct write_awaiter {
     stream* s_;
     std::span<const const_buffer> bufs_;
-    bool await_ready() const noexcept { return true; }
-    void await_suspend(std::coroutine_handle<>) const noexcept {}
-    io_result await_resume() const { return s_->write_now(bufs_); }
+    std::size_t done_ = 0;  // bytes queued so far
+    io_result r_{};
+    connection* parked_on_ = nullptr;
+    waiter w_{};
+    std::optional<detail::unpark_callback> cancel_;
+
+    bool await_ready() { return s_->push(*this); }
+    template <class P>
+    bool await_suspend(std::coroutine_handle<P> h) {
+      auto token = bb::detail::token_of(h);
+      if (token.stop_requested()) {
+        r_ = {err(std::errc::operation_canceled), done_};
+        return false;
+      }
+      side& me = s_->c_->sides[s_->side_];
+      w_ = waiter{h, me.h, false, &on_room, this};
+      me.writer = &w_;
+      parked_on_ = s_->c_;
+      s_->net_->ref(parked_on_);
+      s_->net_->count_write_wait();
+      cancel_.emplace(token, detail::unpark{&me.writer, &w_});
+      return true;
+    }
+    io_result await_resume() {
+      if (!parked_on_) return r_;
+      cancel_.reset();
+      if (w_.canceled) r_ = {err(std::errc::operation_canceled), done_};
+      s_->net_->unref(std::exchange(parked_on_, nullptr));
+      return r_;
+    }
+    static void on_room(void* ctx) {
+      auto& a = *static_cast<write_awaiter*>(ctx);
+      if (!a.s_->push(a)) return;
+      a.parked_on_->sides[a.s_->side_].writer = nullptr;
+      a.w_.on->wake(a.w_.h);
+    }
   };
-  write_awaiter write(std::span<const const_buffer> bufs) noexcept { return write_awaiter{this, bufs}; }
+  write_awaiter write(std::span<const const_buffer> bufs) noexcept {
+    return write_awaiter{this, bufs, 0, {}, nullptr, {}, {}};
+  }
 
   /// Sends FIN; reading goes on.
   std::error_code shutdown() {
@@ -165,16 +205,49 @@ private:
     if (me.rst_in) return err(std::errc::connection_reset);
     return {};
   }
-  io_result write_now(std::span<const const_buffer> bufs) {
-    if (auto ec = usable()) return refused(bufs, ec);
-    if (c_->sides[side_].fin_out || c_->sides[side_].rst_out) return refused(bufs, err(std::errc::broken_pipe));
-    std::size_t n = 0;
-    for (auto b : bufs) n += b.size();
-    if (n > 0) {
-      net_->send(c_, side_, segment::data, bufs);
-      if (c_->tap && side_ == 0) c_->tap->wrote(*c_, c_->sides[1].local, bufs);
+  /// Queues as much of `a`'s bytes as the peer's window has room for; true once the write
+  /// is over (every byte queued, or an error in `a.r_`).
+  bool push(write_awaiter& a) {
+    const bool fresh = a.done_ == 0;  // nothing went out yet: a failure refuses the whole write
+    if (auto ec = usable()) return a.r_ = fresh ? refused(a.bufs_, ec) : io_result{ec, a.done_}, true;
+    const side& me = c_->sides[side_];
+    if (me.closed) return a.r_ = {err(std::errc::bad_file_descriptor), a.done_}, true;
+    if (me.fin_out || me.rst_out) {
+      const auto ec = err(std::errc::broken_pipe);
+      return a.r_ = fresh ? refused(a.bufs_, ec) : io_result{ec, a.done_}, true;
     }
-    return {{}, n};
+    std::size_t total = 0;
+    for (auto b : a.bufs_) total += b.size();
+    const side& to = c_->sides[1 - side_];
+    const std::size_t window = to.h->receive_window, unread = to.unread();
+    const std::size_t room = unread < window ? window - unread : 0;
+    const std::size_t take = std::min(room, total - a.done_);
+    if (total == 0) {
+      // nothing to send
+    } else if (take == total) {  // the common case: all of it, at once
+      net_->send(c_, side_, segment::data, a.bufs_);
+      if (c_->tap && side_ == 0) c_->tap->wrote(*c_, c_->sides[1].local, a.bufs_);
+    } else if (take > 0) {
+      std::vector<const_buffer> part;
+      std::size_t skip = a.done_, left = take;
+      for (auto b : a.bufs_) {
+        if (skip >= b.size()) {
+          skip -= b.size();
+          continue;
+        }
+        const std::size_t n = std::min(b.size() - skip, left);
+        part.emplace_back(b.data() + skip, n);
+        skip = 0;
+        left -= n;
+        if (left == 0) break;
+      }
+      net_->send(c_, side_, segment::data, part);
+      if (c_->tap && side_ == 0) c_->tap->wrote(*c_, c_->sides[1].local, part);
+    }
+    a.done_ += take;
+    if (a.done_ < total) return false;
+    a.r_ = {{}, total};
+    return true;
   }
   io_result refused(std::span<const const_buffer> bufs, std::error_code ec) {
     if (c_ && c_->tap && side_ == 0) c_->tap->write_refused(*c_, c_->sides[1].local, bufs);
