@@ -159,7 +159,9 @@ inline void write_case(std::ostream& out, const scenario& sc) {
       << "\nclients.post_fraction " << case_double(c.post_fraction) << "\nclients.max_body " << c.max_body
       << "\nclients.head_fraction " << case_double(c.head_fraction) << "\nclients.slow_upload_fraction "
       << case_double(c.slow_upload_fraction) << "\nclients.upload_pause " << case_duration(c.upload_pause)
-      << "\nclients.bare_post_fraction " << case_double(c.bare_post_fraction) << "\n";
+      << "\nclients.bare_post_fraction " << case_double(c.bare_post_fraction) << "\nclients.slow_read_fraction "
+      << case_double(c.slow_read_fraction) << "\nclients.read_pause " << case_duration(c.read_pause)
+      << "\nclients.receive_window " << c.receive_window << "\n";
   out << "swarm.rise " << w.rise << "\nswarm.fall " << w.fall << "\nswarm.check_timeout "
       << case_duration(w.check_timeout) << "\nswarm.connect_timeout " << case_duration(w.connect_timeout)
       << "\nswarm.response_timeout " << case_duration(w.response_timeout) << "\nswarm.passive_backoff "
@@ -228,6 +230,9 @@ inline scenario read_case(std::istream& in, const std::string& file) {
       {"clients.slow_upload_fraction", fraction(c.slow_upload_fraction)},
       {"clients.upload_pause", span(c.upload_pause)},
       {"clients.bare_post_fraction", fraction(c.bare_post_fraction)},
+      {"clients.slow_read_fraction", fraction(c.slow_read_fraction)},
+      {"clients.read_pause", span(c.read_pause)},
+      {"clients.receive_window", whole(c.receive_window)},
       {"swarm.rise", whole(w.rise)},
       {"swarm.fall", whole(w.fall)},
       {"swarm.check_timeout", span(w.check_timeout)},

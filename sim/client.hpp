@@ -48,7 +48,17 @@ struct client_options {
   /// method keeps the proxy from replaying one (RFC 9110 §9.2.2).
   double bare_post_fraction = 0;
   duration upload_pause = std::chrono::milliseconds(20);  ///< the longest pause between those parts
+  /// Of the connections, the share that read their responses slowly: at most
+  /// slow_read_chunk bytes a read, each after a pause of up to read_pause.
+  double slow_read_fraction = 0;
+  duration read_pause = std::chrono::milliseconds(10);
+  /// The client hosts' receive window (0: the network's default); small, it makes a slow
+  /// reader push back on the proxy's writes.
+  std::size_t receive_window = 0;
 };
+
+/// The bytes a slow reader takes per read.
+inline constexpr std::size_t slow_read_chunk = 256;
 
 /// One answered request as its client saw it: when it was issued and how long the
 /// response took to arrive (queueing on the client host included).
@@ -62,7 +72,10 @@ public:
   client_fleet(network& net, invariants& inv, const std::vector<host*>& hosts, std::vector<endpoint> entries,
                client_options opt, rng random)
       : inv_(inv), entries_(std::move(entries)), opt_(opt), random_(random) {
-    for (auto* h : hosts) hosts_.push_back(std::make_unique<client_host>(net, *h));
+    for (auto* h : hosts) {
+      if (opt_.receive_window) h->receive_window = opt_.receive_window;
+      hosts_.push_back(std::make_unique<client_host>(net, *h));
+    }
   }
 
   /// Generates load until virtual time `until`, then lets every request finish and every
@@ -206,6 +219,21 @@ private:
 
   static task<result<stream>> connect_to(transport& t, endpoint e) { co_return co_await t.connect(e); }
 
+  /// A connection read slowly: each read waits up to `pause` and takes at most
+  /// slow_read_chunk bytes.
+  struct paced_reads {
+    stream& s;
+    virtual_clock& clock;
+    rng& random;
+    duration pause;
+    task<io_result> read_some(std::span<char> buf) {
+      const auto wait =
+          duration(static_cast<std::int64_t>(random.below(static_cast<std::uint64_t>(pause.count()) + 1)));
+      if (co_await clock.sleep_for(wait)) co_return io_result{make_error_code(std::errc::operation_canceled), 0};
+      co_return co_await s.read_some(buf.first(std::min(buf.size(), slow_read_chunk)));
+    }
+  };
+
   task<void> worker(client_host& ch) {
     worker_state w(ch.h);
     ch.all.push_back(&w);
@@ -215,6 +243,7 @@ private:
     std::vector<request> batch;
     std::string wire, target;  // reused: every request of a batch goes out in one write
     std::size_t served = 0;
+    bool slow_reads = false;
     for (;;) {
       if (ch.queue.empty()) {
         if (stopping_ || w.expired) break;
@@ -237,6 +266,8 @@ private:
         conn.emplace(std::move(r->value()));
         rd = http_lite::reader{};
         served = 0;
+        // Drawn only when asked for: loads without slow readers draw what they did before.
+        slow_reads = opt_.slow_read_fraction > 0 && random_.chance(opt_.slow_read_fraction);
         ++connections_;
       }
       batch.clear(), wire.clear();
@@ -276,7 +307,15 @@ private:
         auto& q = batch[i];
         if (i >= unanswered) continue;
         if (!dead) {
-          if (auto ec = co_await rd.read(*conn, http_lite::reader::framing{true, q.head}, m)) {
+          const http_lite::reader::framing how{true, q.head};
+          std::error_code ec;
+          if (slow_reads) {
+            paced_reads in{*conn, ch.clock, random_, opt_.read_pause};
+            ec = co_await rd.read(in, how, m);
+          } else {
+            ec = co_await rd.read(*conn, how, m);
+          }
+          if (ec) {
             dead = true;
             broke = q.id;
             if (ec == std::errc::bad_message) inv_.unparsable(q.id);

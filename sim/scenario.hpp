@@ -131,6 +131,11 @@ struct scenario {
     if (clients.slow_upload_fraction > 0)
       p.emplace_back("slow_uploads", std::to_string(clients.slow_upload_fraction).substr(0, 4) +
                                          " of POSTs, pauses 1-" + ms(clients.upload_pause));
+    if (clients.slow_read_fraction > 0)
+      p.emplace_back("slow_reads", std::to_string(clients.slow_read_fraction).substr(0, 4) + " of connections, " +
+                                       std::to_string(slow_read_chunk) + " B a read after up to " +
+                                       ms(clients.read_pause));
+    if (clients.receive_window > 0) p.emplace_back("client_window", std::to_string(clients.receive_window) + "B");
     p.emplace_back("health_interval", health_interval_s ? std::to_string(health_interval_s) + "s" : "off (passive)");
     p.emplace_back("balance", std::string(to_string(balance)));
     if (balancing) balance_parameters(p);

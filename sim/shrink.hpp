@@ -194,6 +194,13 @@ private:
       t.clients.head_fraction = 0;
       return t;
     });
+    add("no slow readers", [](const scenario& sc) -> std::optional<scenario> {
+      if (sc.clients.slow_read_fraction == 0 && sc.clients.receive_window == 0) return {};
+      auto t = sc;
+      t.clients.slow_read_fraction = 0;
+      t.clients.receive_window = 0;
+      return t;
+    });
     add("no bare POSTs", [](const scenario& sc) -> std::optional<scenario> {
       if (sc.clients.bare_post_fraction == 0) return {};
       auto t = sc;

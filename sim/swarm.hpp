@@ -97,6 +97,13 @@ inline scenario make_swarm_scenario(std::uint64_t seed) {
   s.length = w.heal_at + w.liveness_bound + 8s;
   // Drawn last, so that the draws above stay what they were before it existed.
   if (r.below(3) == 0) s.clients.bare_post_fraction = static_cast<double>(10 + r.below(41)) / 100.0;
+  // On a third of the seeds, slow readers behind small windows: the proxy's writes to them
+  // wait, and with them its reads from the upstream (backpressure).
+  if (r.below(3) == 0) {
+    s.clients.slow_read_fraction = static_cast<double>(10 + r.below(41)) / 100.0;
+    s.clients.read_pause = between(r, 1ms, 20ms);
+    s.clients.receive_window = 256 + r.below(2 * 1024 + 1);
+  }
   s.allowed = {outcome::ok};
   s.swarm = w;
   return s;

@@ -232,6 +232,7 @@ public:
     if (swarm_watch_) {
       r.tallies = swarm_watch_->tallies();
       r.checks += swarm_watch_->checks();
+      r.tallies.emplace_back("network: writes that waited for the peer's window", net_.writes_waited());
     }
     if (check_watch_) {
       r.tallies.emplace_back("swarm: active checks judged", check_watch_->checks());
