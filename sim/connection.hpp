@@ -133,6 +133,9 @@ struct listener {
   std::deque<connection*> backlog;  // established, not yet accepted
   waiter* accepter = nullptr;
   bool closed = false;
+  /// SO_REUSEPORT: it shares its port with other listeners that set it; each new
+  /// connection goes to one of them by a hash of its source address and port.
+  bool reuse_port = false;
 };
 
 }  // namespace bb::sim

@@ -30,7 +30,9 @@ struct host {
   bool paused = false;
   executor* exec = nullptr;
 
-  std::map<std::uint16_t, listener*> listeners;
+  /// Listeners by port; several on one port when they all asked for SO_REUSEPORT, in the
+  /// order they were bound.
+  std::multimap<std::uint16_t, listener*> listeners;
   /// Every connection end on this host that its process has not closed, by (id, side).
   std::map<std::uint64_t, connection*> ends;
   std::uint16_t next_port = 32768;

@@ -13,6 +13,7 @@
 #include <bb/core/random.hpp>
 #include <bb/core/transport.hpp>
 #include <deque>
+#include <iterator>
 #include <list>
 #include <map>
 #include <memory>
@@ -218,15 +219,22 @@ public:
     if (l.port == 0) do
         l.port = l.h->ephemeral_port();
       while (l.h->listeners.count(l.port));
-    if (l.h->listeners.count(l.port)) return err(std::errc::address_in_use);
-    l.h->listeners[l.port] = &l;
+    const auto [lo, hi] = l.h->listeners.equal_range(l.port);
+    for (auto it = lo; it != hi; ++it)
+      if (!l.reuse_port || !it->second->reuse_port) return err(std::errc::address_in_use);
+    l.h->listeners.emplace_hint(hi, l.port, &l);
     return {};
   }
   /// Stops listening: the backlog is reset, a parked accept wakes with an error.
   void close_listener(listener& l) {
     if (l.closed) return;
     l.closed = true;
-    l.h->listeners.erase(l.port);
+    const auto [lo, hi] = l.h->listeners.equal_range(l.port);
+    for (auto it = lo; it != hi; ++it)
+      if (it->second == &l) {
+        l.h->listeners.erase(it);
+        break;
+      }
     while (!l.backlog.empty()) {
       connection* c = l.backlog.front();
       l.backlog.pop_front();
@@ -360,7 +368,7 @@ private:
         trace_.add(now, ev::rst, me.h->id, 0, c->id);
         break;
       case segment::syn: {
-        auto it = me.h->listeners.find(me.local.port);
+        auto it = pick_listener(*me.h, me.local.port, peer.local);
         if (me.h->crashed || it == me.h->listeners.end() || me.rst_in) {
           trace_.add(now, ev::refuse, me.h->id, peer.h->id, c->id);
           if (!me.rst_in) send(c, s, segment::rst, {});
@@ -385,6 +393,20 @@ private:
     if (r.kind == segment::rst) room(c, s);           // its writer fails
     if (me.read_pos == me.delivered) room(c, 1 - s);  // bytes discarded, or a reset emptied the pipe
     unref(c);
+  }
+
+  /// The listener on `port` that a connection from `from` goes to: the only one, or among
+  /// SO_REUSEPORT ones the one a hash of the source address and port picks (as Linux does).
+  static std::multimap<std::uint16_t, listener*>::iterator pick_listener(host& h, std::uint16_t port,
+                                                                         const endpoint& from) {
+    auto [lo, hi] = h.listeners.equal_range(port);
+    const auto n = static_cast<std::uint64_t>(std::distance(lo, hi));
+    if (n <= 1) return n == 0 ? h.listeners.end() : lo;
+    std::uint64_t x = 0xcbf29ce484222325ull;  // FNV-1a over the address's bytes and the port
+    for (auto b : from.ip.bytes) x = (x ^ b) * 0x100000001b3ull;
+    x = (x ^ from.port) * 0x100000001b3ull;
+    std::advance(lo, static_cast<std::ptrdiff_t>(x % n));
+    return lo;
   }
 
   executor& exec_;

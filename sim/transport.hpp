@@ -337,12 +337,17 @@ public:
 
   transport(network& net, host& h) noexcept : net_(&net), h_(&h) {}
 
+  /// Listens with SO_REUSEPORT from now on, as the Asio transport always does: several
+  /// transports (a proxy's workers) may then listen on one port of the host.
+  void set_reuse_port(bool on) noexcept { reuse_port_ = on; }
+
   /// Listens on `ep`'s port; its address must be the host's own or the unspecified one.
   result<acceptor> listen(const endpoint& ep) {
     if (ep.ip != h_->ip && ep.ip != ip_address{}) return err(std::errc::address_not_available);
     auto l = std::make_unique<listener>();
     l->h = h_;
     l->port = ep.port;
+    l->reuse_port = reuse_port_;
     if (auto ec = net_->bind(*l)) return ec;
     return acceptor(*net_, std::move(l));
   }
@@ -408,6 +413,7 @@ private:
   network* net_;
   host* h_;
   transport_tap* tap_ = nullptr;
+  bool reuse_port_ = false;
 };
 
 static_assert(bb::transport<transport>);
