@@ -150,6 +150,7 @@ inline void write_case(std::ostream& out, const scenario& sc) {
     out << "upstream " << u.name << " kind=" << to_string(u.kind) << " slow_mean=" << case_duration(u.slow_mean)
         << " workers=" << u.workers << " weight=" << u.weight << " unsolicited=" << detail::case_plan(u.unsolicited)
         << "\n";
+  out << "proxy_workers " << sc.proxy_workers << "\n";
   out << "client_hosts " << sc.client_hosts << "\n";
   out << "clients.rate " << case_double(c.rate) << "\nclients.closed_users " << c.closed_users
       << "\nclients.think_mean " << case_duration(c.think_mean) << "\nclients.max_conns " << c.max_conns
@@ -213,6 +214,11 @@ inline scenario read_case(std::istream& in, const std::string& file) {
            sc.allowed.push_back(r.named<outcome>(t.substr(b, e - b), detail::outcome_names));
            b = e + 1;
          }
+       }},
+      {"proxy_workers",
+       [&](std::string_view t) {
+         sc.proxy_workers = r.whole(t);
+         if (sc.proxy_workers == 0) r.fail("at least 1 expected");
        }},
       {"client_hosts", whole(sc.client_hosts)},
       {"clients.rate", fraction(c.rate)},

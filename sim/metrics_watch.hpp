@@ -68,22 +68,30 @@ public:
   /// The tap to subscribe to the health checker's transport (first).
   transport_tap& check_tap() noexcept { return check_side_; }
 
-  /// Compares the proxy's counters `stats` and the checker's per host (`checks` empty: no
-  /// active checks) with the watch's counts; each difference is a violation.
-  void finish(const proxy_stats& stats, const std::vector<const check_stats*>& checks) {
+  /// Compares the proxy's counters (`stats`: one per worker, summed as a scrape sums them)
+  /// and the checker's per host (`checks` empty: no active checks) with the watch's counts;
+  /// each difference is a violation.
+  void finish(const std::vector<const proxy_stats*>& stats, const std::vector<const check_stats*>& checks) {
+    auto sum = [&](auto figure) {
+      std::uint64_t n = 0;
+      for (const auto* s : stats) n += figure(*s);
+      return n;
+    };
     std::uint64_t retries = 0, attempts = 0, timeouts = 0;
     for (std::size_t i = 0; i < ups_.size(); ++i) {
-      const auto& u = stats.upstream[i];
       const auto& w = ups_[i];
       const auto& name = names_[i];
-      equal(name + " attempts", u.attempts.value(), w.attempts);
+      const auto u_attempts = sum([i](const proxy_stats& s) { return s.upstream[i].attempts.value(); });
+      const auto u_retries = sum([i](const proxy_stats& s) { return s.upstream[i].retries.value(); });
+      equal(name + " attempts", u_attempts, w.attempts);
       for (std::size_t c = 1; c < 6; ++c)
-        equal(name + " " + std::to_string(c) + "xx response heads", u.responses[c].value(), w.heads[c]);
+        equal(name + " " + std::to_string(c) + "xx response heads",
+              sum([i, c](const proxy_stats& s) { return s.upstream[i].responses[c].value(); }), w.heads[c]);
       equal(name + " state changes", hosts_.health(i).changes.load(std::memory_order_relaxed), w.flips);
-      at_least(name + " retries", u.retries.value(), w.retried_heads);
-      retries += u.retries.value();
-      attempts += u.attempts.value();
-      timeouts += u.timeouts.value();
+      at_least(name + " retries", u_retries, w.retried_heads);
+      retries += u_retries;
+      attempts += u_attempts;
+      timeouts += sum([i](const proxy_stats& s) { return s.upstream[i].timeouts.value(); });
       if (const auto* c = i < checks.size() ? checks[i] : nullptr) {
         const auto verdicts = c->passed.value() + c->failed.value();
         within(name + " active checks with a verdict", verdicts, w.checks_started - std::min(w.checks_started, cut_),
@@ -97,7 +105,7 @@ public:
     const auto sent = static_cast<std::uint64_t>(sent_.size()) + claimed_sent_;
     at_most("retries over every upstream", retries, attempts - std::min(attempts, sent));
     equal("attempts timed out", timeouts, statuses_504_);
-    equal("429 answers", stats.rate_limited.value(), statuses_429_);
+    equal("429 answers", sum([](const proxy_stats& s) { return s.rate_limited.value(); }), statuses_429_);
   }
 
   /// How many figures the watch compared.

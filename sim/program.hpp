@@ -116,6 +116,13 @@ public:
     sc_.health_interval_s = interval_s;
     return *this;
   }
+  /// The proxy runs `n` workers (at least 1): loops interleaved by the executor, each with
+  /// its own SO_REUSEPORT listener, sharing health, balancer and limiter.
+  program& workers(std::size_t n) {
+    if (n == 0) throw std::invalid_argument("sim: a proxy has at least one worker");
+    sc_.proxy_workers = n;
+    return *this;
+  }
   /// The proxy's balancing policy.
   program& balance(bb::balance_policy p) {
     sc_.balance = p;

@@ -89,6 +89,8 @@ struct scenario {
   std::vector<upstream_spec> upstreams;
   std::size_t client_hosts = 8;
   client_options clients;
+  /// The proxy's worker loops (each a bb::proxy with its own SO_REUSEPORT listener).
+  std::size_t proxy_workers = 1;
   /// The proxy's active check interval in seconds (0: passive checks with backoff only).
   std::uint32_t health_interval_s = 0;
   /// Faults at planned times, in time order.
@@ -136,6 +138,7 @@ struct scenario {
                                        std::to_string(slow_read_chunk) + " B a read after up to " +
                                        ms(clients.read_pause));
     if (clients.receive_window > 0) p.emplace_back("client_window", std::to_string(clients.receive_window) + "B");
+    if (proxy_workers > 1) p.emplace_back("proxy_workers", std::to_string(proxy_workers));
     p.emplace_back("health_interval", health_interval_s ? std::to_string(health_interval_s) + "s" : "off (passive)");
     p.emplace_back("balance", std::string(to_string(balance)));
     if (balancing) balance_parameters(p);

@@ -194,6 +194,12 @@ private:
       t.clients.head_fraction = 0;
       return t;
     });
+    add("one proxy worker", [](const scenario& sc) -> std::optional<scenario> {
+      if (sc.proxy_workers <= 1) return {};
+      auto t = sc;
+      t.proxy_workers = 1;
+      return t;
+    });
     add("no slow readers", [](const scenario& sc) -> std::optional<scenario> {
       if (sc.clients.slow_read_fraction == 0 && sc.clients.receive_window == 0) return {};
       auto t = sc;

@@ -104,6 +104,8 @@ inline scenario make_swarm_scenario(std::uint64_t seed) {
     s.clients.read_pause = between(r, 1ms, 20ms);
     s.clients.receive_window = 256 + r.below(2 * 1024 + 1);
   }
+  // On half, 2 to 4 proxy workers: their loops interleave, sharing health, balancer and limiter.
+  if (r.below(2) == 0) s.proxy_workers = 2 + r.below(3);
   s.allowed = {outcome::ok};
   s.swarm = w;
   return s;

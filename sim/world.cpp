@@ -77,7 +77,10 @@ public:
       }
       rng proxy_random = root_.split();
       shared_ = std::make_unique<shared_state>(cfg_, proxy_random());
-      proxy_transport_ = std::make_unique<transport>(net_, *proxy_host_);
+      for (std::size_t k = 0; k < workers(); ++k) {
+        proxy_transports_.push_back(std::make_unique<transport>(net_, *proxy_host_));
+        proxy_transports_.back()->set_reuse_port(workers() > 1);
+      }
       if (sc_.swarm) swarm_watch_ = std::make_unique<swarm_watch>(exec_, inv_, sc_, shared_->upstreams, addresses);
       if (sc_.balancing) {
         std::vector<endpoint> where;
@@ -105,7 +108,7 @@ public:
       if (rate_watch_) proxy_bus_.subscribe(*rate_watch_);
       if (balance_watch_) proxy_bus_.subscribe(*balance_watch_);
       if (unsolicited_) proxy_bus_.subscribe(*unsolicited_);
-      proxy_transport_->set_tap(&proxy_bus_);
+      for (auto& t : proxy_transports_) t->set_tap(&proxy_bus_);
       check_transport_ = std::make_unique<transport>(net_, *proxy_host_);
       if (sc_.swarm && cfg_.health.active())
         check_watch_ = std::make_unique<check_watch>(exec_, inv_, names, addresses, cfg_.health.interval,
@@ -113,13 +116,19 @@ public:
       check_bus_.subscribe(metrics_watch_->check_tap());
       if (check_watch_) check_bus_.subscribe(*check_watch_);
       check_transport_->set_tap(&check_bus_);
-      proxy_clock_ = std::make_unique<virtual_clock>(exec_, *proxy_host_);
-      // Not the primary worker, so that the checker is the world's (see above); the
-      // primary's other duty, reclaiming idle rate-limit entries, frees memory only.
-      proxy_ =
-          std::make_unique<proxy_type>(*proxy_transport_, *proxy_clock_, proxy_random, cfg_, log_, *shared_, false);
-      checker_ = std::make_unique<checker_type>(*check_transport_, *proxy_clock_, root_.split(), shared_->upstreams,
-                                                cfg_.health, cfg_.limits, log_);
+      // The workers: one proxy each, on the host "proxy", sharing the upstreams' health,
+      // the balancer and the limiter as the application's threads do; the executor
+      // interleaves their loops. None is the primary worker, so that the checker is the
+      // world's (see above); the primary's other duty, reclaiming idle rate-limit entries,
+      // frees memory only. Worker 0 draws as the only worker did before workers existed.
+      for (std::size_t k = 0; k < workers(); ++k) {
+        proxy_clocks_.push_back(std::make_unique<virtual_clock>(exec_, *proxy_host_));
+        const rng worker_random = k == 0 ? proxy_random : proxy_random.split();
+        proxies_.push_back(std::make_unique<proxy_type>(*proxy_transports_[k], *proxy_clocks_[k], worker_random, cfg_,
+                                                        log_, *shared_, false));
+      }
+      checker_ = std::make_unique<checker_type>(*check_transport_, *proxy_clocks_.front(), root_.split(),
+                                                shared_->upstreams, cfg_.health, cfg_.limits, log_);
       entries.push_back(cfg_.bind);
     } else {
       for (auto& u : upstreams_) entries.push_back(u->address());
@@ -205,7 +214,9 @@ public:
     if (finished && metrics_watch_) {
       std::vector<const check_stats*> checks;
       for (std::size_t i = 0; i < upstreams_.size(); ++i) checks.push_back(&checker_->stats(i));
-      metrics_watch_->finish(proxy_->stats(), checks);
+      std::vector<const proxy_stats*> stats;
+      for (auto& p : proxies_) stats.push_back(&p->stats());
+      metrics_watch_->finish(stats, checks);
     }
     if (finished) {
       inv_.expect(net_.open_ends() == 0, "a connection end left open: " + std::to_string(net_.open_ends()));
@@ -245,6 +256,10 @@ public:
       r.balance = balance_watch_->report();
       for (auto& t : balance_watch_->tallies()) r.tallies.push_back(std::move(t));
     }
+    if (proxies_.size() > 1)
+      for (std::size_t k = 0; k < proxies_.size(); ++k)
+        r.tallies.emplace_back("proxy worker " + std::to_string(k + 1) + ": client connections accepted",
+                               proxies_[k]->stats().connections.value());
     if (metrics_watch_) {
       r.tallies.emplace_back("metrics: proxy figures compared with the watch's", metrics_watch_->checks());
       r.checks += metrics_watch_->checks();
@@ -257,6 +272,9 @@ public:
   [[nodiscard]] const scenario& spec() const noexcept { return sc_; }
 
 private:
+  /// The proxy's workers (at least one).
+  [[nodiscard]] std::size_t workers() const noexcept { return std::max<std::size_t>(1, sc_.proxy_workers); }
+
   /// True when some upstream writes unasked bytes, from the start or from a fault on.
   [[nodiscard]] bool misbehaving() const {
     return std::any_of(sc_.upstreams.begin(), sc_.upstreams.end(),
@@ -299,11 +317,11 @@ private:
     scope s(co_await get_cancel_token());
     acting_ = &s;
     for (auto& u : upstreams_) s.spawn(u->serve());
-    if (proxy_) {
-      if (auto ec = proxy_->listen()) throw std::runtime_error("sim: the proxy cannot listen: " + ec.message());
-      s.spawn(proxy_->run());
-      s.spawn(checker_->run(), health_stop_.token());
+    for (auto& p : proxies_) {
+      if (auto ec = p->listen()) throw std::runtime_error("sim: the proxy cannot listen: " + ec.message());
+      s.spawn(p->run());
     }
+    if (checker_) { s.spawn(checker_->run(), health_stop_.token()); }
     {
       scope faults(s.token());
       faults.spawn(fault_driver(s));
@@ -315,7 +333,7 @@ private:
       faults.request_stop();
       co_await faults.join();
     }
-    if (proxy_) proxy_->drain();
+    for (auto& p : proxies_) p->drain();
     health_stop_.request_stop();
     for (auto& u : upstreams_) u->stop();
     co_await s.join();
@@ -500,11 +518,11 @@ private:
   std::unique_ptr<rate_watch> rate_watch_;
   std::optional<rate_fleet> rate_clients_;
   std::unique_ptr<shared_state> shared_;
-  tap_bus proxy_bus_, check_bus_;  // the watches on the proxy's and the checker's transports
-  std::unique_ptr<transport> proxy_transport_;
+  tap_bus proxy_bus_, check_bus_;                             // the watches on the proxy's and the checker's transports
+  std::vector<std::unique_ptr<transport>> proxy_transports_;  // one per worker
   std::unique_ptr<transport> check_transport_;
-  std::unique_ptr<virtual_clock> proxy_clock_;
-  std::unique_ptr<proxy_type> proxy_;
+  std::vector<std::unique_ptr<virtual_clock>> proxy_clocks_;
+  std::vector<std::unique_ptr<proxy_type>> proxies_;
   std::unique_ptr<checker_type> checker_;
   cancel_source health_stop_;
   rng faults_random_;

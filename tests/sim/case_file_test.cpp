@@ -58,6 +58,8 @@ TEST_CASE("case file errors name the file, the line and the key", "[sim][case_fi
       {with_line("balance", "balance fastest"), line_of("balance") + ": balance: unknown policy 'fastest'"},
       {good + "fault 99s crash up9\n", ": fault: no upstream named up9"},
       {good + "seed 4\n", ": seed: given twice"},
+      {with_line("proxy_workers", "proxy_workers 0"),
+       line_of("proxy_workers") + ": proxy_workers: at least 1 expected"},
   }));
   try {
     (void)read_text(c.text);

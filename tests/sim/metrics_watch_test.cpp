@@ -150,7 +150,7 @@ TEST_CASE("metrics watch finds nothing to report when the proxy's counters match
   bb::proxy_stats st(2);
   bb::check_stats checks[2];
   figures{}.apply(st, checks, *r.hosts);
-  r.watch->finish(st, {&checks[0], &checks[1]});
+  r.watch->finish({&st}, {&checks[0], &checks[1]});
   CHECK(r.broke.empty());
   CHECK(r.watch->checks() >= 20);
 }
@@ -179,7 +179,7 @@ TEST_CASE("metrics watch reports each proxy counter that differs from what happe
   bb::proxy_stats st(2);
   bb::check_stats checks[2];
   f.apply(st, checks, *r.hosts);
-  r.watch->finish(st, {&checks[0], &checks[1]});
+  r.watch->finish({&st}, {&checks[0], &checks[1]});
   CHECK(r.metrics_broken().size() >= 1);
   CHECK(r.broke.size() == r.metrics_broken().size());
 }

@@ -116,3 +116,18 @@ TEST_CASE("a fault acted on a world is judged like a scheduled one", "[sim][worl
   CHECK(r.violations == 0);
   CHECK(r.by_outcome[static_cast<int>(sim::outcome::server_error)] == r.tally("500s passed through before detection"));
 }
+
+TEST_CASE("a proxy of several workers serves a world with every invariant holding", "[sim][world]") {
+  for (std::uint64_t seed = 1; seed <= 3; ++seed) {
+    INFO("seed " << seed);
+    auto p = sim::program("workers", seed).upstreams(3).clients(12, light_load()).active_checks(1).workers(3);
+    p.length(15s).at(5s, sim::crash("up1")).at(8s, sim::restart("up1"));
+    const auto r = sim::world(std::move(p).build()).run();
+    CHECK(r.violations == 0);
+    CHECK(r.first_violation.empty());
+    for (int k = 1; k <= 3; ++k)  // the port's connections spread over every worker
+      CHECK(r.tally("proxy worker " + std::to_string(k) + ": client connections accepted") > 0);
+    CHECK(r.tally("proxy worker 4") == 0);
+  }
+  CHECK_THROWS_AS(sim::program("none", 1).workers(0), std::invalid_argument);
+}
