@@ -15,6 +15,8 @@
 #include <sim/check_watch.hpp>
 #include <sim/client.hpp>
 #include <sim/clock.hpp>
+#include <sim/event_decoder.hpp>
+#include <sim/events.hpp>
 #include <sim/executor.hpp>
 #include <sim/failover_watch.hpp>
 #include <sim/invariants.hpp>
@@ -101,8 +103,12 @@ public:
       for (auto& u : upstreams_) addresses.push_back(u->address());
       // First on both transports: it sees what the proxy did before any judge acts on it.
       // Then the scenario's judge, and the watches that only add to it.
-      metrics_watch_ = std::make_unique<metrics_watch>(exec_, inv_, shared_->upstreams, addresses, names);
-      proxy_bus_.subscribe(metrics_watch_->proxy_tap());
+      // The decoder turns both transports' bytes into events, and the metrics watch hears
+      // them first; then the check watch.
+      decoder_ = std::make_unique<event_decoder>(exec_, shared_->upstreams, addresses, events_);
+      metrics_watch_ = std::make_unique<metrics_watch>(inv_, shared_->upstreams, names);
+      events_.subscribe(*metrics_watch_);
+      proxy_bus_.subscribe(decoder_->proxy_tap());
       if (watch_) proxy_bus_.subscribe(*watch_);
       if (swarm_watch_) proxy_bus_.subscribe(*swarm_watch_);
       if (rate_watch_) proxy_bus_.subscribe(*rate_watch_);
@@ -110,11 +116,11 @@ public:
       if (unsolicited_) proxy_bus_.subscribe(*unsolicited_);
       for (auto& t : proxy_transports_) t->set_tap(&proxy_bus_);
       check_transport_ = std::make_unique<transport>(net_, *proxy_host_);
-      if (sc_.swarm && cfg_.health.active())
-        check_watch_ = std::make_unique<check_watch>(exec_, inv_, names, addresses, cfg_.health.interval,
-                                                     shared_->upstreams, cfg_.health.rise);
-      check_bus_.subscribe(metrics_watch_->check_tap());
-      if (check_watch_) check_bus_.subscribe(*check_watch_);
+      if (sc_.swarm && cfg_.health.active()) {
+        check_watch_ = std::make_unique<check_watch>(exec_, inv_, names, cfg_.health.interval, cfg_.health.rise);
+        events_.subscribe(*check_watch_);
+      }
+      check_bus_.subscribe(decoder_->check_tap());
       check_transport_->set_tap(&check_bus_);
       // The workers: one proxy each, on the host "proxy", sharing the upstreams' health,
       // the balancer and the limiter as the application's threads do; the executor
@@ -210,7 +216,7 @@ public:
           inv_.violate(broken::in_flight, 0,
                        upstreams_[i]->spec().name + " has " + std::to_string(n) + " requests in flight at the end");
     if (timeline_) timeline_->finish(end_time_.count() ? end_time_ : exec_.now());
-    if (finished && check_watch_) check_watch_->finish();
+    if (finished && decoder_) decoder_->finish();
     if (finished && metrics_watch_) {
       std::vector<const check_stats*> checks;
       for (std::size_t i = 0; i < upstreams_.size(); ++i) checks.push_back(&checker_->stats(i));
@@ -511,6 +517,8 @@ private:
   std::unique_ptr<failover_watch> watch_;
   std::unique_ptr<balance_watch> balance_watch_;
   std::unique_ptr<unsolicited_watch> unsolicited_;
+  event_bus events_;                        // structured events: the decoder's, to the watches below
+  std::unique_ptr<event_decoder> decoder_;  // declared before the watches and the proxies: outlives both
   std::unique_ptr<swarm_watch> swarm_watch_;
   std::unique_ptr<check_watch> check_watch_;
   std::unique_ptr<metrics_watch> metrics_watch_;

@@ -1,10 +1,13 @@
-// The metrics watch (sim/metrics_watch.hpp) shown able to fail: a hand-made run of events,
+// The metrics watch (sim/metrics_watch.hpp), fed by the event decoder (sim/event_decoder.hpp),
+// shown able to fail: a hand-made run of transport events,
 // the proxy counters that match it (no violation), then each counter off by one (one
 // `metrics` violation naming it).
 
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <functional>
+#include <sim/event_decoder.hpp>
+#include <sim/events.hpp>
 #include <sim/metrics_watch.hpp>
 #include <sim/trace.hpp>
 #include <string>
@@ -27,8 +30,9 @@ struct rig {
     tr.set_sink([this](const sim::record& r) {
       if (r.kind == sim::ev::violation) broke.push_back(static_cast<sim::broken>(r.x));
     });
-    watch.emplace(ex, inv, *hosts, std::vector<bb::endpoint>{address(0), address(1)},
-                  std::vector<std::string>{"up1", "up2"});
+    watch.emplace(inv, *hosts, std::vector<std::string>{"up1", "up2"});
+    events.subscribe(*watch);
+    decoder.emplace(ex, *hosts, std::vector<bb::endpoint>{address(0), address(1)}, events);
   }
 
   sim::connection conn(std::uint64_t id) {
@@ -38,7 +42,7 @@ struct rig {
   }
   /// The proxy (or with `check`, the checker) connects to host `i`: connection `id`.
   void connect(std::uint64_t id, std::size_t i, bool check = false) {
-    auto& t = check ? watch->check_tap() : watch->proxy_tap();
+    auto& t = check ? decoder->check_tap() : decoder->proxy_tap();
     t.connecting(address(i));
     t.opened(conn(id), address(i));
   }
@@ -46,13 +50,13 @@ struct rig {
   void head(std::uint64_t id, std::size_t i, std::uint64_t req, const std::string& method = "GET") {
     const std::string bytes = method + " /r/" + std::to_string(req) + "/10 HTTP/1.1\r\n\r\n";
     const bb::const_buffer b[] = {{bytes.data(), bytes.size()}};
-    watch->proxy_tap().wrote(conn(id), address(i), b);
+    decoder->proxy_tap().wrote(conn(id), address(i), b);
   }
   /// The proxy (or the checker) reads `bytes` on connection `id` from host `i`.
   void read(std::uint64_t id, std::size_t i, std::string_view bytes, bool check = false) {
-    (check ? watch->check_tap() : watch->proxy_tap()).read(conn(id), address(i), bytes);
+    (check ? decoder->check_tap() : decoder->proxy_tap()).read(conn(id), address(i), bytes);
   }
-  /// Runs `f` as one event of the executor (the watch looks at the cluster after each).
+  /// Runs `f` as one event of the executor (the decoder looks at the cluster after each).
   void event(std::function<void()> f) {
     ex.post(sim::event{[](void* p, std::uint64_t) { (*static_cast<std::function<void()>*>(p))(); }, &f, 0});
     ex.run();
@@ -73,6 +77,8 @@ struct rig {
   std::vector<bb::upstream_config> configs;
   std::optional<bb::cluster> hosts;
   std::optional<sim::metrics_watch> watch;
+  sim::event_bus events;
+  std::optional<sim::event_decoder> decoder;
   std::vector<sim::broken> broke;
 };
 
@@ -126,7 +132,7 @@ void play(rig& r) {
   r.head(3, 0, 4);
   r.read(3, 0, "HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n");
   // #5: a connect to up2 that fails: an attempt with no head, and a 502.
-  r.watch->proxy_tap().connecting(address(1));
+  r.decoder->proxy_tap().connecting(address(1));
   // up2 goes down and comes back; two checks of up1, one passes.
   r.event([&] { r.hosts->set_up(1, false); });
   r.event([&] { r.hosts->set_up(1, true); });

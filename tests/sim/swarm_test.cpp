@@ -5,6 +5,8 @@
 #include <catch2/catch.hpp>
 #include <iterator>
 #include <sim/check_watch.hpp>
+#include <sim/event_decoder.hpp>
+#include <sim/events.hpp>
 #include <sim/swarm.hpp>
 #include <sim/swarm_watch.hpp>
 #include <sim/world.hpp>
@@ -275,15 +277,20 @@ TEST_CASE("check watch reports a first check before one interval", "[sim][swarm]
   const auto a = rig::endpoint(0), b = rig::endpoint(1);
   const std::vector<bb::upstream_config> configs{{"up1", a, 1}, {"up2", b, 1}};
   const bb::cluster hosts(configs);
-  sim::check_watch w(ex, inv, {"up1", "up2"}, {a, b}, 2s, hosts, 1);
+  sim::check_watch w(ex, inv, {"up1", "up2"}, 2s, 1);
+  sim::event_bus bus;
+  bus.subscribe(w);
+  sim::event_decoder d(ex, hosts, {a, b}, bus);
   ex.at(2s + 100ms, sim::event{[](void*, std::uint64_t) {}, nullptr, 0});
   ex.run();
-  w.connecting(a);  // round 1 at 2 s, within the spread of 200 ms
+  d.check_tap().connecting(a);  // round 1 at 2 s, within the spread of 200 ms
   CHECK(inv.violations() == 0);
-  w.connecting(a);  // round 2 comes 2 s early
+  d.proxy_tap().connecting(a);  // the proxy's connects are no checks
+  CHECK(inv.violations() == 0);
+  d.check_tap().connecting(a);  // round 2 comes 2 s early
   CHECK(inv.violations() == 1);
   CHECK(inv.first().starts_with("check_timing"));
-  w.connecting(b);
+  d.check_tap().connecting(b);
   CHECK(inv.violations() == 1);
 }
 
@@ -304,20 +311,23 @@ TEST_CASE("check watch reports a host that came up before rise checks in a row p
   const auto a = rig::endpoint(0), b = rig::endpoint(1);
   const std::vector<bb::upstream_config> configs{{"up1", a, 1}, {"up2", b, 1}};
   bb::cluster hosts(configs);
-  sim::check_watch w(ex, inv, {"up1", "up2"}, {a, b}, 2s, hosts, 2);
+  sim::check_watch w(ex, inv, {"up1", "up2"}, 2s, 2);
+  sim::event_bus bus;
+  bus.subscribe(w);
+  sim::event_decoder d(ex, hosts, {a, b}, bus);
   std::uint64_t conn = 0;
   const auto check = [&](int status) {
     sim::connection c;
     c.id = ++conn;
-    w.opened(c, a);
-    w.read(c, a, "HTTP/1.1 " + std::to_string(status) + " X\r\n\r\n");
+    d.check_tap().opened(c, a);
+    d.check_tap().read(c, a, "HTTP/1.1 " + std::to_string(status) + " X\r\n\r\n");
   };
   if (r.answers.empty()) check(200);  // while up: does not count toward a comeback
   hosts.set_up(0, false);
   if (r.answers.empty()) check(200);
   for (int status : r.answers) check(status);
   hosts.set_up(0, true);
-  w.finish();
+  d.finish();
   CHECK(inv.violations() == (r.broken ? 1u : 0u));
   if (r.broken) CHECK(inv.first().starts_with("early_rise"));
 }
