@@ -148,9 +148,12 @@ private:
     if (it == conns_.end() || it->second.check || bufs.empty()) return;
     auto& k = it->second;
     const auto [method, id] = http_lite::request_of(std::string_view(bufs[0].data(), bufs[0].size()));
-    if (id == 0) return;  // body bytes
+    if (id == 0) {  // body bytes
+      if (!refused) out_.body_sent(c.id, k.upstream);
+      return;
+    }
     k.pending.push_back(method == "HEAD");
-    out_.request_sent({c.id, k.upstream, id, method == "HEAD", k.requests++, refused});
+    out_.request_sent({c.id, k.upstream, id, method, k.requests++, refused});
   }
 
   void read(const connection& c, std::string_view bytes) {

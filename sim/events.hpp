@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string_view>
 #include <vector>
 
 namespace bb::sim {
@@ -17,7 +18,7 @@ struct sent_head {
   std::uint64_t conn = 0;     ///< the connection it went on
   std::size_t upstream = 0;   ///< the host, by its index in the cluster
   std::uint64_t request = 0;  ///< the client request it carries (sim request ids)
-  bool head_method = false;   ///< a HEAD: its answer has no body
+  std::string_view method;    ///< its method (valid during the call only)
   std::uint64_t nth = 0;      ///< heads written on the connection before it (0: its first)
   bool refused = false;       ///< the write failed at once: nothing went out
 };
@@ -33,6 +34,8 @@ public:
   virtual void connection_freed(std::uint64_t /*conn*/) {}
   /// The proxy wrote a request head to an upstream (never for checks).
   virtual void request_sent(const sent_head& /*h*/) {}
+  /// The proxy wrote body bytes of the request `conn` carries (never for checks).
+  virtual void body_sent(std::uint64_t /*conn*/, std::size_t /*upstream*/) {}
   /// A whole response head of `status` came from `upstream` on `conn` and was read: for the
   /// proxy every head it framed (interim ones included), for a check only the first (status
   /// 0 when no head ended within 64 KiB).
@@ -63,6 +66,9 @@ public:
   }
   void request_sent(const sent_head& h) override {
     for (auto* s : sinks_) s->request_sent(h);
+  }
+  void body_sent(std::uint64_t conn, std::size_t upstream) override {
+    for (auto* s : sinks_) s->body_sent(conn, upstream);
   }
   void response_head(std::uint64_t conn, std::size_t upstream, int status, bool check) override {
     for (auto* s : sinks_) s->response_head(conn, upstream, status, check);

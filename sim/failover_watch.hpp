@@ -2,8 +2,8 @@
 /// bb::sim::failover_watch: the health invariants, checked as the proxy's traffic happens,
 /// and how long each kind of failure took to detect and to recover from.
 ///
-/// It taps the proxy's upstream transport (every connect it starts, every request head it
-/// sends; the active checker has a transport of its own, so checks are not traffic), hears
+/// It hears the proxy's connects and request heads as structured events (sim/events.hpp;
+/// the active checker's are told apart, so checks are not traffic), hears
 /// the faults from the world and the proxy's "is down" log lines, and judges the client
 /// outcomes the scenario does not allow outright:
 /// - a non-idempotent request whose bytes went out on a connection that a crash reset may
@@ -22,14 +22,12 @@
 #include <bb/proxy/config.hpp>
 #include <charconv>
 #include <cstdint>
-#include <sim/connection.hpp>
+#include <sim/events.hpp>
 #include <sim/executor.hpp>
 #include <sim/host.hpp>
-#include <sim/http_lite.hpp>
 #include <sim/id_window.hpp>
 #include <sim/invariants.hpp>
 #include <sim/scenario.hpp>
-#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_set>
@@ -46,12 +44,12 @@ struct figure {
   duration bound{0};  ///< 0: reported, not checked
 };
 
-class failover_watch final : public transport_tap {
+class failover_watch final : public event_sink {
 public:
-  /// Watches the upstreams at `addresses` (named as in `sc`) of a proxy configured by `cfg`.
-  failover_watch(executor& exec, invariants& inv, const scenario& sc, const proxy_config& cfg,
-                 std::vector<endpoint> addresses)
-      : exec_(exec), inv_(inv), addresses_(std::move(addresses)), ups_(addresses_.size()), load_end_(sc.length) {
+  /// Watches the upstreams of `sc` (in its order) behind a proxy configured by `cfg`;
+  /// subscribe it to the decoder's events.
+  failover_watch(executor& exec, invariants& inv, const scenario& sc, const proxy_config& cfg)
+      : exec_(exec), inv_(inv), ups_(sc.upstreams.size()), load_end_(sc.length) {
     using namespace std::chrono_literals;
     for (std::size_t i = 0; i < ups_.size(); ++i) ups_[i].name = sc.upstreams[i].name;
     active_ = cfg.health.active();
@@ -75,24 +73,19 @@ public:
   failover_watch(const failover_watch&) = delete;
   failover_watch& operator=(const failover_watch&) = delete;
 
-  // ---- the tap on the proxy's upstream transport ----------------------------------------
+  // ---- the proxy's traffic to its upstreams ----------------------------------------------
 
-  void connecting(const endpoint& to) override {
-    if (const auto i = index_of(to); i < ups_.size()) traffic(i, false);
+  void connect_started(std::size_t i, bool check) override {
+    if (!check) traffic(i, false);
   }
 
-  void wrote(const connection& c, const endpoint& to, std::span<const const_buffer> bufs) override {
-    const auto i = index_of(to);
-    if (i >= ups_.size() || bufs.empty()) return;
-    // A request head starts the first buffer (http_lite::request_of); body bytes have none.
-    const auto [method, id] = http_lite::request_of(std::string_view(bufs[0].data(), bufs[0].size()));
-    if (id == 0) return;
-    const bool post = method == "POST";
-    traffic(i, true);
+  void request_sent(const sent_head& h) override {
+    if (h.refused) return;  // nothing went out
+    traffic(h.upstream, true);
     sent_.forget_below(inv_.oldest_unresolved());
-    auto* slot = sent_.at(id);
+    auto* slot = sent_.at(h.request);
     if (!slot) return;  // a head for a request its client already has an outcome for
-    *slot = {c.id, i, post, true};
+    *slot = {h.conn, h.upstream, h.method == "POST", true};
   }
 
   // ---- what the world and the proxy's log say -------------------------------------------
@@ -178,12 +171,6 @@ private:
   struct window {
     duration from, to;
   };
-
-  [[nodiscard]] std::size_t index_of(const endpoint& e) const noexcept {
-    std::size_t i = 0;
-    while (i < addresses_.size() && !(addresses_[i] == e)) ++i;
-    return i;
-  }
 
   void sample(std::size_t f, duration d) {
     auto& g = figs_[f];
@@ -283,7 +270,6 @@ private:
 
   executor& exec_;
   invariants& inv_;
-  std::vector<endpoint> addresses_;
   std::vector<up> ups_;
   bool active_ = false;
   duration detect_{0}, recover_{0}, error_{0};

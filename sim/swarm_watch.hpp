@@ -2,9 +2,9 @@
 /// bb::sim::swarm_watch: the request-level, backoff and liveness invariants of swarm runs,
 /// checked as the proxy's upstream traffic and its clients' outcomes happen.
 ///
-/// It taps the proxy's upstream transport (request heads and body bytes written, connects
-/// started), hears every fault and heal from the world, reads the cluster's state (never
-/// a log line) and judges every client outcome other than a 2xx:
+/// It hears the proxy's upstream traffic as structured events (sim/events.hpp: request
+/// heads and body bytes written, connects started), hears every fault and heal from the world, reads the cluster's
+/// state (never a log line) and judges every client outcome other than a 2xx:
 /// - a request's head goes out at most budget = upstreams + 1 times; it goes back to a
 ///   host it was sent to only once, on a new connection, right after an attempt on a
 ///   pooled connection there (the pool's staleness, not the host's fault); a POST's head
@@ -44,19 +44,12 @@
 
 namespace bb::sim {
 
-class swarm_watch final : public transport_tap {
+class swarm_watch final : public event_sink {
 public:
-  /// Watches a proxy that balances over `hosts` at `addresses`, run as `sc` (with its
-  /// swarm part) says, its upstream transport tapped by this watch.
-  swarm_watch(executor& exec, invariants& inv, const scenario& sc, const cluster& hosts,
-              std::vector<endpoint> addresses)
-      : exec_(exec),
-        inv_(inv),
-        sc_(sc),
-        hosts_(hosts),
-        addresses_(std::move(addresses)),
-        ups_(addresses_.size()),
-        passive_(sc.health_interval_s == 0) {
+  /// Watches a proxy that balances over `hosts` (the upstreams of `sc`, in its order), run
+  /// as `sc` (with its swarm part) says; subscribe it to the decoder's events.
+  swarm_watch(executor& exec, invariants& inv, const scenario& sc, const cluster& hosts)
+      : exec_(exec), inv_(inv), sc_(sc), hosts_(hosts), ups_(sc.upstreams.size()), passive_(sc.health_interval_s == 0) {
     inv_.add_judge([this](const claim& c) { return judge(c); });
   }
   swarm_watch(const swarm_watch&) = delete;
@@ -64,9 +57,8 @@ public:
 
   // ---- the tap on the proxy's upstream transport ----------------------------------------
 
-  void connecting(const endpoint& to) override {
-    const auto i = index_of(to);
-    if (i >= ups_.size()) return;
+  void connect_started(std::size_t i, bool check) override {
+    if (check) return;
     placed();
     poll();
     auto& u = ups_[i];
@@ -87,19 +79,25 @@ public:
     u.last_try = now;
   }
 
-  void opened(const connection& c, const endpoint&) override { conns_[c.id].opened = exec_.now(); }
+  void connection_opened(std::uint64_t conn, std::size_t, bool check) override {
+    if (!check) conns_[conn].opened = exec_.now();
+  }
+  void connection_freed(std::uint64_t conn) override { conns_.erase(conn); }
 
-  void wrote(const connection& c, const endpoint& to, std::span<const const_buffer> bufs) override {
-    const auto i = index_of(to);
-    if (i >= ups_.size() || bufs.empty()) return;
+  void body_sent(std::uint64_t conn, std::size_t) override {
     poll();
+    auto& cs = conns_[conn];
+    if (cs.current) request(cs.current).last_write = exec_.now();  // the request the connection carries
+  }
+
+  void request_sent(const sent_head& h) override {
+    if (h.refused) return;  // nothing went out
+    poll();
+    const auto i = h.upstream;
+    const auto id = h.request;
+    const auto method = h.method;
     const auto now = exec_.now();
-    auto& cs = conns_[c.id];
-    const auto [method, id] = http_lite::request_of(std::string_view(bufs[0].data(), bufs[0].size()));
-    if (id == 0) {  // body bytes of the request the connection carries
-      if (cs.current) request(cs.current).last_write = now;
-      return;
-    }
+    auto& cs = conns_[h.conn];
     const bool reused = cs.heads++ > 0;
     if (reused) placed();  // a new connection was placed when its connect began
     cs.current = id;
@@ -231,12 +229,6 @@ private:
     return reqs_[id];
   }
 
-  [[nodiscard]] std::size_t index_of(const endpoint& e) const noexcept {
-    std::size_t i = 0;
-    while (i < addresses_.size() && !(addresses_[i] == e)) ++i;
-    return i;
-  }
-
   /// Request `q` (as it was before this attempt) picked host `i` at `at`: with active
   /// checks off, that counts against every other down host it had not tried whose first
   /// retry was due by then.
@@ -336,7 +328,6 @@ private:
   invariants& inv_;
   const scenario& sc_;
   const cluster& hosts_;
-  std::vector<endpoint> addresses_;
   std::vector<up> ups_;
   bool passive_;
   std::vector<req> reqs_;

@@ -74,7 +74,7 @@ public:
       } else if (sc_.swarm) {
         // the swarm watch needs the cluster: made below, with the shared state
       } else {
-        watch_ = std::make_unique<failover_watch>(exec_, inv_, sc_, cfg_, std::move(addresses));
+        watch_ = std::make_unique<failover_watch>(exec_, inv_, sc_, cfg_);
         log_ = logger(log_level::warn, [w = watch_.get()](log_level, std::string_view l) { w->log_line(l); });
       }
       rng proxy_random = root_.split();
@@ -83,7 +83,7 @@ public:
         proxy_transports_.push_back(std::make_unique<transport>(net_, *proxy_host_));
         proxy_transports_.back()->set_reuse_port(workers() > 1);
       }
-      if (sc_.swarm) swarm_watch_ = std::make_unique<swarm_watch>(exec_, inv_, sc_, shared_->upstreams, addresses);
+      if (sc_.swarm) swarm_watch_ = std::make_unique<swarm_watch>(exec_, inv_, sc_, shared_->upstreams);
       if (sc_.balancing) {
         std::vector<endpoint> where;
         for (auto& u : upstreams_) where.push_back(u->address());
@@ -99,18 +99,16 @@ public:
       }
       std::vector<std::string> names;
       for (auto& u : upstreams_) names.push_back(u->spec().name);
-      addresses.clear();  // the failover watch may have taken them
-      for (auto& u : upstreams_) addresses.push_back(u->address());
-      // First on both transports: it sees what the proxy did before any judge acts on it.
-      // Then the scenario's judge, and the watches that only add to it.
-      // The decoder turns both transports' bytes into events, and the metrics watch hears
-      // them first; then the check watch.
+      // First on both transports, the decoder turns their bytes into events: the metrics
+      // watch hears them first (it sees what the proxy did before any judge acts on it),
+      // then the failover or swarm judge, and the check watch. Then, on the proxy's transport, the
+      // judges that still read bytes, and the watches that only add to them.
       decoder_ = std::make_unique<event_decoder>(exec_, shared_->upstreams, addresses, events_);
       metrics_watch_ = std::make_unique<metrics_watch>(inv_, shared_->upstreams, names);
       events_.subscribe(*metrics_watch_);
+      if (watch_) events_.subscribe(*watch_);
+      if (swarm_watch_) events_.subscribe(*swarm_watch_);
       proxy_bus_.subscribe(decoder_->proxy_tap());
-      if (watch_) proxy_bus_.subscribe(*watch_);
-      if (swarm_watch_) proxy_bus_.subscribe(*swarm_watch_);
       if (rate_watch_) proxy_bus_.subscribe(*rate_watch_);
       if (balance_watch_) proxy_bus_.subscribe(*balance_watch_);
       if (unsolicited_) proxy_bus_.subscribe(*unsolicited_);

@@ -21,14 +21,11 @@ namespace {
 struct rig {
   explicit rig(sim::duration length) {
     sc = sim::make_scenario("upstream_flap", 1, length);
-    std::vector<bb::endpoint> addresses;
-    for (std::size_t i = 0; i < sc.upstreams.size(); ++i)
-      addresses.push_back(bb::endpoint{bb::ip_address::v4(10, 0, 1, static_cast<std::uint8_t>(i + 1)), 8080});
     cfg.health.interval = 1s;
     tr.set_sink([this](const sim::record& r) {
       if (r.kind == sim::ev::violation) broke.push_back(static_cast<sim::broken>(r.x));
     });
-    watch.emplace(ex, inv, sc, cfg, std::move(addresses));
+    watch.emplace(ex, inv, sc, cfg);
   }
   void advance_to(sim::duration t) {
     ex.at(t, sim::event{[](void*, std::uint64_t) {}, nullptr, 0});

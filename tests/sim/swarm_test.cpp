@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <iterator>
+#include <map>
 #include <sim/check_watch.hpp>
 #include <sim/event_decoder.hpp>
 #include <sim/events.hpp>
@@ -29,7 +30,6 @@ struct rig {
     for (std::size_t i = 0; i < 3; ++i) {
       sc.upstreams[i].name = "up" + std::to_string(i + 1);
       sc.upstreams[i].weight = 1;
-      addresses.push_back(endpoint(i));
       configs.push_back({sc.upstreams[i].name, endpoint(i), 1});
     }
     sc.health_interval_s = passive ? 0 : 1;
@@ -41,7 +41,7 @@ struct rig {
     tr.set_sink([this](const sim::record& r) {
       if (r.kind == sim::ev::violation) broke.push_back(static_cast<sim::broken>(r.x));
     });
-    watch.emplace(ex, inv, sc, *hosts, addresses);
+    watch.emplace(ex, inv, sc, *hosts);
   }
   static bb::endpoint endpoint(std::size_t i) {
     return bb::endpoint{bb::ip_address::v4(10, 0, 1, static_cast<std::uint8_t>(i + 1)), 8080};
@@ -49,12 +49,12 @@ struct rig {
 
   /// The proxy writes the head of request `id` (`method`) to host `i` on connection `conn`.
   void head(std::uint64_t conn, std::size_t i, std::uint64_t id, std::string method = "GET") {
-    sim::connection c;
-    c.id = conn;
-    const std::string bytes = method + " /r/" + std::to_string(id) + "/10 HTTP/1.1\r\n\r\n";
-    const bb::const_buffer b[] = {{bytes.data(), bytes.size()}};
-    watch->wrote(c, endpoint(i), b);
+    watch->request_sent({conn, i, id, method, heads[conn]++, false});
   }
+  /// The proxy starts a connect to host `i`.
+  void connect(std::size_t i) { watch->connect_started(i, false); }
+  /// That connect opened connection `conn` to host `i`.
+  void opened(std::uint64_t conn, std::size_t i) { watch->connection_opened(conn, i, false); }
   void advance(sim::duration d) {
     ex.at(ex.now() + d, sim::event{[](void*, std::uint64_t) {}, nullptr, 0});
     ex.run();
@@ -65,11 +65,11 @@ struct rig {
   sim::trace tr;
   sim::invariants inv{ex, tr};
   sim::scenario sc;
-  std::vector<bb::endpoint> addresses;
   std::vector<bb::upstream_config> configs;
   std::optional<bb::cluster> hosts;
   std::optional<sim::swarm_watch> watch;
   std::vector<sim::broken> broke;
+  std::map<std::uint64_t, std::uint64_t> heads;  // request heads written per connection
 };
 
 }  // namespace
@@ -179,27 +179,25 @@ TEST_CASE("swarm watch reports two connects to a down host within one backoff", 
   rig r(true);
   r.hosts->eject(0, 0ns, 1s, 8s);
   r.advance(1s);
-  r.watch->connecting(rig::endpoint(0));
+  r.connect(0);
   CHECK(r.broke.empty());
   r.advance(10ms);
-  r.watch->connecting(rig::endpoint(0));  // a second probe in the same backoff period
+  r.connect(0);  // a second probe in the same backoff period
   CHECK(r.broken(sim::broken::backoff));
 }
 
 TEST_CASE("swarm watch reports a down host passed over once its retry is due", "[sim][swarm]") {
   rig r(true);
-  r.watch->connecting(rig::endpoint(1));  // the watch sees up1 up
+  r.connect(1);  // the watch sees up1 up
   r.hosts->eject(0, r.ex.now(), 1s, 8s);
   r.head(1, 1, r.inv.issue(1, 0));  // ... and now down
   r.advance(3s);                    // its backoff (1 s) and any connect to it (1 s) are over
   for (std::uint64_t k = 0; k < 3; ++k) {
-    sim::connection c;
-    c.id = 10 + k;
-    r.watch->opened(c, rig::endpoint(1));  // a new connection: picked now
+    r.opened(10 + k, 1);  // a new connection: picked now
     r.head(10 + k, 1, r.inv.issue(1, 0));
   }
   CHECK(r.broke.empty());
-  r.watch->connecting(rig::endpoint(0));  // its first retry, after three requests went elsewhere
+  r.connect(0);  // its first retry, after three requests went elsewhere
   CHECK(r.broken(sim::broken::backoff));
 }
 
@@ -230,7 +228,7 @@ TEST_CASE("swarm watch judges a down host, with active checks off, once requests
   r.hosts->eject(2, r.ex.now(), 1s, 4s);
   r.advance(requests_before_bound ? 6s : 8s);  // 15 s, or the liveness bound (17 s) with none yet
   const auto place_three = [&r] {
-    for (std::size_t k = 0; k < 3; ++k) r.watch->connecting(rig::endpoint(k % 2));
+    for (std::size_t k = 0; k < 3; ++k) r.connect(k % 2);
   };
   if (requests_before_bound) {
     place_three();
@@ -244,10 +242,10 @@ TEST_CASE("swarm watch judges a down host, with active checks off, once requests
   r.advance(5s);
   place_three();  // the limit lets requests through again
   r.advance(999ms);
-  r.watch->connecting(rig::endpoint(0));
+  r.connect(0);
   CHECK(r.broke.empty());  // its probe may still be on its way
   r.advance(2ms);
-  r.watch->connecting(rig::endpoint(0));
+  r.connect(0);
   CHECK(r.broken(sim::broken::not_live));
 }
 
@@ -261,12 +259,12 @@ TEST_CASE("swarm watch lets a down host come back by its probe after a late requ
   r.advance(8s);
   r.watch->liveness_due();
   r.advance(5s);
-  r.watch->connecting(rig::endpoint(2));  // its probe, which it answers
+  r.connect(2);  // its probe, which it answers
   r.hosts->restore(2);
-  r.watch->connecting(rig::endpoint(0));
-  r.watch->connecting(rig::endpoint(1));
+  r.connect(0);
+  r.connect(1);
   r.advance(2s);
-  r.watch->connecting(rig::endpoint(0));
+  r.connect(0);
   CHECK(r.broke.empty());
 }
 
