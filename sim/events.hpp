@@ -1,13 +1,16 @@
 #pragma once
 /// bb::sim::events: what a run's observers hear as structured events instead of bytes: the
-/// proxy's connects, request heads and response heads towards its upstreams, the active
-/// checker's checks and their verdict heads, and the cluster's state changes.
+/// clients' requests issued and resolved, the proxy's connects, request heads and response heads towards its upstreams,
+/// the active checker's checks and their verdict heads, and the cluster's state changes.
 ///
-/// sim/event_decoder.hpp makes them once, from the transports' bytes and the cluster, for
-/// every observer; an observer implements the events it needs and subscribes to the bus.
+/// sim/event_decoder.hpp makes the upstream-side ones once, from the transports' bytes and
+/// the cluster, for every observer; the world passes on the requests' from the invariants.
+/// An observer implements the events it needs and subscribes to the bus.
 
 #include <cstddef>
 #include <cstdint>
+#include <sim/executor.hpp>
+#include <sim/invariants.hpp>
 #include <string_view>
 #include <vector>
 
@@ -26,6 +29,10 @@ struct sent_head {
 /// Receives a run's structured events; every one has a default that ignores it.
 class event_sink {
 public:
+  /// A client issued request `id` from client host `client` (the network's host id).
+  virtual void request_issued(std::uint64_t /*id*/, std::uint32_t /*client*/) {}
+  /// Request `c.id` got its first outcome, `latency` after it was issued.
+  virtual void request_resolved(const claim& /*c*/, duration /*latency*/) {}
   /// The proxy (`check`: the active checker) starts a connect to `upstream`.
   virtual void connect_started(std::size_t /*upstream*/, bool /*check*/) {}
   /// That connect opened connection `conn` (its handshake may still be refused).
@@ -55,6 +62,12 @@ public:
   /// Adds `s` (which must outlive the bus's use) after the sinks already subscribed.
   void subscribe(event_sink& s) { sinks_.push_back(&s); }
 
+  void request_issued(std::uint64_t id, std::uint32_t client) override {
+    for (auto* s : sinks_) s->request_issued(id, client);
+  }
+  void request_resolved(const claim& c, duration latency) override {
+    for (auto* s : sinks_) s->request_resolved(c, latency);
+  }
   void connect_started(std::size_t upstream, bool check) override {
     for (auto* s : sinks_) s->connect_started(upstream, check);
   }

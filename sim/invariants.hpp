@@ -127,6 +127,10 @@ public:
   using outcome_tap_type = std::function<void(const claim& c, duration latency)>;
   /// Calls `t` (and every tap added before it) for every request's first outcome, after it is counted.
   void add_outcome_tap(outcome_tap_type t) { outcome_taps_.push_back(std::move(t)); }
+  /// Told every request as it is issued: its id and its client host.
+  using issue_tap_type = std::function<void(std::uint64_t id, std::uint32_t client)>;
+  /// Calls `t` (and every tap added before it) for every request issued from now on.
+  void add_issue_tap(issue_tap_type t) { issue_taps_.push_back(std::move(t)); }
   /// Lets a judge that refuses say why; the text goes into the violation it causes (judges
   /// in a chain each add theirs).
   void note(std::string_view why) { note_.append(note_.empty() ? "" : "; ").append(why); }
@@ -137,6 +141,7 @@ public:
     pending_.forget_while([](const request_state& r) { return r.resolved; });
     pending_.at(id)->issued = exec_.now();
     trace_.add(exec_.now(), ev::request, client, 0, id, sum);
+    for (const auto& t : issue_taps_) t(id, client);
     return id;
   }
 
@@ -262,6 +267,7 @@ private:
   std::vector<judge_type> judges_;  // newest first
   answer_judge_type answer_judge_;
   std::vector<outcome_tap_type> outcome_taps_;
+  std::vector<issue_tap_type> issue_taps_;
   std::string note_;
   std::array<std::uint64_t, outcome_count> by_outcome_{};
   std::uint64_t checks_ = 0;

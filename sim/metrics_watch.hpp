@@ -35,15 +35,17 @@ namespace bb::sim {
 class metrics_watch final : public event_sink {
 public:
   /// Watches a proxy whose cluster is `hosts`, its upstreams named `names` (in the
-  /// cluster's order); subscribe it to the decoder's events (first). Installs itself as an
-  /// outcome tap.
+  /// cluster's order); subscribe it to the run's events (first); `inv` takes its violations.
   metrics_watch(invariants& inv, const cluster& hosts, std::vector<std::string> names)
-      : inv_(inv), hosts_(hosts), names_(std::move(names)), ups_(names_.size()) {
-    inv_.add_outcome_tap([this](const claim& c, duration) { outcome(c); });
-  }
+      : inv_(inv), hosts_(hosts), names_(std::move(names)), ups_(names_.size()) {}
   metrics_watch(const metrics_watch&) = delete;
   metrics_watch& operator=(const metrics_watch&) = delete;
 
+  void request_resolved(const claim& c, duration) override {
+    if (c.status == 504) ++statuses_504_;
+    if (c.status == 429) ++statuses_429_;
+    if (sent_.erase(c.id)) ++claimed_sent_;
+  }
   void connect_started(std::size_t upstream, bool check) override {
     if (check) ++ups_[upstream].checks_started;
     else ++ups_[upstream].attempts;
@@ -107,11 +109,6 @@ private:
     std::uint64_t attempts = 0, flips = 0, retried_heads = 0, checks_started = 0, checks_passed = 0;
     std::array<std::uint64_t, 6> heads{};
   };
-  void outcome(const claim& c) {
-    if (c.status == 504) ++statuses_504_;
-    if (c.status == 429) ++statuses_429_;
-    if (sent_.erase(c.id)) ++claimed_sent_;
-  }
 
   void equal(const std::string& what, std::uint64_t metric, std::uint64_t seen) {
     ++checks_;

@@ -48,6 +48,8 @@ public:
       : sc_(std::move(sc)), root_(after_parameters(sc_.seed)), net_(exec_, trace_, root_()), inv_(exec_, trace_) {
     using namespace std::chrono_literals;
     for (auto o : sc_.allowed) inv_.allow(o);
+    inv_.add_issue_tap([this](std::uint64_t id, std::uint32_t client) { events_.request_issued(id, client); });
+    inv_.add_outcome_tap([this](const claim& c, duration latency) { events_.request_resolved(c, latency); });
     proxy_host_ = &net_.add_host("proxy", ip_address::v4(10, 0, 0, 1), 50us, 200us);
     rng up_random = root_.split();
     for (std::size_t i = 0; i < sc_.upstreams.size(); ++i) {

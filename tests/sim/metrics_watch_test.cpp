@@ -32,6 +32,7 @@ struct rig {
     });
     watch.emplace(inv, *hosts, std::vector<std::string>{"up1", "up2"});
     events.subscribe(*watch);
+    inv.add_outcome_tap([this](const sim::claim& c, sim::duration l) { events.request_resolved(c, l); });
     decoder.emplace(ex, *hosts, std::vector<bb::endpoint>{address(0), address(1)}, events);
   }
 
