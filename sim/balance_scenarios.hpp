@@ -1,15 +1,17 @@
 #pragma once
 /// The balancing scenarios (issue 7): their upstreams, load and faults, drawn from the seed
-/// alone, so that one seed runs the same load under every policy. Included at the end of
-/// scenario.hpp.
+/// alone, so that one seed runs the same load under every policy: programs (sim/program.hpp)
+/// that sim/scenarios.hpp dispatches to.
 
 #include <algorithm>
 #include <array>
 #include <chrono>
 #include <cmath>
+#include <sim/program.hpp>
 #include <sim/scenario.hpp>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 namespace bb::sim {
 
@@ -24,10 +26,8 @@ inline double fraction(rng& r, double lo, double hi) {
 inline scenario make_balance_scenario(std::string_view name, std::uint64_t seed, std::optional<duration> length,
                                       std::optional<bb::balance_policy> policy) {
   using namespace std::chrono_literals;
-  using fk = fault::kind;
-  scenario s;
-  s.name = std::string(name);
-  s.seed = seed;
+  program p(std::string(name), seed);
+  scenario& s = p.spec();
   rng r = rng(seed).split();
   balance_setup b;
   if (name == "slow_upstream") {
@@ -109,13 +109,13 @@ inline scenario make_balance_scenario(std::string_view name, std::uint64_t seed,
   const auto L = s.length;
   if (b.what == balance_setup::kind::slow_upstream) {
     b.at = detail::between(r, L / 4, L / 3);
-    s.faults.push_back({fk::slow_down, b.target, b.at});
+    p.at(b.at, slow_down(p.upstream_name(b.target)));
   } else if (b.what == balance_setup::kind::hash_stability) {
     b.target = r.below(3);
     b.at = detail::between(r, L / 4, L / 3);
     b.back = detail::between(r, L / 2, 3 * L / 5);
-    s.faults.push_back({fk::crash, b.target, b.at});
-    s.faults.push_back({fk::restart, b.target, b.back});
+    p.at(b.at, crash(p.upstream_name(b.target)));
+    p.at(b.back, restart(p.upstream_name(b.target)));
     // Weights: 2 for the host that leaves, 1 to 3 for the others, so that its clients spread
     // over unequal neighbours (judged against weight) and stay over a hundred (a share of at
     // least 2 / 8 of 600 or more).
@@ -148,7 +148,7 @@ inline scenario make_balance_scenario(std::string_view name, std::uint64_t seed,
     }
   }
   s.balancing = b;
-  return s;
+  return std::move(p).build();
 }
 
 }  // namespace bb::sim

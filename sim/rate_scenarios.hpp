@@ -1,12 +1,14 @@
 #pragma once
 /// The rate-limit scenarios (issue 5): the proxy's limit and every client's plan, drawn
-/// from the seed. Included at the end of scenario.hpp.
+/// from the seed: programs (sim/program.hpp) that sim/scenarios.hpp dispatches to.
 
 #include <algorithm>
 #include <chrono>
+#include <sim/program.hpp>
 #include <sim/scenario.hpp>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 namespace bb::sim {
 
@@ -40,9 +42,8 @@ inline void mixed_clients(rng& r, rate_setup& rs, duration length, std::size_t s
 /// A rate-limit scenario for `seed` (see make_scenario).
 inline scenario make_rate_scenario(std::string_view name, std::uint64_t seed, std::optional<duration> length) {
   using namespace std::chrono_literals;
-  scenario s;
-  s.name = std::string(name);
-  s.seed = seed;
+  program p(std::string(name), seed);
+  scenario& s = p.spec();
   rng r = rng(seed).split();
   for (std::size_t i = 1; i <= 3; ++i) s.upstreams.push_back({"up" + std::to_string(i), behaviour::echo, 20ms});
   s.client_hosts = 0;
@@ -95,7 +96,7 @@ inline scenario make_rate_scenario(std::string_view name, std::uint64_t seed, st
     detail::mixed_clients(r, rs, s.length, 60, 20, 10, q.algorithm == rate_limit_algorithm::fixed_window);
   s.allowed = {outcome::ok};
   s.rate = std::move(rs);
-  return s;
+  return std::move(p).build();
 }
 
 }  // namespace bb::sim
